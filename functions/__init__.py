@@ -1,0 +1,1 @@
+"""Workflow Platform: everything that runs inside a Lambda (and, unchanged, in the local server)."""

@@ -1,0 +1,129 @@
+"""Workflow inputs: checked against ``inputs_schema``, coerced, defaulted, redacted for storage.
+
+Inputs arrive as JSON (typed) or as query/form strings (``?count=3``), so every type accepts its
+string spelling. Keys not in the schema pass through untouched: webhooks deliver whatever the
+sender sends and the seed's workflows read it from ``data``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from .errors import InputValidationError
+from .plugin_config import InputField, WorkflowConfig
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SENSITIVE_RE = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
+REDACTED = "***"
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off"}
+
+
+def _coerce(spec: InputField, value: Any) -> Any:
+    """Return the typed value or raise ValueError with a message for the person filling the form."""
+    kind = spec.type
+    if kind in ("text", "string", "textarea", "password"):
+        if isinstance(value, (dict, list)):
+            raise ValueError("must be text, not an object or a list")
+        return value if isinstance(value, str) else str(value)
+    if kind == "email":
+        if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
+            raise ValueError("must be an email address like name@example.com")
+        return value.strip()
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        if isinstance(value, (int, float)):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        return int(number) if number.is_integer() and "." not in str(value) else number
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise ValueError("must be true or false")
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValueError("must be a date written YYYY-MM-DD") from None
+    if kind == "select":
+        allowed = [o.value for o in spec.options or []]
+        text = str(value)
+        if text not in allowed:
+            raise ValueError(f"must be one of: {', '.join(allowed)}")
+        return text
+    raise ValueError(f"unsupported input type {kind!r}")  # pragma: no cover - the config model forbids it
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def validate(workflow: str, config: WorkflowConfig, data: dict[str, Any]) -> dict[str, Any]:
+    """The inputs the workflow will receive, or InputValidationError with one entry per bad field."""
+    result = dict(data)
+    errors: list[dict[str, str]] = []
+    for spec in config.inputs_schema:
+        value = data.get(spec.name)
+        if _blank(value):
+            if spec.default is not None:
+                value = spec.default
+            elif spec.required:
+                errors.append({"field": spec.name, "message": f"{spec.display_label} is required"})
+                continue
+            else:
+                result.pop(spec.name, None)
+                continue
+        try:
+            result[spec.name] = _coerce(spec, value)
+        except ValueError as exc:
+            errors.append({"field": spec.name, "message": f"{spec.display_label} {exc}"})
+    if errors:
+        raise InputValidationError(workflow, errors)
+    return result
+
+
+def sensitive_fields(config: WorkflowConfig | None) -> set[str]:
+    return {f.name for f in config.inputs_schema if f.type == "password"} if config else set()
+
+
+def redact(data: Any, sensitive: set[str] = frozenset()) -> Any:  # type: ignore[assignment]
+    """A copy safe to store: password-typed fields and secret-looking keys replaced by ``***``."""
+    if isinstance(data, dict):
+        return {k: REDACTED if (k in sensitive or SENSITIVE_RE.search(str(k))) and v not in (None, "")
+                else redact(v, sensitive) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact(v, sensitive) for v in data]
+    return data
+
+
+def bounded_json(value: Any, limit: int) -> tuple[Any, bool]:
+    """The value if its JSON fits in ``limit`` bytes, else a truncated preview string; plus a flag."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    if len(text.encode()) <= limit:
+        return json.loads(text), False
+    return text.encode()[: max(limit - 3, 0)].decode(errors="ignore") + "...", True

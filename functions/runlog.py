@@ -1,0 +1,121 @@
+"""Capture what a workflow says while it runs: its logging records and its ``print`` output.
+
+A context variable names the run being executed; one root logging handler and one stdout proxy,
+installed once, append to that run's buffer when the variable is set and do nothing otherwise. Runs
+in different threads (the local server runs several at once) never see each other's lines.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+_current: contextvars.ContextVar["RunLog | None"] = contextvars.ContextVar("wfp_run_log", default=None)
+_installed = False
+_install_lock = threading.Lock()
+
+
+class RunLog:
+    """A bounded list of lines: the first ``limit`` lines are kept, then a count of those dropped."""
+
+    def __init__(self, limit: int = 200, line_chars: int = 500) -> None:
+        self.limit, self.line_chars = limit, line_chars
+        self.lines: list[str] = []
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self._partial = ""
+
+    def add(self, line: str) -> None:
+        line = line.rstrip("\n")
+        if len(line) > self.line_chars:
+            line = line[: self.line_chars - 3] + "..."
+        with self._lock:
+            if len(self.lines) < self.limit:
+                self.lines.append(line)
+            else:
+                self.dropped += 1
+
+    def write(self, text: str) -> None:
+        """Stream input (``print``): complete lines are added, a trailing partial line waits."""
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        for line in complete:
+            self.add(f"{_stamp()} PRINT {line}")
+
+    def result(self) -> list[str]:
+        if self._partial:
+            self.add(f"{_stamp()} PRINT {self._partial}")
+            self._partial = ""
+        if self.dropped:
+            return [*self.lines, f"... {self.dropped} more line(s) not kept"]
+        return list(self.lines)
+
+
+def _stamp() -> str:
+    now = time.time()
+    return time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}"
+
+
+class _Handler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        run = _current.get()
+        if run is None:
+            return
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            run.add(f"{_stamp()} {record.levelname} {record.name}: {message}")
+        except Exception:  # noqa: BLE001 - logging must never break a run
+            pass
+
+
+class _StdoutProxy(io.TextIOBase):
+    """Sends writes to the current run's log when there is one, and always to the real stream."""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        run = _current.get()
+        if run is not None:
+            run.write(text)
+        return self.real.write(text)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def install() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        logging.getLogger().addHandler(_Handler(level=logging.DEBUG))
+        # Plugins log with logging.getLogger(__name__) -> "plugins...."; INFO must reach the handler.
+        plugins_logger = logging.getLogger("plugins")
+        if plugins_logger.level == logging.NOTSET:
+            plugins_logger.setLevel(logging.INFO)
+        _installed = True
+
+
+@contextmanager
+def capture(run_log: RunLog) -> Iterator[RunLog]:
+    install()
+    if not isinstance(sys.stdout, _StdoutProxy):  # someone (a test runner, a server) swapped stdout
+        sys.stdout = _StdoutProxy(sys.stdout)  # type: ignore[assignment]
+    token = _current.set(run_log)
+    try:
+        yield run_log
+    finally:
+        _current.reset(token)

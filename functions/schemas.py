@@ -1,0 +1,140 @@
+"""Response models of the HTTP API: what /docs shows and what every endpoint promises to return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .plugin_config import InputField
+from .runs import Run, RunStatus, RunSummary
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="What went wrong and what to do about it")
+    detail: Any = Field(None, description="Structured detail: per-field errors for 422, file and reason for plugins")
+
+
+class WorkflowOut(BaseModel):
+    name: str = Field(description="Identifier: the folder name under plugins/workflows")
+    display_name: str
+    description: str = ""
+    category: str = "general"
+    active: bool = True
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    warnings: list[str] = []
+    triggers: list[str] = []
+    schedule: str | None = None
+    timezone: str = "UTC"
+    next_run: datetime | None = None
+    webhook_url: str | None = None
+    inputs: list[InputField] = []
+    tools_required: list[str] = []
+    tools_profiles: dict[str, str] = {}
+    timeout_seconds: int = 60
+
+
+class RunResult(BaseModel):
+    """A finished (or accepted) run: what execute, trigger and webhook calls answer."""
+
+    run_id: str
+    workflow: str
+    trigger: str
+    status: RunStatus
+    message: str | None = None
+    error: str | None = None
+    output: Any = Field(None, description="What the workflow's execute() returned (bounded)")
+    data: Any = Field(None, description="output['data'] when the workflow returned one (the seed's shape)")
+    output_truncated: bool = False
+    duration_ms: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    run_url: str
+
+    @classmethod
+    def of(cls, run: Run, run_url: str) -> "RunResult":
+        data = run.output.get("data") if isinstance(run.output, dict) else None
+        return cls(**run.model_dump(include=set(cls.model_fields) - {"data", "run_url"}), data=data,
+                   run_url=run_url)
+
+
+class RunHistory(BaseModel):
+    workflow: str
+    runs: list[RunSummary]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= to get the next (older) page")
+
+
+class RunOut(Run):
+    pass
+
+
+class ActionOut(BaseModel):
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = {}
+    example: Any = None
+
+
+class ToolOut(BaseModel):
+    name: str
+    display_name: str
+    description: str = ""
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    warnings: list[str] = []
+    required_params: list[str] = []
+    optional_params: list[str] = []
+    actions: list[ActionOut] = []
+    profiles: list[str] = Field([], description="Configured profile names (values are never shown)")
+    oauth: bool = False
+
+
+class PluginOut(BaseModel):
+    kind: Literal["tool", "workflow", "interface"]
+    name: str
+    status: Literal["ok", "error"]
+    error: str | None = None
+    file: str | None = None
+    warnings: list[str] = []
+
+
+class PluginsOut(BaseModel):
+    plugins: list[PluginOut]
+    errors: int
+
+
+class OAuthStatus(BaseModel):
+    model_config = {"extra": "allow"}
+    tool: str
+    profile: str
+    requires_oauth: bool = False
+    connected: bool = False
+    auth_url: str | None = None
+
+
+class ScheduledJob(BaseModel):
+    workflow: str
+    display_name: str
+    cron: str
+    timezone: str = "UTC"
+    enabled: bool = True
+    active: bool = True
+    next_runs: list[datetime] = []
+    last_run: RunSummary | None = None
+
+
+class ReloadOut(BaseModel):
+    plugins: int
+    errors: list[PluginOut]
+
+
+class InterfaceOut(BaseModel):
+    name: str
+    display_name: str
+    description: str = ""
+    route: str | None = None
+    icon: str = ""
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None

@@ -1,0 +1,92 @@
+"""Platform settings, read once from the environment.
+
+Everything configurable is an environment variable so the same code runs on Lambda (the CDK sets the
+variables) and locally (``local_dev`` sets them, ``.env`` can override them). Read lazily and cached:
+importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_plugins_dir() -> Path:
+    """The repo's ``plugins/`` locally; ``/opt/python/plugins`` (the shared layer) on Lambda."""
+    local = REPO_ROOT / "plugins"
+    if local.is_dir():
+        return local
+    return Path("/opt/python/plugins")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    #: Names every AWS resource of one deployment: tables ``<prefix>-runs``, secrets ``<prefix>/...``.
+    prefix: str = "wfp-dev"
+    plugins_dir: Path = field(default_factory=_default_plugins_dir)
+    #: Build-time plugin manifest; when present, cold starts read it instead of scanning plugins/.
+    manifest_path: Path | None = None
+    runs_table: str = "wfp-dev-runs"
+    schedules_table: str = "wfp-dev-schedules"
+    tokens_table: str = "wfp-dev-tokens"
+    queue_url: str | None = None
+    #: Public base URL (e.g. a custom domain); otherwise derived from each request.
+    public_url: str | None = None
+    #: Bounds that keep a run record well under DynamoDB's 400 KB item limit.
+    max_output_bytes: int = 64 * 1024
+    max_inputs_bytes: int = 32 * 1024
+    max_log_lines: int = 200
+    max_log_line_chars: int = 500
+    max_traceback_chars: int = 16 * 1024
+    run_retention_days: int = 90
+    history_page_size: int = 20
+
+    @property
+    def secrets_prefix(self) -> str:
+        return self.prefix
+
+    def profile_secret_name(self, tool: str, profile: str) -> str:
+        return f"{self.prefix}/profiles/{tool}/{profile}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = os.environ.get("WFP_STAGE", "dev")
+    prefix = os.environ.get("WFP_PREFIX", f"wfp-{stage}")
+    manifest = os.environ.get("WFP_MANIFEST")
+    return Settings(
+        stage=stage,
+        prefix=prefix,
+        plugins_dir=Path(os.environ["WFP_PLUGINS_DIR"]).resolve()
+        if os.environ.get("WFP_PLUGINS_DIR")
+        else _default_plugins_dir(),
+        manifest_path=Path(manifest) if manifest else None,
+        runs_table=os.environ.get("WFP_RUNS_TABLE", f"{prefix}-runs"),
+        schedules_table=os.environ.get("WFP_SCHEDULES_TABLE", f"{prefix}-schedules"),
+        tokens_table=os.environ.get("WFP_TOKENS_TABLE", f"{prefix}-tokens"),
+        queue_url=os.environ.get("WFP_QUEUE_URL") or None,
+        public_url=(os.environ.get("WFP_PUBLIC_URL") or "").rstrip("/") or None,
+        max_output_bytes=_int("WFP_MAX_OUTPUT_BYTES", 64 * 1024),
+        max_log_lines=_int("WFP_MAX_LOG_LINES", 200),
+        run_retention_days=_int("WFP_RUN_RETENTION_DAYS", 90),
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local server change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,186 @@
+"""``wfp``: the command line of the platform (also ``python -m local_dev.cli``).
+
+Each command is a thin adapter: parse arguments, prepare the local environment, call the engine or
+the registry, print, and exit non-zero when something failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+EXIT_FAILED = 1   # the workflow/tool ran and failed, or a plugin is broken
+EXIT_REFUSED = 2  # the request was refused: unknown name, invalid inputs, inactive...
+
+
+def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
+    """``key=value`` pairs; a value that parses as JSON (3, true, {"a": 1}) is used as such."""
+    result: dict[str, Any] = {}
+    for item in values or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"{flag} expects key=value, got {item!r}")
+        try:
+            result[key] = json.loads(raw)
+        except ValueError:
+            result[key] = raw
+    return result
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    serve(args.host, args.port, watch=not args.no_watch)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+
+    from .environment import prepare
+
+    aws = prepare()
+    try:
+        from functions.engine import get_engine
+
+        data = {**(json.loads(args.json) if args.json else {}), **_pairs(args.input, "-i")}
+        try:
+            run = get_engine().run(args.workflow, data, args.trigger)
+        except PlatformError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            if isinstance(exc.detail, list):
+                for item in exc.detail:
+                    print(f"  {item.get('field')}: {item.get('message')}", file=sys.stderr)
+            return EXIT_REFUSED
+        _print({"run_id": run.run_id, "status": run.status, "message": run.message, "output": run.output,
+                "error": run.error, "duration_ms": run.duration_ms})
+        if args.logs and run.logs:
+            print("\n".join(run.logs), file=sys.stderr)
+        if run.traceback:
+            print(run.traceback, file=sys.stderr)
+        print(f"run {run.run_id}: {run.status}", file=sys.stderr)
+        return 0 if run.status == "success" else EXIT_FAILED
+    finally:
+        if aws:
+            aws.stop()
+
+
+def cmd_tool(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+
+    from .environment import prepare
+
+    aws = prepare()
+    try:
+        from functions.engine import get_engine
+
+        try:
+            tool = get_engine().registry.tool_class(args.tool)(profile=args.profile)
+            tool.require_config()
+        except PlatformError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return EXIT_REFUSED
+        if not tool.authenticate():
+            print(f"error: authentication failed for {args.tool} (profile {tool.profile}): "
+                  f"{tool.last_error or 'authenticate() returned False'}", file=sys.stderr)
+            status = tool.get_oauth_status()
+            if status.get("auth_url"):
+                print(f"connect it at: {status['auth_url']}", file=sys.stderr)
+            return EXIT_FAILED
+        result = tool.execute(args.action, _pairs(args.param, "-p"))
+        _print(result)
+        failed = not isinstance(result, dict) or result.get("status") == "error" or "error" in result
+        return EXIT_FAILED if failed else 0
+    finally:
+        if aws:
+            aws.stop()
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from functions.settings import get_settings
+
+    from .scaffold import create
+
+    try:
+        folder = create(args.kind, args.name, get_settings().plugins_dir)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"created {folder}")
+    return 0
+
+
+def cmd_plugins_check(args: argparse.Namespace) -> int:
+    from functions.registry import Registry
+    from functions.settings import get_settings
+
+    from .environment import load_env
+
+    load_env()
+    registry = Registry.discover(get_settings().plugins_dir).check_all()
+    for plugin in registry.plugins.values():
+        mark = "ok   " if plugin.status == "ok" else "ERROR"
+        print(f"{mark} {plugin.kind:<9} {plugin.name}")
+        if plugin.error:
+            print(f"      {plugin.error_file}: {plugin.error}")
+        for warning in plugin.warnings:
+            print(f"      warning: {warning}")
+    errors = registry.errors()
+    print(f"{len(registry.plugins)} plugin(s), {len(errors)} error(s)")
+    return EXIT_FAILED if errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wfp", description="Workflow Platform command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="start the platform locally (uvicorn + moto)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--no-watch", action="store_true", help="do not reload plugins when files change")
+    dev.set_defaults(func=cmd_dev)
+
+    run = sub.add_parser("run", help="run a workflow locally and print its result")
+    run.add_argument("workflow")
+    run.add_argument("-i", "--input", action="append", metavar="KEY=VALUE", help="an input (repeatable)")
+    run.add_argument("--json", help="inputs as a JSON object")
+    run.add_argument("--trigger", default="manual", choices=["manual", "api", "webhook", "schedule"])
+    run.add_argument("--logs", action="store_true", help="print the run's log lines")
+    run.set_defaults(func=cmd_run)
+
+    tool = sub.add_parser("tool", help="call one action of a tool with a profile")
+    tool.add_argument("tool")
+    tool.add_argument("action")
+    tool.add_argument("--profile", default="DEFAULT")
+    tool.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="an action parameter")
+    tool.set_defaults(func=cmd_tool)
+
+    new = sub.add_parser("new", help="create a plugin from a template")
+    new.add_argument("kind", choices=["tool", "workflow", "interface"])
+    new.add_argument("name")
+    new.set_defaults(func=cmd_new)
+
+    plugins = sub.add_parser("plugins", help="plugin commands")
+    plugins_sub = plugins.add_subparsers(dest="plugins_command", required=True)
+    check = plugins_sub.add_parser("check", help="import and validate every plugin")
+    check.set_defaults(func=cmd_plugins_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # plugin INFO lines belong to the run (--logs), not here
+        handler.setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    sys.exit(args.func(args))
+
+
+if __name__ == "__main__":
+    main()

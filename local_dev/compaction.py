@@ -1,0 +1,87 @@
+"""Journal compaction: the local AWS state, written as the few requests that rebuild it.
+
+After a replay, the journal holds every write ever made. This asks moto for its current state
+(DescribeTable, Scan, ListSecrets...) and yields one CreateTable per table, one PutItem per item and
+one CreateSecret per secret, in the journal's own format.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
+
+TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "StreamSpecification", "SSESpecification")
+INDEX_KEYS = ("IndexName", "KeySchema", "Projection")
+
+
+def _headers(service: str, target: str, region: str) -> dict[str, str]:
+    return {
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/{service}/aws4_request, "
+                              "SignedHeaders=host, Signature=0",
+        "HTTP_X_AMZ_TARGET": target,
+        "CONTENT_TYPE": "application/x-amz-json-1.0" if service == "dynamodb" else "application/x-amz-json-1.1",
+    }
+
+
+def _entry(service: str, target: str, body: dict[str, Any], region: str) -> dict[str, Any]:
+    return {"path": "/", "headers": _headers(service, target, region),
+            "body": base64.b64encode(json.dumps(body).encode()).decode()}
+
+
+def _call(app: Any, service: str, target: str, body: dict[str, Any], region: str) -> dict[str, Any]:
+    headers = _headers(service, target, region)
+    environ = EnvironBuilder(path="/", method="POST", data=json.dumps(body).encode(),
+                             content_type=headers.pop("CONTENT_TYPE")).get_environ()
+    environ.update(headers)
+    out = b"".join(app(environ, lambda *a, **k: None))
+    return json.loads(out or b"{}")
+
+
+def _create_table_request(desc: dict[str, Any]) -> dict[str, Any]:
+    request = {k: desc[k] for k in TABLE_KEYS if k in desc}
+    request["TableName"] = desc["TableName"]
+    billing = desc.get("BillingModeSummary", {}).get("BillingMode", "PAY_PER_REQUEST")
+    request["BillingMode"] = billing
+    if billing == "PROVISIONED":
+        throughput = desc.get("ProvisionedThroughput", {})
+        request["ProvisionedThroughput"] = {k: throughput.get(k, 1) for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if desc.get(kind):
+            request[kind] = [{k: index[k] for k in INDEX_KEYS if k in index} for index in desc[kind]]
+    return request
+
+
+def snapshot_entries(app: Any, region: str | None = None) -> Iterator[dict[str, Any]]:
+    region = region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    ddb = "DynamoDB_20120810."
+    for name in _call(app, "dynamodb", ddb + "ListTables", {}, region).get("TableNames", []):
+        desc = _call(app, "dynamodb", ddb + "DescribeTable", {"TableName": name}, region)["Table"]
+        yield _entry("dynamodb", ddb + "CreateTable", _create_table_request(desc), region)
+        ttl = _call(app, "dynamodb", ddb + "DescribeTimeToLive", {"TableName": name}, region)
+        ttl_desc = ttl.get("TimeToLiveDescription", {})
+        if ttl_desc.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            yield _entry("dynamodb", ddb + "UpdateTimeToLive", {"TableName": name, "TimeToLiveSpecification": {
+                "Enabled": True, "AttributeName": ttl_desc["AttributeName"]}}, region)
+        start: dict[str, Any] | None = None
+        while True:
+            page = _call(app, "dynamodb", ddb + "Scan",
+                         {"TableName": name, **({"ExclusiveStartKey": start} if start else {})}, region)
+            for item in page.get("Items", []):
+                yield _entry("dynamodb", ddb + "PutItem", {"TableName": name, "Item": item}, region)
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+    sm = "secretsmanager."
+    for secret in _call(app, "secretsmanager", sm + "ListSecrets", {}, region).get("SecretList", []):
+        value = _call(app, "secretsmanager", sm + "GetSecretValue", {"SecretId": secret["ARN"]}, region)
+        body = {"Name": secret["Name"], **({"Description": secret["Description"]} if secret.get("Description") else {})}
+        if "SecretString" in value:
+            body["SecretString"] = value["SecretString"]
+        elif "SecretBinary" in value:
+            body["SecretBinary"] = value["SecretBinary"]
+        yield _entry("secretsmanager", sm + "CreateSecret", body, region)

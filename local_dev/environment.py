@@ -1,0 +1,55 @@
+"""Prepare a process to run the platform locally: ``.env``, local AWS, tables.
+
+Shared by the dev server and the CLI so that ``wfp run`` sees exactly what ``wfp dev`` sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from functions.settings import REPO_ROOT, reset_settings
+
+from .aws import LocalAws, use_endpoint
+
+log = logging.getLogger(__name__)
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("WFP_LOCAL_STATE") or REPO_ROOT / ".wfp")
+
+
+def load_env(root: Path = REPO_ROOT) -> Path | None:
+    """Load ``.env`` (created from ``.env.example`` on first use) without overriding the environment."""
+    env_file = Path(os.environ.get("WFP_ENV_FILE") or root / ".env")
+    example = root / ".env.example"
+    if not env_file.exists() and example.exists() and "WFP_ENV_FILE" not in os.environ:
+        shutil.copyfile(example, env_file)
+        log.info("created %s from .env.example: put your tool profiles there", env_file)
+    if env_file.exists():
+        load_dotenv(env_file, override=False)
+        return env_file
+    return None
+
+
+def prepare(port: int = 0) -> LocalAws | None:
+    """Load .env, then point AWS at the user's endpoint (LocalStack...) or at a local moto server."""
+    load_env()
+    aws: LocalAws | None = None
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        log.info("using AWS_ENDPOINT_URL=%s (no moto)", os.environ["AWS_ENDPOINT_URL"])
+        use_endpoint(os.environ["AWS_ENDPOINT_URL"])
+    else:
+        aws = LocalAws(state_dir())
+        use_endpoint(aws.start(port))
+    reset_settings()
+    from functions.engine import reset_engine
+    from functions.tables import create_tables
+
+    reset_engine()
+    create_tables()
+    return aws

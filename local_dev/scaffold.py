@@ -1,0 +1,123 @@
+"""``wfp new``: working starting points for a tool, a workflow or an interface."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from functions.plugin_config import NAME_RE
+
+KINDS = {"tool": "tools", "workflow": "workflows", "interface": "interfaces"}
+
+TOOL_MAIN = '''"""{display} tool."""
+
+import logging
+from typing import Any, Dict, List
+
+from ..base import BaseTool
+
+logger = logging.getLogger(__name__)
+
+
+class {cls}(BaseTool):
+    def authenticate(self) -> bool:
+        # Check the profile here (e.g. call the API once); self.config holds its parameters.
+        self.authenticated = self.validate_config()
+        return self.authenticated
+
+    def execute(self, action: str, params: Dict[str, Any] = None) -> Dict[str, Any]:
+        params = params or {{}}
+        if action == "ping":
+            logger.info("ping from profile %s", self.profile)
+            return {{"status": "success", "data": {{"pong": params.get("message", "pong")}}}}
+        return self.unknown_action(action)
+
+    def get_available_actions(self) -> List[str]:
+        return ["ping"]
+'''
+
+WORKFLOW_MAIN = '''"""{display} workflow."""
+
+import logging
+from typing import Any, Dict
+
+logger = logging.getLogger(__name__)
+
+
+def execute(data: Dict[str, Any] = None, tools: Dict[str, Any] = None) -> Dict[str, Any]:
+    data = data or {{}}
+    logger.info("running with %s", sorted(data))
+    return {{"status": "success", "message": f"Hello, {{data.get('name', 'world')}}!", "data": data}}
+'''
+
+INTERFACE_MAIN = '''"""{display} interface."""
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+DISPLAY_NAME = "{display}"
+DESCRIPTION = "A custom page"
+ROUTE = "/{route}"
+ICON = "🧩"
+
+router = APIRouter(prefix=ROUTE)
+
+
+@router.get("/")
+def index() -> FileResponse:
+    return FileResponse(Path(__file__).parent / "src" / "index.html")
+
+
+def get_router() -> APIRouter:
+    return router
+'''
+
+INTERFACE_HTML = '''<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>{display}</title><link rel="stylesheet" href="style.css"></head>
+<body>
+  <h1>{display}</h1>
+  <p>Edit plugins/interfaces/{name}/src/index.html. Files in src/ are served under {route_path}/.</p>
+</body>
+</html>
+'''
+
+
+def create(kind: str, name: str, plugins_dir: Path) -> Path:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: use tool, workflow or interface")
+    if not NAME_RE.match(name):
+        raise ValueError(f"invalid name {name!r}: use only a-z, 0-9 and _ (e.g. my_{kind})")
+    folder = plugins_dir / KINDS[kind] / name
+    if folder.exists():
+        raise ValueError(f"{folder} already exists")
+    display = name.replace("_", " ").title()
+    folder.mkdir(parents=True)
+    if kind == "tool":
+        cls = "".join(part.title() for part in name.split("_")) + "Tool"
+        (folder / "main.py").write_text(TOOL_MAIN.format(display=display, cls=cls))
+        config = {"tool_name": name, "display_name": display, "description": f"{display} connector",
+                  "required_params": [], "optional_params": {"timeout": 30},
+                  "actions": {"ping": {"description": "Answer with a pong (replace with real actions)",
+                                       "parameters": {"message": "Text to echo (optional)"},
+                                       "example": {"action": "ping", "params": {"message": "hi"}}}},
+                  "profile_examples": {"TEST": {"timeout": 10}}}
+        (folder / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    elif kind == "workflow":
+        (folder / "main.py").write_text(WORKFLOW_MAIN.format(display=display))
+        config = {"name": display, "description": f"{display} (describe what it automates)",
+                  "triggers": ["manual"], "category": "general", "tools_required": [], "tools_profiles": {},
+                  "inputs_schema": [{"name": "name", "type": "text", "label": "Name", "required": False,
+                                     "default": "world", "description": "Who to greet"}],
+                  "active": True}
+        (folder / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    else:
+        route = name.replace("_", "-")
+        (folder / "main.py").write_text(INTERFACE_MAIN.format(display=display, route=route))
+        (folder / "src").mkdir()
+        (folder / "src" / "index.html").write_text(
+            INTERFACE_HTML.format(display=display, name=name, route_path="/" + route))
+        (folder / "src" / "style.css").write_text("body { font-family: system-ui, sans-serif; margin: 2rem; }\n")
+    return folder

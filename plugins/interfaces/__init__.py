@@ -1,0 +1,1 @@
+"""Interfaces: each folder holds main.py (ROUTE, get_router) and static files in src/."""

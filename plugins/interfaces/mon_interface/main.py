@@ -1,0 +1,19 @@
+"""The seed's example interface, as written (it triggers the hello_world workflow)."""
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+import os
+
+DISPLAY_NAME = "Mon Interface"
+DESCRIPTION = "Interface personnalisée"
+ROUTE = "/mon-interface"
+ICON = "🎯"
+
+router = APIRouter(prefix=ROUTE)
+
+@router.get("/")
+def get_interface():
+    return FileResponse(os.path.join(os.path.dirname(__file__), "src", "index.html"))
+
+def get_router():
+    return router

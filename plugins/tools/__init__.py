@@ -1,0 +1,1 @@
+"""Tools: API connectors with credential profiles. Each folder holds config.json + main.py."""

@@ -1,0 +1,1 @@
+"""Workflows: each folder holds config.json + main.py with execute(data, tools)."""

@@ -1,0 +1,155 @@
+"""Fixtures: a moto-backed platform in one line.
+
+    def test_something(platform):            # the repo's example plugins
+        run = platform.run("hello_world", {"name": "Ada"})
+        response = platform.client.get("/api/workflows")
+
+    def test_other(make_platform, plugin_dir):  # your own plugins folder
+        plugin_dir.workflow("w", {...}, "def execute(data, tools): ...")
+        platform = make_platform(plugin_dir.root)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "WFP_STAGE": "test",
+    "WFP_PREFIX": "wfp-test",
+}
+
+
+def reset_platform_state() -> None:
+    """Forget every process-wide cache the platform keeps (settings, engine, clients, secrets)."""
+    from aws_lambda_powertools.utilities.parameters import clear_caches
+
+    from functions.engine import reset_engine
+    from functions.settings import reset_settings
+    from functions.tables import reset_connections
+
+    reset_settings()
+    reset_engine()
+    reset_connections()
+    clear_caches()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake AWS credentials and moto's in-process mock for every AWS call."""
+    from moto import mock_aws
+
+    for key in list(os.environ):
+        if key.startswith(("WFP_", "AWS_")):
+            monkeypatch.delenv(key)
+    for key, value in TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    reset_platform_state()
+    with mock_aws():
+        yield
+    reset_platform_state()
+
+
+@dataclass
+class Platform:
+    plugins_dir: Path
+    app: Any
+    client: Any
+
+    @property
+    def engine(self) -> Any:
+        from functions.engine import get_engine
+
+        return get_engine()
+
+    def run(self, workflow: str, data: dict[str, Any] | None = None, trigger: str = "manual") -> Any:
+        return self.engine.run(workflow, data or {}, trigger)
+
+
+@pytest.fixture
+def make_platform(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Platform]:
+    """Build a platform over a plugins folder (default: the repo's examples), tables created."""
+    from starlette.testclient import TestClient
+
+    def make(plugins_dir: Path | None = None, **env: str) -> Platform:
+        folder = Path(plugins_dir or REPO / "plugins")
+        monkeypatch.setenv("WFP_PLUGINS_DIR", str(folder))
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        reset_platform_state()
+        from functions.app import create_app
+        from functions.tables import create_tables
+
+        create_tables()
+        app = create_app()
+        return Platform(folder, app, TestClient(app, raise_server_exceptions=False))
+
+    return make
+
+
+@pytest.fixture
+def platform(make_platform: Callable[..., Platform], monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """The repo's example plugins on moto, with the profiles the examples use."""
+    monkeypatch.setenv("MON_OUTIL_DEMO_API_KEY", "demo-key")
+    return make_platform()
+
+
+class PluginDir:
+    """A scratch plugins folder; helpers write tools, workflows and interfaces into it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for sub in ("tools", "workflows", "interfaces"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / "__init__.py").write_text("")
+        (root / "tools" / "__init__.py").write_text("")
+        (root / "tools" / "base.py").write_text("from functions.base_tool import BaseTool\n")
+
+    def _write(self, folder: Path, files: dict[str, str | dict[str, Any]]) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            text = json.dumps(content, indent=2) if isinstance(content, dict) else textwrap.dedent(content)
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return folder
+
+    def workflow(self, name: str, config: dict[str, Any] | str | None = None, code: str | None = None) -> Path:
+        files: dict[str, Any] = {}
+        if config is not None:
+            files["config.json"] = config
+        files["main.py"] = code if code is not None else (
+            "def execute(data, tools):\n    return {'status': 'success', 'data': data}\n")
+        return self._write(self.root / "workflows" / name, files)
+
+    def tool(self, name: str, config: dict[str, Any] | None = None, code: str | None = None) -> Path:
+        config = config if config is not None else {"tool_name": name}
+        code = code if code is not None else (
+            "from ..base import BaseTool\n\n"
+            "class T(BaseTool):\n"
+            "    def execute(self, action, params=None):\n"
+            "        return {'status': 'success', 'data': {'action': action, 'config': self.config}}\n")
+        return self._write(self.root / "tools" / name, {"config.json": config, "main.py": code})
+
+    def interface(self, name: str, code: str, files: dict[str, str] | None = None) -> Path:
+        return self._write(self.root / "interfaces" / name, {"main.py": code, **(files or {})})
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> PluginDir:
+    return PluginDir(tmp_path / "plugins")
