@@ -109,13 +109,7 @@ def oauth_statuses(engine: Engine) -> list[dict[str, Any]]:
 
 
 def scheduled_jobs(engine: Engine) -> list[ScheduledJob]:
-    jobs = []
-    for plugin in engine.registry.of_kind("workflow"):
-        config = plugin.config
-        if not isinstance(config, WorkflowConfig) or not config.scheduled or not config.schedule:
-            continue
-        recent, _ = engine.store.history(plugin.name, 1)
-        jobs.append(ScheduledJob(workflow=plugin.name, display_name=config.name or plugin.name,
-                                 cron=config.schedule, timezone=config.timezone, active=config.active,
-                                 next_runs=next_run(config, 3), last_run=recent[0] if recent else None))
-    return jobs
+    """Scheduled workflows with their pause state and last run (``functions.schedules`` owns them)."""
+    from .schedules import get_schedules
+
+    return get_schedules(engine).jobs()

@@ -117,12 +117,18 @@ class OAuthStatus(BaseModel):
 class ScheduledJob(BaseModel):
     workflow: str
     display_name: str
-    cron: str
+    cron: str = Field(description="The workflow's 5-field Unix cron expression")
     timezone: str = "UTC"
-    enabled: bool = True
+    eventbridge: str = Field(description="The same schedule as an EventBridge cron(...) expression")
+    deployed_as: Literal["rule", "schedule"] = Field(
+        description="'rule': an EventBridge rule (UTC); 'schedule': an EventBridge Scheduler schedule (timezone)")
+    aws_name: str = Field(description="Name of the EventBridge rule or Scheduler schedule")
+    enabled: bool = Field(True, description="False while paused (POST /api/scheduler/jobs/{name}/pause)")
     active: bool = True
-    next_runs: list[datetime] = []
-    last_run: RunSummary | None = None
+    next_runs: list[datetime] = Field([], description="The next three fire times (none while paused or inactive)")
+    last_run: RunSummary | None = Field(None, description="The last scheduled run (skipped ones included)")
+    last_scheduled_time: datetime | None = None
+    warnings: list[str] = []
 
 
 class ReloadOut(BaseModel):

@@ -25,8 +25,9 @@ class TableName:
 def all_models() -> list[Any]:
     """Every table of the platform (imported here, lazily, so importing this module is free)."""
     from .runs import RunModel
+    from .schedule_store import ScheduleModel
 
-    models: list[Any] = [RunModel]
+    models: list[Any] = [RunModel, ScheduleModel]
     return models
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 
 from .environment import prepare
+from .scheduler import LocalScheduler
 from .watcher import PluginWatcher
 
 log = logging.getLogger("local_dev")
@@ -23,6 +24,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
 
     from functions.app import app
     from functions.engine import get_engine
+    from functions.eventbridge import NoopToggler, set_toggler
     from functions.interfaces import reload_platform
 
     registry = get_engine().registry.check_all()
@@ -35,10 +37,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
 
         watcher = PluginWatcher(get_engine().settings.plugins_dir, on_change)
         watcher.start()
+    set_toggler(NoopToggler())  # no EventBridge locally: the local scheduler reads the pause state itself
+    scheduler = LocalScheduler().start()
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
+        scheduler.stop()
         if watcher:
             watcher.stop()
         if aws:

@@ -1,4 +1,4 @@
-"""Plugins, reload, scheduler jobs, health: the platform looking at itself."""
+"""Plugins, reload, health: the platform looking at itself (scheduler jobs: ``routes.scheduler``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import catalog
 from ..engine import get_engine
 from ..interfaces import reload_platform
-from ..schemas import InterfaceOut, PluginsOut, ReloadOut, ScheduledJob
+from ..schemas import InterfaceOut, PluginsOut, ReloadOut
 
 router = APIRouter()
 
@@ -37,8 +37,3 @@ async def reload_plugins(request: Request) -> ReloadOut:
     registry = await run_in_threadpool(reload_platform, request.app)
     return ReloadOut(plugins=len(registry.plugins), errors=[catalog.plugin_out(p) for p in registry.errors()])
 
-
-@router.get("/api/scheduler/jobs", response_model=list[ScheduledJob], tags=["scheduler"])
-async def scheduler_jobs() -> list[ScheduledJob]:
-    """Scheduled workflows: cron, timezone, next three runs, last run."""
-    return await run_in_threadpool(catalog.scheduled_jobs, get_engine())
