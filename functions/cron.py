@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
@@ -115,6 +116,12 @@ def validate(expression: str) -> str:
     """
     if not isinstance(expression, str):
         raise CronError(f"a cron expression is a string, got {type(expression).__name__}")
+    return _validate(expression)
+
+
+@lru_cache(maxsize=512)
+def _validate(expression: str) -> str:
+    """``validate`` proper; pure, so cached (listings and the scheduler evaluate the same few expressions)."""
     fields = expression.split()
     if len(fields) == 1 and fields[0].lower() in _MACROS:
         raise CronError(f"cron macro {fields[0]!r} is not supported: write {_MACROS[fields[0].lower()]!r} instead")
@@ -243,9 +250,10 @@ def iter_runs(expression: str, tz: str = "UTC", after: datetime | None = None) -
     zone = validate_timezone(tz)
     start = (after or datetime.now(timezone.utc)).astimezone(timezone.utc)
     wall_start = start.astimezone(zone).replace(tzinfo=None)
-    # A start inside a repeated hour maps to its second pass; starting the wall clock an hour earlier and
-    # filtering by instant keeps every fire time after ``start`` without skipping any.
-    it = croniter(validate(expression), wall_start - timedelta(hours=1))
+    # Every wall time before ``wall_start`` is an instant before ``start``; after it, the only instants
+    # not after ``start`` are first passes of a repeated hour when ``start`` is in its second pass: the
+    # filter below drops them.
+    it = croniter(validate(expression), wall_start)
     misses = 0
     while True:
         wall = it.get_next(datetime)
