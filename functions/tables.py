@@ -24,9 +24,10 @@ class TableName:
 
 def all_models() -> list[Any]:
     """Every table of the platform (imported here, lazily, so importing this module is free)."""
+    from .oauth_store import OAuthStateModel, OAuthTokenModel
     from .runs import RunModel
 
-    models: list[Any] = [RunModel]
+    models: list[Any] = [RunModel, OAuthTokenModel, OAuthStateModel]
     return models
 
 
