@@ -100,21 +100,16 @@ class OAuthFlowError(PlatformError):
     status_code = 400
 
 
-# ----- the third-party libraries, lazily -----------------------------------------------------------------
-def _quiet_token_loggers() -> None:
-    """The OAuth libraries log tokens at DEBUG: hold them at INFO (see ``functions.log_safety``)."""
-    hold_secret_loggers()
-
-
+# ----- the third-party libraries, lazily (each first use also holds their DEBUG loggers at INFO) -------
 def _flow_class() -> Any:
-    _quiet_token_loggers()
+    hold_secret_loggers()
     from google_auth_oauthlib.flow import Flow
 
     return Flow
 
 
 def _transport_request() -> Any:
-    _quiet_token_loggers()
+    hold_secret_loggers()
     from google.auth.transport.requests import Request
 
     return Request()
@@ -372,7 +367,7 @@ class GoogleConnection:
             raise self._reauth(record)
         if record is None or not (record.access_token or record.refresh_token):
             raise self._not_connected()
-        _quiet_token_loggers()
+        hold_secret_loggers()
         from google.oauth2.credentials import Credentials
 
         creds = Credentials(token=record.access_token, refresh_token=record.refresh_token,

@@ -3,7 +3,8 @@
 Both answer HTML (a person follows them), including their errors: a clear page with what went wrong
 and what to do, never a token. The callback path is fixed (it is registered in Google Cloud Console
 and exempt from admin authentication); the redirect URI is this request's public base URL plus that
-path unless the profile sets ``redirect_uri``.
+path unless the profile sets ``redirect_uri``. The OAuth machinery is imported on first use, not with
+the app (cold starts that never see a sign-in do not pay for it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import google_oauth
 from ..engine import get_engine
 from ..errors import PlatformError
 from ..plugin_config import ToolConfig
@@ -49,6 +49,8 @@ def _tool_config(name: str) -> ToolConfig:
 
 
 def _start(service: str, profile: str, tool: str | None, request_base: str) -> str:
+    from .. import google_oauth
+
     config = google_oauth.tool_for_service(get_engine().registry, service, tool)
     return google_oauth.GoogleConnection(config, profile).start(request_base)
 
@@ -77,6 +79,8 @@ async def google_callback(request: Request, state: str | None = Query(None, max_
                           code: str | None = Query(None, max_length=4096),
                           error: str | None = Query(None, max_length=256)) -> Response:
     """Where Google sends the browser back: checks the state, exchanges the code, stores the token."""
+    from .. import google_oauth
+
     try:
         connection, record = await run_in_threadpool(google_oauth.complete_sign_in, state, code, error,
                                                       _tool_config)
