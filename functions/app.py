@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import interfaces
 from .engine import get_engine
 from .errors import PlatformError
-from .routes import admin, runs, scheduler, tools, workflows
+from .routes import admin, oauth, runs, scheduler, tools, workflows
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (workflows, runs, tools, admin, scheduler):
+    for module in (workflows, runs, tools, admin, scheduler, oauth):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -86,16 +86,18 @@ def interfaces(engine: Engine) -> list[InterfaceOut]:
             for p in engine.registry.of_kind("interface")]
 
 
-def oauth_status(engine: Engine, tool: str, profile: str) -> dict[str, Any]:
-    """The tool's own get_oauth_status() for one profile."""
+def oauth_status(engine: Engine, tool: str, profile: str, base_url: str = "") -> dict[str, Any]:
+    """The tool's own get_oauth_status() for one profile; a relative ``auth_url`` is made absolute."""
     cls = engine.registry.tool_class(tool)
     status = dict(cls(profile=profile).get_oauth_status())
     status.setdefault("tool", tool)
     status.setdefault("profile", profiles.normalize_profile(profile))
+    if base_url and str(status.get("auth_url") or "").startswith("/"):
+        status["auth_url"] = base_url.rstrip("/") + status["auth_url"]
     return status
 
 
-def oauth_statuses(engine: Engine) -> list[dict[str, Any]]:
+def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
     """Every OAuth tool (config.json ``oauth``) with each of its configured profiles."""
     in_secrets = secret_profiles()
     result = []
@@ -104,7 +106,7 @@ def oauth_statuses(engine: Engine) -> list[dict[str, Any]]:
         if plugin.error or not isinstance(config, ToolConfig) or config.oauth is None:
             continue
         for profile in configured_profiles(config, in_secrets) or ["DEFAULT"]:
-            result.append(oauth_status(engine, plugin.name, profile))
+            result.append(oauth_status(engine, plugin.name, profile, base_url))
     return result
 
 

@@ -106,12 +106,23 @@ class PluginsOut(BaseModel):
 
 
 class OAuthStatus(BaseModel):
+    """What a tool reports about its connection; token values are never part of it."""
+
     model_config = {"extra": "allow"}
     tool: str
     profile: str
     requires_oauth: bool = False
     connected: bool = False
-    auth_url: str | None = None
+    status: str | None = Field(None, description="OAuth tools: connected, not_configured, not_connected, "
+                                                 "expired or reauth_required")
+    provider: str | None = None
+    service: str | None = None
+    scopes: list[str] = Field([], description="Scopes granted to the stored token")
+    expiry: datetime | None = Field(None, description="When the stored access token expires (it is refreshed "
+                                                      "automatically while a refresh token exists)")
+    has_refresh_token: bool = False
+    auth_url: str | None = Field(None, description="Where to (re)connect, when a connection is needed")
+    message: str | None = Field(None, description="What is wrong and what to do, when not connected")
 
 
 class ScheduledJob(BaseModel):

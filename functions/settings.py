@@ -44,6 +44,9 @@ class Settings:
     runs_table: str = "wfp-dev-runs"
     schedules_table: str = "wfp-dev-schedules"
     tokens_table: str = "wfp-dev-tokens"
+    #: Pending OAuth sign-ins (``state`` records, single use, expiring through DynamoDB TTL).
+    oauth_states_table: str = "wfp-dev-oauth-states"
+    oauth_state_ttl_seconds: int = 600
     queue_url: str | None = None
     #: Public base URL (e.g. a custom domain); otherwise derived from each request.
     public_url: str | None = None
@@ -79,6 +82,8 @@ def get_settings() -> Settings:
         runs_table=os.environ.get("WFP_RUNS_TABLE", f"{prefix}-runs"),
         schedules_table=os.environ.get("WFP_SCHEDULES_TABLE", f"{prefix}-schedules"),
         tokens_table=os.environ.get("WFP_TOKENS_TABLE", f"{prefix}-tokens"),
+        oauth_states_table=os.environ.get("WFP_OAUTH_STATES_TABLE", f"{prefix}-oauth-states"),
+        oauth_state_ttl_seconds=_int("WFP_OAUTH_STATE_TTL_SECONDS", 600),
         queue_url=os.environ.get("WFP_QUEUE_URL") or None,
         public_url=(os.environ.get("WFP_PUBLIC_URL") or "").rstrip("/") or None,
         max_output_bytes=_int("WFP_MAX_OUTPUT_BYTES", 64 * 1024),

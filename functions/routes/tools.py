@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import catalog
 from ..engine import get_engine
 from ..schemas import ErrorOut, OAuthStatus, ToolOut
+from . import base_url
 
 router = APIRouter(tags=["tools"])
 
@@ -21,13 +22,14 @@ async def list_tools() -> list[ToolOut]:
 
 
 @router.get("/api/oauth/status", response_model=list[OAuthStatus], tags=["oauth"])
-async def oauth_status_all() -> list[dict[str, Any]]:
+async def oauth_status_all(request: Request) -> list[dict[str, Any]]:
     """OAuth state of every OAuth tool, per configured profile."""
-    return await run_in_threadpool(catalog.oauth_statuses, get_engine())
+    return await run_in_threadpool(catalog.oauth_statuses, get_engine(), base_url(request))
 
 
 @router.get("/api/oauth/status/{tool}", response_model=OAuthStatus, tags=["oauth"],
             responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-async def oauth_status_one(tool: str, profile: str = Query("DEFAULT", max_length=64)) -> dict[str, Any]:
+async def oauth_status_one(request: Request, tool: str,
+                           profile: str = Query("DEFAULT", max_length=64)) -> dict[str, Any]:
     """OAuth state of one tool and profile, as the tool reports it."""
-    return await run_in_threadpool(catalog.oauth_status, get_engine(), tool, profile)
+    return await run_in_threadpool(catalog.oauth_status, get_engine(), tool, profile, base_url(request))
