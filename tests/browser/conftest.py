@@ -1,6 +1,6 @@
 """Browser tests: real headless Chromium (Debian's /usr/bin/chromium) against the real app over HTTP.
 
-One live platform per test session: a moto server on 127.0.0.1 (``ThreadedMotoServer``, reached
+One live platform per test module: a moto server on 127.0.0.1 (``ThreadedMotoServer``, reached
 through ``AWS_ENDPOINT_URL`` exactly as the local dev server does), the FastAPI app under uvicorn in a
 thread, served twice:
 - ``live.url``: at the root, as ``python -m local_dev`` serves it;
@@ -150,7 +150,7 @@ def reset_platform_state() -> None:
     clear_caches()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from moto.server import ThreadedMotoServer
 
@@ -187,7 +187,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             reset_platform_state()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
