@@ -11,11 +11,14 @@ twenty rectangles.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
-from ..runs import RunSummary
 from .formatting import duration, when
+
+if TYPE_CHECKING:
+    from ..runs import RunSummary
 
 WIDTH, HEIGHT, GAP, MIN_BAR = 240, 48, 2, 2
 

@@ -4,11 +4,15 @@ The cookie is HttpOnly (scripts cannot read it), Secure (HTTPS only; browsers tr
 http://127.0.0.1 and http://localhost as secure, so it works locally), SameSite=Strict (never sent
 by another site's page, which is the dashboard's CSRF protection) and scoped to the stage prefix.
 Its value is a signed session (``functions.auth.new_session``), never the token itself.
+
+SameSite=Strict has one cost: a link from another site (a chat message, Google's OAuth redirect) arrives
+without the cookie, so a logged-in user would be asked to log in again. The login page notices such a
+cross-site arrival (``Sec-Fetch-Site``) and lets its script ask once more from the platform's own origin.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -35,9 +39,9 @@ def _cookie_path(request: Request) -> str:
 
 
 def _login_page(request: Request, status: int = 200, *, next_path: str = "/", error: str | None = None,
-                open_mode: bool = False, notice: str | None = None) -> HTMLResponse:
+                open_mode: bool = False, notice: str | None = None, retry: str | None = None) -> HTMLResponse:
     return render(request, "login.html", status, page="login", next_path=next_path, error=error,
-                  open_mode=open_mode, notice=notice)
+                  open_mode=open_mode, notice=notice, retry=retry)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -52,7 +56,12 @@ async def login_form(request: Request) -> Response:
     if session and auth.session_valid(session, token):
         return RedirectResponse(auth.root_path(request.scope) + next_path, status_code=303)
     notice = "You are logged out." if request.query_params.get("logged_out") else None
-    return _login_page(request, next_path=next_path, notice=notice)
+    retry = None
+    if request.headers.get("sec-fetch-site") == "cross-site" and not request.query_params.get("retry"):
+        # Arrived from another site's link (or an OAuth redirect): the browser withheld the SameSite=Strict
+        # cookie. The page's script asks once more from this origin, which sends it; no loop (retry=1).
+        retry = f"{auth.root_path(request.scope)}/login?" + urlencode({"next": next_path, "retry": "1"})
+    return _login_page(request, next_path=next_path, notice=notice, retry=retry)
 
 
 @router.post("/login", response_class=HTMLResponse)

@@ -265,6 +265,28 @@ def test_login_when_a_token_is_set(live, context, page, admin_token):
     assert csp_or_script_errors(page) == []
 
 
+def test_a_link_from_another_site_keeps_the_session(live, context, page, admin_token):
+    """SameSite=Strict cookies are withheld on cross-site navigations (a chat link, the OAuth redirect):
+    the login page asks again from its own origin instead of showing the form to a logged-in user."""
+    page.goto(live.url + "/login")
+    page.get_by_label("Admin token").fill(admin_token)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live.url + "/")
+    other_site = live.url.replace("127.0.0.1", "localhost")  # another site for the browser
+    page.goto(other_site + "/api/health")
+    page.set_content(f'<a id="go" href="{live.url}/dashboard/tools">dashboard</a>')
+    page.click("#go")
+    page.wait_for_url(live.url + "/dashboard/tools")
+    assert page.locator("h1").inner_text() == "Tools"
+    # logged out, the same link shows the form (once, no loop)
+    context.clear_cookies()
+    page.goto(other_site + "/api/health")
+    page.set_content(f'<a id="go" href="{live.url}/dashboard/tools">dashboard</a>')
+    page.click("#go")
+    page.wait_for_url("**/login?next=%2Fdashboard%2Ftools&retry=1")
+    assert page.get_by_label("Admin token").is_visible()
+
+
 # ----- under the /prod stage prefix ---------------------------------------------------------------------
 def test_prod_prefix_links_form_run_page_and_interface(live, page):
     assert httpx.get(live.prod.removesuffix("/prod") + "/api/health").status_code == 404  # API Gateway's answer

@@ -334,6 +334,10 @@
     if (scheduleButton) toggleSchedule(scheduleButton);
   });
 
+  // The login page after a link from another site: the Strict cookie was withheld; ask again from here.
+  const retry = document.querySelector("[data-same-site-retry]");
+  if (retry) location.replace(retry.dataset.sameSiteRetry);
+
   localTimes(document);
   const runPage = document.querySelector("[data-run-id]");
   if (runPage && runPage.dataset.final !== "true") {
