@@ -58,7 +58,8 @@ class SafeStaticFiles(StaticFiles):
 
     def get_path(self, scope: Scope) -> str:
         path = super().get_path(scope)
-        if any(part.startswith(".") and part not in (".",) for part in re.split(r"[\\/]", path)):
+        # "." is the folder itself (its index.html); anything else starting with a dot is refused
+        if any(part.startswith(".") and part != "." for part in re.split(r"[\\/]", path)):
             raise HTTPException(status_code=404)
         return path
 
@@ -82,14 +83,20 @@ class BasePathShim:
         async def capture(message: Message) -> None:
             nonlocal start, size, passthrough
             if message["type"] == "http.response.start":
-                content_type = MutableHeaders(scope=message).get("content-type", "")
-                if message["status"] == 200 and content_type.startswith("text/html"):
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                if message["status"] == 200 and html and "content-encoding" not in headers:
                     start = message
                 else:
                     passthrough = True
                     await send(message)
                 return
-            if passthrough or start is None or message["type"] != "http.response.body":
+            if passthrough or start is None:
+                await send(message)
+                return
+            if message["type"] != "http.response.body":  # e.g. http.response.pathsend: leave it alone
+                passthrough = True
+                await send(start)
                 await send(message)
                 return
             chunks.append(message.get("body", b""))

@@ -30,13 +30,27 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
-if not CHROMIUM.exists():
-    pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (tests/run.sh installs it with "
-                "apt-get install chromium)", allow_module_level=True)
-try:
-    import playwright.sync_api  # noqa: F401
-except ImportError:  # pragma: no cover - playwright is a test dependency
-    pytest.skip("browser tests need the playwright package (pip install -e '.[test]')", allow_module_level=True)
+
+
+def missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return ("browser tests need Debian's Chromium at /usr/bin/chromium (tests/run.sh installs it: "
+                "apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:  # pragma: no cover - playwright is a test dependency
+        return "browser tests need the playwright package (pip install -e '.[test]')"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = missing_browser()
+    if reason is None:
+        return
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(here):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 SLOW_WORKFLOW = {
     "name": "Slow Job",
