@@ -12,13 +12,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import interfaces
+from . import dashboard, interfaces
+from .auth import AdminAuthMiddleware
 from .engine import get_engine
 from .errors import PlatformError
 from .routes import admin, oauth, runs, scheduler, tools, workflows
+from .security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,11 @@ def create_app() -> FastAPI:
     for module in (workflows, runs, tools, admin, scheduler, oauth):
         app.include_router(module.router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    @app.get("/dashboard/", response_class=HTMLResponse, include_in_schema=False)
-    async def dashboard(request: Request) -> HTMLResponse:
-        from .dashboard import render_home
-
-        return HTMLResponse(await render_home(request))
-
+    dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
     interfaces.mount(app, get_engine().registry)
+    # Outermost last: security headers wrap everything, including the 401s of the admin token check.
+    app.add_middleware(AdminAuthMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

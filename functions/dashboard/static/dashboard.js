@@ -1,0 +1,347 @@
+/*
+ * Workflow Platform dashboard: the little behaviour the server-rendered pages need.
+ * - run forms: POST the inputs to the API, show field errors next to the fields (422), show the run;
+ * - run pages and unfinished runs: poll GET /api/runs/{id} until the run is finished;
+ * - schedules: pause / resume; webhook URLs: copy; times: local-time tooltips.
+ * Every URL starts with the base path read from <body data-base> ("/prod" behind API Gateway),
+ * never with a bare "/". No inline script anywhere: the Content-Security-Policy forbids it.
+ */
+(() => {
+  "use strict";
+
+  const BASE = document.body.dataset.base || "";
+  const FINAL = new Set(["success", "error", "timed_out", "interrupted", "skipped"]);
+
+  // ----- helpers ---------------------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function goToLogin() {
+    const here = location.pathname.slice(BASE.length) + location.search;
+    location.assign(BASE + "/login?next=" + encodeURIComponent(here || "/"));
+  }
+
+  async function api(path, options) {
+    const init = Object.assign({ credentials: "same-origin" }, options || {});
+    init.headers = Object.assign({ Accept: "application/json" }, (options && options.headers) || {});
+    const response = await fetch(BASE + path, init);
+    if (response.status === 401) {
+      goToLogin();
+      throw new Error("login required");
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    return { status: response.status, ok: response.ok, body };
+  }
+
+  function badge(status) {
+    return el("span", { class: "badge st-" + status, "data-status": status }, String(status).replace(/_/g, " "));
+  }
+
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "—";
+    if (ms < 1000) return Math.trunc(ms) + " ms";
+    const seconds = ms / 1000;
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min " + Math.floor(seconds % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  function utc(iso) {
+    if (!iso) return "—";
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return iso;
+    return date.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  }
+
+  function timeNode(iso) {
+    if (!iso) return document.createTextNode("—");
+    const node = el("time", { datetime: iso }, utc(iso));
+    node.title = new Date(iso).toLocaleString();
+    return node;
+  }
+
+  function pretty(value) {
+    return JSON.stringify(value, null, 2);
+  }
+
+  function localTimes(root) {
+    for (const node of (root || document).querySelectorAll("time[datetime]")) {
+      const date = new Date(node.getAttribute("datetime"));
+      if (!Number.isNaN(date.getTime())) node.title = "your time: " + date.toLocaleString();
+    }
+  }
+
+  // ----- polling a run ---------------------------------------------------------------------------
+  async function pollRun(runId, onUpdate) {
+    let wait = 700;
+    const deadline = Date.now() + 16 * 60 * 1000; // longer than the longest allowed timeout (900 s)
+    while (Date.now() < deadline) {
+      await sleep(wait);
+      wait = Math.min(wait * 1.4, 5000);
+      let answer;
+      try {
+        answer = await api("/api/runs/" + encodeURIComponent(runId));
+      } catch (error) {
+        continue; // a network blip: try again
+      }
+      if (!answer.ok || !answer.body) continue;
+      onUpdate(answer.body);
+      if (FINAL.has(answer.body.status)) return answer.body;
+    }
+    return null;
+  }
+
+  // ----- run forms -------------------------------------------------------------------------------
+  function collect(form) {
+    const data = {};
+    for (const input of form.querySelectorAll("[data-type]")) {
+      const type = input.dataset.type;
+      if (type === "boolean") {
+        data[input.name] = input.checked;
+        continue;
+      }
+      const value = input.value;
+      if (value.trim() === "") continue; // the server applies defaults and reports missing required fields
+      if ((type === "integer" || type === "number") && value.trim() !== "" && Number.isFinite(Number(value))) {
+        data[input.name] = Number(value);
+      } else {
+        data[input.name] = value;
+      }
+    }
+    return data;
+  }
+
+  function clearErrors(form) {
+    for (const node of form.querySelectorAll("[data-error-for]")) {
+      node.textContent = "";
+      node.hidden = true;
+    }
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    const general = form.querySelector("[data-form-error]");
+    general.textContent = "";
+    general.hidden = true;
+  }
+
+  function formError(form, message) {
+    const general = form.querySelector("[data-form-error]");
+    general.textContent = message;
+    general.hidden = false;
+  }
+
+  function fieldErrors(form, errors, summary) {
+    let first = null;
+    const unmatched = [];
+    for (const error of errors) {
+      const target = form.querySelector('[data-error-for="' + CSS.escape(String(error.field)) + '"]');
+      if (!target) {
+        unmatched.push(error.field + ": " + error.message);
+        continue;
+      }
+      target.textContent = error.message;
+      target.hidden = false;
+      const input = form.querySelector('[name="' + CSS.escape(String(error.field)) + '"]');
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        first = first || input;
+      }
+    }
+    if (unmatched.length) formError(form, unmatched.join("; "));
+    else if (!first && summary) formError(form, summary);
+    if (first) first.focus();
+  }
+
+  function showRun(container, run) {
+    const parts = [
+      el("p", { class: "run-status" }, badge(run.status), " ", run.message || "",
+        run.duration_ms !== null && run.duration_ms !== undefined ? el("span", { class: "muted small" }, " · " + duration(run.duration_ms)) : null),
+    ];
+    if (run.error && run.error !== run.message) parts.push(el("pre", { class: "error-text" }, run.error));
+    if (run.output !== null && run.output !== undefined) parts.push(el("pre", { class: "json", "data-output": "" }, pretty(run.output)));
+    if (!FINAL.has(run.status)) parts.push(el("p", { class: "live small" }, "Still running: this updates by itself."));
+    parts.push(el("p", { class: "small" }, el("a", { href: BASE + "/dashboard/runs/" + encodeURIComponent(run.run_id) }, "Open the run page →")));
+    container.replaceChildren(...parts);
+    container.hidden = false;
+    container.dataset.status = run.status;
+    for (const cell of document.querySelectorAll('[data-last-run="' + CSS.escape(run.workflow) + '"]')) {
+      cell.replaceChildren(el("a", { href: BASE + "/dashboard/runs/" + encodeURIComponent(run.run_id) }, badge(run.status)),
+        " ", el("span", { class: "small" }, "just now"));
+    }
+  }
+
+  async function submitRun(form) {
+    clearErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    const result = form.querySelector("[data-run-result]");
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = "Running…";
+    result.hidden = false;
+    result.dataset.status = "sending";
+    result.replaceChildren(el("p", { class: "muted" }, "Running…"));
+    try {
+      const answer = await api("/api/workflows/execute/" + encodeURIComponent(form.dataset.workflow), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(collect(form)),
+      });
+      const body = answer.body || {};
+      if (answer.status === 422 && Array.isArray(body.detail)) {
+        result.hidden = true;
+        fieldErrors(form, body.detail, body.error);
+        return;
+      }
+      if (!body.run_id) {
+        result.hidden = true;
+        formError(form, body.error || "The platform answered HTTP " + answer.status + ".");
+        return;
+      }
+      showRun(result, body);
+      if (!FINAL.has(body.status)) pollRun(body.run_id, (run) => showRun(result, run));
+    } catch (error) {
+      result.hidden = true;
+      formError(form, "Could not reach the platform: " + error.message);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  // ----- the run page ----------------------------------------------------------------------------
+  function setField(page, name, value, render) {
+    const node = page.querySelector('[data-run-field="' + name + '"]');
+    if (!node) return;
+    const empty = value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length);
+    if (render) node.replaceChildren(render(value));
+    else node.textContent = empty ? "" : String(value);
+    if (node.tagName === "PRE") node.hidden = empty;
+    const placeholder = page.querySelector('[data-run-empty="' + name + '"]');
+    if (placeholder) placeholder.hidden = !empty;
+    const section = page.querySelector('[data-run-section="' + name + '"]');
+    if (section) section.hidden = empty;
+  }
+
+  function updateRunPage(page, run) {
+    page.dataset.runStatus = run.status;
+    setField(page, "status", run.status, badge);
+    setField(page, "started_at", run.started_at, timeNode);
+    setField(page, "finished_at", run.finished_at, timeNode);
+    setField(page, "duration_ms", run.duration_ms, (ms) => document.createTextNode(duration(ms)));
+    setField(page, "message", run.message || "—");
+    setField(page, "error", run.error);
+    setField(page, "traceback", run.traceback);
+    setField(page, "output", run.output === null || run.output === undefined ? null : pretty(run.output));
+    setField(page, "logs", (run.logs || []).join("\n"));
+    if (FINAL.has(run.status)) {
+      page.dataset.final = "true";
+      const live = page.querySelector("[data-run-live]");
+      if (live) live.hidden = true;
+      for (const node of page.querySelectorAll("[data-run-empty]")) node.textContent = node.textContent.replace(" yet.", ".");
+    }
+  }
+
+  // ----- schedules -------------------------------------------------------------------------------
+  function showJob(row, enabled, active) {
+    row.dataset.enabled = enabled ? "true" : "false";
+    const state = row.querySelector("[data-job-state]");
+    if (active === false) state.replaceChildren(el("span", { class: "badge st-inactive" }, "inactive"));
+    else state.replaceChildren(enabled ? el("span", { class: "badge st-active" }, "active") : el("span", { class: "badge st-paused" }, "paused"));
+    const button = row.querySelector("button[data-schedule-action]");
+    button.dataset.scheduleAction = enabled ? "pause" : "resume";
+    button.textContent = enabled ? "Pause" : "Resume";
+  }
+
+  async function toggleSchedule(button) {
+    const row = button.closest("[data-job]");
+    const workflow = button.dataset.workflow;
+    const action = button.dataset.scheduleAction;
+    const problem = document.querySelector("[data-schedules-error]");
+    problem.hidden = true;
+    button.disabled = true;
+    try {
+      const answer = await api("/api/scheduler/jobs/" + encodeURIComponent(workflow) + "/" + action, { method: "POST" });
+      if (!answer.ok) {
+        problem.textContent = "Could not " + action + " " + workflow + ": " + ((answer.body && answer.body.error) || "HTTP " + answer.status);
+        problem.hidden = false;
+        return;
+      }
+      let job = answer.body && typeof answer.body.enabled === "boolean" ? answer.body : null;
+      if (!job) {
+        const jobs = await api("/api/scheduler/jobs");
+        job = (jobs.body || []).find((j) => j.workflow === workflow) || { enabled: action === "resume" };
+      }
+      showJob(row, job.enabled, job.active);
+    } catch (error) {
+      problem.textContent = "Could not reach the platform: " + error.message;
+      problem.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ----- copy ------------------------------------------------------------------------------------
+  async function copy(button) {
+    const text = button.dataset.copy;
+    let done = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      done = true;
+    } catch (_) {
+      const area = el("textarea", { readonly: true, class: "visually-hidden" }, text);
+      document.body.append(area);
+      area.select();
+      try {
+        done = document.execCommand("copy");
+      } catch (__) {
+        done = false;
+      }
+      area.remove();
+    }
+    const label = button.textContent;
+    button.textContent = done ? "Copied" : "Select and copy";
+    setTimeout(() => (button.textContent = label), 1500);
+  }
+
+  // ----- wiring ----------------------------------------------------------------------------------
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-run-form]");
+    if (!form) return;
+    event.preventDefault();
+    submitRun(form);
+  });
+
+  document.addEventListener("click", (event) => {
+    const copyButton = event.target.closest("button[data-copy]");
+    if (copyButton) copy(copyButton);
+    const scheduleButton = event.target.closest("button[data-schedule-action]");
+    if (scheduleButton) toggleSchedule(scheduleButton);
+  });
+
+  // The login page after a link from another site: the Strict cookie was withheld; ask again from here.
+  const retry = document.querySelector("[data-same-site-retry]");
+  if (retry) location.replace(retry.dataset.sameSiteRetry);
+
+  localTimes(document);
+  const runPage = document.querySelector("[data-run-id]");
+  if (runPage && runPage.dataset.final !== "true") {
+    pollRun(runPage.dataset.runId, (run) => updateRunPage(runPage, run)).then(() => localTimes(runPage));
+  }
+  document.documentElement.dataset.ready = "true";
+})();
