@@ -43,10 +43,13 @@ def reset_platform_state() -> None:
     from functions.settings import reset_settings
     from functions.tables import reset_connections
 
+    import boto3
+
     reset_settings()
     reset_engine()
     reset_connections()
     clear_caches()
+    boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
 
 
 @pytest.fixture
@@ -63,6 +66,43 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         yield
     reset_platform_state()
+
+
+@pytest.fixture
+def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every AWS API call made during the test as ``(service, operation, params)``, in order.
+
+    A botocore ``before-call`` hook, added to the handlers every new botocore session starts with;
+    the platform's cached clients are dropped first so that pynamodb, Powertools and boto3 all
+    build new ones that carry it. Nothing is mocked: the calls still reach moto.
+    """
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.service_model.service_name, model.name, params))
+
+    entry = ("before-call", record)
+    BUILTIN_HANDLERS.append(entry)
+    reset_platform_state()
+    try:
+        yield calls
+    finally:
+        BUILTIN_HANDLERS.remove(entry)
+        reset_platform_state()
+
+
+def put_secret(name: str, value: dict[str, Any] | str) -> None:
+    """Create or overwrite a Secrets Manager secret (moto), as a user or the CDK would."""
+    import boto3
+
+    client = boto3.client("secretsmanager")
+    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        client.create_secret(Name=name, SecretString=text)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=name, SecretString=text)
 
 
 @dataclass
