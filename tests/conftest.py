@@ -72,7 +72,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     """Every AWS API call made during the test as ``(service, operation, params)``, in order.
 
-    A botocore ``before-call`` hook, added to the handlers every new botocore session starts with;
+    A botocore ``before-parameter-build`` hook (it sees the API parameters: ``TableName``,
+    ``IndexName``...), added to the handlers every new botocore session starts with;
     the platform's cached clients are dropped first so that pynamodb, Powertools and boto3 all
     build new ones that carry it. Nothing is mocked: the calls still reach moto.
     """
@@ -83,7 +84,7 @@ def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         calls.append((model.service_model.service_name, model.name, params))
 
-    entry = ("before-call", record)
+    entry = ("before-parameter-build", record)
     BUILTIN_HANDLERS.append(entry)
     reset_platform_state()
     try:
