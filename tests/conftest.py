@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,6 +51,29 @@ def reset_platform_state() -> None:
     reset_connections()
     clear_caches()
     boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_botocore_loader() -> Iterator[None]:
+    """Speed only: every botocore session of the test run shares one data loader.
+
+    Tests drop the platform's clients between tests (each test has its own settings), and a new
+    botocore session re-reads and re-parses the service model JSON files: ~0.25 s per client. The
+    files never change during a run, so one loader (which caches what it parsed) serves them all.
+    """
+    import botocore.session
+
+    original = botocore.session.create_loader
+    loaders: dict[Any, Any] = {}
+
+    def shared(search_path_string: Any = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = original(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared
+    yield
+    botocore.session.create_loader = original
 
 
 @pytest.fixture
@@ -157,9 +181,10 @@ class PluginDir:
         self.root = root
         for sub in ("tools", "workflows", "interfaces"):
             (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / "__init__.py").write_text("")
-        (root / "tools" / "__init__.py").write_text("")
-        (root / "tools" / "base.py").write_text("from functions.base_tool import BaseTool\n")
+        for path, text in ((root / "__init__.py", ""), (root / "tools" / "__init__.py", ""),
+                           (root / "tools" / "base.py", "from functions.base_tool import BaseTool\n")):
+            if not path.exists():
+                path.write_text(text)
 
     def _write(self, folder: Path, files: dict[str, str | dict[str, Any]]) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -194,3 +219,14 @@ class PluginDir:
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> PluginDir:
     return PluginDir(tmp_path / "plugins")
+
+
+def copy_examples(dest: Path) -> PluginDir:
+    """A private copy of the repo's example plugins, to edit freely (reload, watcher tests)."""
+    shutil.copytree(REPO / "plugins", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return PluginDir(dest)
+
+
+@pytest.fixture
+def example_plugins(tmp_path: Path) -> PluginDir:
+    return copy_examples(tmp_path / "plugins")
