@@ -10,7 +10,7 @@ its response, so a kill -9 loses nothing that was acknowledged; a torn last line
 Everything talks to it through ``AWS_ENDPOINT_URL``, exactly as it would talk to LocalStack or AWS:
 nothing in ``functions/`` knows it is local. One process owns the server (an flock on
 ``.wfp/aws.lock``); another (``wfp run`` while ``wfp dev`` runs) finds its address in ``.wfp/aws.json``
-and shares it.
+and shares it (see ``LocalAws.start``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -129,21 +130,69 @@ class LocalAws:
         self.owner = False
         self._server: Any = None
         self._lock_file: io.TextIOWrapper | None = None
+        self._users_file: io.TextIOWrapper | None = None
 
-    def start(self, port: int = 0) -> str:
+    def start(self, port: int = 0, wait: float = 60.0) -> str:
+        """Own the local AWS, or join the process that owns it.
+
+        The owner publishes ``aws.json`` only once it serves, and withdraws it before it stops; a
+        process that joins holds a shared lock on ``aws.users`` while it uses the endpoint, and the
+        owner waits for those locks before shutting down. So a ``wfp run`` started while ``wfp dev``
+        is still starting waits for it, and one started next to another ``wfp run`` is not cut off
+        when the first one finishes.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(self.state_dir / "aws.lock", "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            info = json.loads((self.state_dir / "aws.json").read_text())
-            self.endpoint = info["endpoint"]
-            log.info("using the local AWS of process %s at %s", info.get("pid"), self.endpoint)
-            return self.endpoint
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if self._join():
+                    return self.endpoint  # type: ignore[return-value]
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local AWS in {self.state_dir} is locked by a process that does not "
+                                   "publish its address (aws.json): stop the other wfp process and retry")
+            time.sleep(0.1)
         self.owner = True
+        self._info.unlink(missing_ok=True)  # left by a process that was killed
         self.endpoint = self._serve(port)
-        (self.state_dir / "aws.json").write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid()}))
+        tmp = self._info.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid()}))
+        os.replace(tmp, self._info)
         return self.endpoint
+
+    @property
+    def _info(self) -> Path:
+        return self.state_dir / "aws.json"
+
+    def _join(self) -> bool:
+        """Use the owner's endpoint if it publishes one; hold ``aws.users`` (shared) meanwhile."""
+        users = open(self.state_dir / "aws.users", "a+")  # noqa: SIM115 - held until stop()
+        fcntl.flock(users, fcntl.LOCK_SH)  # blocks only while an owner is shutting down
+        try:
+            info = json.loads(self._info.read_text())
+        except (OSError, ValueError):
+            users.close()  # not published yet (starting) or withdrawn (stopping): try again
+            return False
+        self._users_file = users
+        self.endpoint = info["endpoint"]
+        log.info("using the local AWS of process %s at %s", info.get("pid"), self.endpoint)
+        return True
+
+    def _wait_for_users(self, timeout: float = 60.0) -> None:
+        with open(self.state_dir / "aws.users", "a+") as users:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return  # released when the file closes
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        log.warning("stopping the local AWS although other wfp processes still use it")
+                        return
+                    time.sleep(0.05)
 
     def _serve(self, port: int) -> str:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -179,9 +228,14 @@ class LocalAws:
 
     def stop(self) -> None:
         if self._server is not None:
+            self._info.unlink(missing_ok=True)  # no new process joins from now on
+            self._wait_for_users()
             self._server.shutdown()
             self._server = None
         self.journal.close()
+        if self._users_file is not None:
+            self._users_file.close()
+            self._users_file = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
