@@ -50,7 +50,28 @@ class Journal:
         self._file: io.TextIOWrapper | None = None
 
     def open(self) -> None:
+        self._drop_torn_tail()
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the server's life
+
+    def _drop_torn_tail(self) -> None:
+        """Cut a last line that has no newline: a write killed mid-way, never acknowledged. Left there,
+        the next write would be appended to it, and skipped with it at the next replay: lost."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end == 0 or (handle.seek(end - 1), handle.read(1))[1] == b"\n":
+                return
+            position = end
+            while position > 0:
+                start = max(0, position - 65536)
+                handle.seek(start)
+                newline = handle.read(position - start).rfind(b"\n")
+                if newline >= 0:
+                    handle.truncate(start + newline + 1)
+                    return
+                position = start
+            handle.truncate(0)
 
     def append(self, entry: dict[str, Any]) -> None:
         assert self._file is not None
@@ -122,6 +143,9 @@ def _replay(app: Any, entries: Iterable[dict[str, Any]]) -> int:
 
 class LocalAws:
     """Owns (or joins) the local moto server for one state folder."""
+
+    #: A start that replays at least this many journal lines rewrites the journal as the current state.
+    compact_after = 1000
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -214,7 +238,7 @@ class LocalAws:
 
     def _compact(self, moto_app: Any, replayed: int) -> None:
         """Rewrite the journal as the current state, so it does not grow without end."""
-        if replayed < 1000:
+        if replayed < self.compact_after:
             return
         from .compaction import snapshot_entries
 
