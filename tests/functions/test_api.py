@@ -3,6 +3,8 @@ form a client sends them, reload without restart, interfaces and their static fi
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 README_PATHS = ["/api/workflows", "/api/workflows/{name}", "/api/workflows/execute/{name}",
@@ -423,8 +425,6 @@ def test_reload_mounts_a_new_interface_and_unmounts_a_removed_one(make_platform,
     platform.client.post("/api/reload")
     assert platform.client.get("/page/").json() == {"page": "index"}
     assert "/page/" in platform.client.get("/openapi.json").json()["paths"]
-    import shutil
-
     shutil.rmtree(folder)
     platform.client.post("/api/reload")
     assert platform.client.get("/page/").status_code == 404
@@ -453,3 +453,22 @@ def test_dashboard_pages_answer(platform):
 def test_unknown_endpoint_and_wrong_method_are_json(platform):
     assert_error(platform.client.get("/api/nothing-here"), 404, "no such endpoint: GET /api/nothing-here")
     assert_error(platform.client.delete("/api/workflows"), 405, "method DELETE not allowed")
+
+
+def test_an_interface_router_without_prefix_is_mounted_at_its_route(make_platform, plugin_dir):
+    plugin_dir.interface("bare", "from fastapi import APIRouter\nROUTE = '/bare/'\nrouter = APIRouter()\n\n"
+                                 "@router.get('/hello')\ndef hello():\n    return {'bare': True}\n\n"
+                                 "def get_router():\n    return router\n")
+    platform = make_platform(plugin_dir.root)
+    assert platform.client.get("/bare/hello").json() == {"bare": True}
+    assert platform.client.get("/api/interfaces").json()[0]["route"] == "/bare"
+
+
+def test_oauth_status_of_a_broken_tool_is_a_409(make_platform, plugin_dir):
+    plugin_dir.tool("broken_tool", None, "from ..base import BaseTool\nraise ImportError('no sdk')\n")
+    platform = make_platform(plugin_dir.root)
+    body = assert_error(platform.client.get("/api/oauth/status/broken_tool"), 409, "broken")
+    assert body["detail"]["file"] == "plugins/tools/broken_tool/main.py:2"
+    assert platform.client.get("/api/plugins").json()["errors"] == 1
+    (tool,) = platform.client.get("/api/tools").json()
+    assert tool["status"] == "error" and "ImportError: no sdk" in tool["error"]

@@ -120,7 +120,7 @@ def aws_state(endpoint: str) -> dict[str, Any]:
     return state
 
 
-def write_a_history(endpoint: str, runs: int = 40) -> None:
+def write_a_history(endpoint: str, runs: int) -> None:
     """Creates, overwrites, updates and deletes items; creates, updates and deletes secrets."""
     ddb, sm = clients(endpoint)
     ddb.create_table(
@@ -201,19 +201,19 @@ def test_replay_rebuilds_the_state_and_skips_a_torn_last_line(state_dir):
 
 def test_compaction_rebuilds_an_identical_state_from_far_fewer_lines(state_dir):
     with local_aws(state_dir) as aws:
-        write_a_history(aws.endpoint, runs=40)
+        write_a_history(aws.endpoint, runs=20)
         before = aws_state(aws.endpoint)
     journal = Journal(state_dir / "aws-journal.jsonl")
     written = len(list(journal.entries()))
-    assert written > 80
+    assert written > 40
 
-    with local_aws(state_dir, compact_after=50) as aws:  # replays, then rewrites the journal as the state
+    with local_aws(state_dir, compact_after=30) as aws:  # replays, then rewrites the journal as the state
         assert aws_state(aws.endpoint) == before
     compacted = list(journal.entries())
     targets = [e["headers"]["HTTP_X_AMZ_TARGET"].split(".")[1] for e in compacted]
     assert targets.count("CreateTable") == 1 and targets.count("UpdateTimeToLive") == 1
-    assert targets.count("PutItem") == 39 and targets.count("CreateSecret") == 1
-    assert len(compacted) == 42 < written
+    assert targets.count("PutItem") == 19 and targets.count("CreateSecret") == 1
+    assert len(compacted) == 22 < written
     bodies = [json.loads(base64.b64decode(e["body"])) for e in compacted]
     assert {"api_key": "v2"} in [json.loads(b["SecretString"]) for b in bodies if "SecretString" in b]
 
@@ -221,7 +221,7 @@ def test_compaction_rebuilds_an_identical_state_from_far_fewer_lines(state_dir):
         assert aws_state(aws.endpoint) == before
         clients(aws.endpoint)[0].delete_item(TableName="runs", Key={"run_id": {"S": "r0003"}})
     with local_aws(state_dir) as aws:
-        assert len(aws_state(aws.endpoint)["tables"]["runs"]["items"]) == 38
+        assert len(aws_state(aws.endpoint)["tables"]["runs"]["items"]) == 18
 
 
 def test_snapshot_pages_through_more_than_100_tables_and_secrets():
