@@ -211,3 +211,11 @@ def test_api_lists_profile_names_never_values(plugin_dir, make_platform, monkeyp
     status = platform.client.get("/api/oauth/status/crm", params={"profile": "prod"})
     assert status.status_code == 200 and status.json()["connected"] is True
     assert "do-not-show" not in status.text
+
+
+def test_mixed_case_parameter_names_get_their_upper_case_variable(aws, monkeypatch):
+    config = ToolConfig(tool_name="crm", required_params=["apiKey"], optional_params={"baseUrl": "https://x"})
+    monkeypatch.setenv("CRM_PROD_APIKEY", "k")
+    monkeypatch.setenv("CRM_PROD_BASEURL", "https://y")
+    resolved = profiles.resolve(config, "PROD").require()
+    assert resolved.params == {"apiKey": "k", "baseUrl": "https://y"}
