@@ -8,8 +8,9 @@ which refuses paths that escape the folder and sets content types. A broken inte
 from __future__ import annotations
 
 import logging
+from types import ModuleType
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -26,22 +27,36 @@ def mount(app: FastAPI, registry: Registry) -> None:
     for plugin in registry.of_kind("interface"):
         try:
             module = registry.module(plugin)
-            router = module.get_router()
         except PluginError as exc:
             log.warning("interface not mounted: %s", exc.message)
             continue
-        except Exception as exc:  # noqa: BLE001 - get_router() is plugin code
-            plugin.fail(f"get_router() raised {type(exc).__name__}: {exc}", f"plugins/interfaces/{plugin.name}/main.py")
-            log.warning("interface %s not mounted: %s", plugin.name, plugin.error)
-            continue
         route = plugin.meta["route"]
-        app.include_router(router, prefix="" if getattr(router, "prefix", "") else route)
+        problem = _include(app, module, route)  # plugin code: its failure is this interface's error only
+        if problem:
+            plugin.fail(problem, registry._rel(plugin.path / "main.py"))
+            log.warning("interface %s not mounted: %s", plugin.name, problem)
+            continue
         static = plugin.path / "src"
         if static.is_dir():
             app.router.routes.append(Mount(route, app=StaticFiles(directory=static, html=True),
                                            name=f"interface-{plugin.name}"))
     app.state.interface_routes = [r for r in app.router.routes if r not in before]
     app.openapi_schema = None  # regenerate /openapi.json with the new routes
+
+
+def _include(app: FastAPI, module: ModuleType, route: str) -> str | None:
+    """Add the interface's router at its ROUTE; the reason it could not be, if it could not."""
+    try:
+        router = module.get_router()
+    except Exception as exc:  # noqa: BLE001
+        return f"get_router() raised {type(exc).__name__}: {exc}"
+    if not isinstance(router, APIRouter):
+        return f"get_router() must return a fastapi APIRouter, not {type(router).__name__}"
+    try:
+        app.include_router(router, prefix="" if router.prefix or route == "/" else route)
+    except Exception as exc:  # noqa: BLE001 - e.g. a route path FastAPI refuses
+        return f"its router could not be mounted at {route!r}: {type(exc).__name__}: {exc}"
+    return None
 
 
 def reload_platform(app: FastAPI) -> Registry:

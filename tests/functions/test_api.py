@@ -472,3 +472,18 @@ def test_oauth_status_of_a_broken_tool_is_a_409(make_platform, plugin_dir):
     assert platform.client.get("/api/plugins").json()["errors"] == 1
     (tool,) = platform.client.get("/api/tools").json()
     assert tool["status"] == "error" and "ImportError: no sdk" in tool["error"]
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("ROUTE = '/nr'\ndef get_router():\n    return 42\n", "get_router() must return a fastapi APIRouter, not int"),
+    ("ROUTE = '/nr'\ndef get_router():\n    raise KeyError('cfg')\n", "get_router() raised KeyError: 'cfg'"),
+])
+def test_an_interface_with_a_bad_router_never_takes_the_platform_down(make_platform, plugin_dir, code, reason):
+    plugin_dir.interface("bad", code)
+    plugin_dir.interface("good", PAGE)
+    plugin_dir.workflow("w", {})
+    platform = make_platform(plugin_dir.root)
+    (bad,) = [p for p in platform.client.get("/api/plugins").json()["plugins"] if p["name"] == "bad"]
+    assert bad["status"] == "error" and bad["error"] == reason and bad["file"] == "plugins/interfaces/bad/main.py"
+    assert platform.client.get("/page/").json() == {"page": "index"}
+    assert platform.client.post("/api/workflows/execute/w", json={}).json()["status"] == "success"
