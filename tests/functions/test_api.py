@@ -487,3 +487,20 @@ def test_an_interface_with_a_bad_router_never_takes_the_platform_down(make_platf
     assert bad["status"] == "error" and bad["error"] == reason and bad["file"] == "plugins/interfaces/bad/main.py"
     assert platform.client.get("/page/").json() == {"page": "index"}
     assert platform.client.post("/api/workflows/execute/w", json={}).json()["status"] == "success"
+
+
+def test_oauth_status_list_survives_a_tool_that_cannot_answer(make_platform, plugin_dir):
+    oauth = {"provider": "google", "service": "calendar"}
+    plugin_dir.tool("cal", {"tool_name": "cal", "oauth": oauth},
+                    "from ..base import BaseTool\nimport missing_google_sdk\n")
+    plugin_dir.tool("mail", {"tool_name": "mail", "oauth": oauth},
+                    "from ..base import BaseTool\n\nclass Mail(BaseTool):\n    def get_oauth_status(self):\n"
+                    "        raise RuntimeError('token store down')\n")
+    plugin_dir.tool("drive", {"tool_name": "drive", "oauth": oauth})
+    platform = make_platform(plugin_dir.root)
+    response = platform.client.get("/api/oauth/status")
+    assert response.status_code == 200
+    by_tool = {s["tool"]: s for s in response.json()}
+    assert "ModuleNotFoundError" in by_tool["cal"]["error"] and by_tool["cal"]["connected"] is False
+    assert by_tool["mail"]["error"] == "RuntimeError: token store down"
+    assert by_tool["drive"]["connected"] is True and "error" not in by_tool["drive"]
