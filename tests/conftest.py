@@ -7,6 +7,10 @@
     def test_other(make_platform, plugin_dir):  # your own plugins folder
         plugin_dir.workflow("w", {...}, "def execute(data, tools): ...")
         platform = make_platform(plugin_dir.root)
+
+Also: ``example_plugins`` (a private copy of the examples, to edit), ``aws_calls`` (every AWS call
+the test makes, recorded by a botocore hook), ``put_secret(name, value)``. The local platform as
+subprocesses (CLI, dev server) has its fixtures in ``tests/local_dev/local_platform.py``.
 """
 
 from __future__ import annotations
@@ -38,13 +42,12 @@ TEST_ENV = {
 
 def reset_platform_state() -> None:
     """Forget every process-wide cache the platform keeps (settings, engine, clients, secrets)."""
+    import boto3
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
     from functions.engine import reset_engine
     from functions.settings import reset_settings
     from functions.tables import reset_connections
-
-    import boto3
 
     reset_settings()
     reset_engine()
