@@ -11,6 +11,7 @@ from typing import Any
 
 from . import cron, profiles
 from .engine import Engine
+from .errors import PlatformError
 from .plugin_config import ToolConfig, WorkflowConfig
 from .registry import Plugin
 from .schemas import ActionOut, InterfaceOut, PluginOut, ScheduledJob, ToolOut, WorkflowOut
@@ -98,7 +99,11 @@ def oauth_status(engine: Engine, tool: str, profile: str, base_url: str = "") ->
 
 
 def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
-    """Every OAuth tool (config.json ``oauth``) with each of its configured profiles."""
+    """Every OAuth tool (config.json ``oauth``) with each of its configured profiles.
+
+    One tool that cannot answer (broken code, a raising get_oauth_status) is listed with its error
+    instead of failing the whole list.
+    """
     in_secrets = secret_profiles()
     result = []
     for plugin in engine.registry.of_kind("tool"):
@@ -106,7 +111,13 @@ def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
         if plugin.error or not isinstance(config, ToolConfig) or config.oauth is None:
             continue
         for profile in configured_profiles(config, in_secrets) or ["DEFAULT"]:
-            result.append(oauth_status(engine, plugin.name, profile, base_url))
+            try:
+                result.append(oauth_status(engine, plugin.name, profile, base_url))
+            except Exception as exc:  # noqa: BLE001 - plugin code
+                reason = exc.message if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {exc}"
+                result.append({"tool": plugin.name, "profile": profiles.normalize_profile(profile),
+                               "requires_oauth": True, "connected": False, "error": reason})
+>>>>>>> core-tests
     return result
 
 

@@ -62,11 +62,12 @@ class Engine:
             needed = "manual" if trigger == "api" else trigger
             raise Conflict(f"workflow '{name}' does not accept '{trigger}' triggers (it accepts: {allowed}); "
                            f"add \"{needed}\" to \"triggers\" in its config.json")
-        if not config.inputs_schema and plugin.module is None:
-            # A seed workflow may declare its inputs in main.py (get_required_inputs): import it first.
-            self.registry.module(plugin)
-            config = plugin.config
-            assert isinstance(config, WorkflowConfig)
+        # Import now (once per process): a workflow whose code is broken is refused (409) like one whose
+        # config is, instead of being recorded as a run; and a seed workflow's get_required_inputs()
+        # must be known before its inputs are validated.
+        self.registry.module(plugin)
+        config = plugin.config
+        assert isinstance(config, WorkflowConfig)
         return plugin, config, inputs_mod.validate(name, config, data)
 
     def new_run(self, name: str, trigger: str, config: WorkflowConfig, data: dict[str, Any],
@@ -91,7 +92,8 @@ class Engine:
         """Run the workflow's code for an already recorded run, then complete the record."""
         config = plugin.config
         assert isinstance(config, WorkflowConfig)
-        run_log = RunLog(self.settings.max_log_lines, self.settings.max_log_line_chars)
+        run_log = RunLog(self.settings.max_log_lines, self.settings.max_log_line_chars,
+                         self.settings.max_log_bytes)
         outcome: dict[str, Any] = {}
         started = time.perf_counter()
         run.status, run.started_at = "running", run.started_at or utcnow()

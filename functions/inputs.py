@@ -8,6 +8,7 @@ sender sends and the seed's workflows read it from ``data``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from .errors import InputValidationError
 from .plugin_config import InputField, WorkflowConfig
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # fromisoformat alone also takes 20240101 and 2024-W01-1
 SENSITIVE_RE = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
 REDACTED = "***"
 TRUE = {"true", "1", "yes", "on"}
@@ -47,7 +49,11 @@ def _coerce(spec: InputField, value: Any) -> Any:
     if kind == "number":
         if isinstance(value, bool):
             raise ValueError("must be a number")
-        if isinstance(value, (int, float)):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):  # NaN/Infinity would make the run's JSON invalid
+            if not math.isfinite(value):
+                raise ValueError("must be a finite number")
             return value
         try:
             number = float(str(value).strip())
@@ -66,8 +72,11 @@ def _coerce(spec: InputField, value: Any) -> Any:
             return False
         raise ValueError("must be true or false")
     if kind == "date":
+        text = str(value).strip() if isinstance(value, str) else ""
         try:
-            return date.fromisoformat(str(value).strip()).isoformat()
+            if not DATE_RE.match(text):
+                raise ValueError
+            return date.fromisoformat(text).isoformat()
         except ValueError:
             raise ValueError("must be a date written YYYY-MM-DD") from None
     if kind == "select":
@@ -121,9 +130,26 @@ def redact(data: Any, sensitive: set[str] = frozenset()) -> Any:  # type: ignore
     return data
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null: they are not JSON, and a response holding one cannot be sent."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def bounded_json(value: Any, limit: int) -> tuple[Any, bool]:
     """The value if its JSON fits in ``limit`` bytes, else a truncated preview string; plus a flag."""
-    text = json.dumps(value, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere (made null), or a circular structure (its repr)
+        try:
+            text = json.dumps(_finite(value), default=str, ensure_ascii=False, allow_nan=False)
+        except (ValueError, RecursionError):
+            text = json.dumps(repr(value)[: limit + 1], ensure_ascii=False)
     if len(text.encode()) <= limit:
         return json.loads(text), False
     return text.encode()[: max(limit - 3, 0)].decode(errors="ignore") + "...", True

@@ -34,6 +34,11 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return body
 
 
+def _no_constant(name: str) -> Any:
+    """Python's json accepts NaN and Infinity; JSON does not, and they could not be answered back."""
+    raise ValueError(f"{name} is not valid JSON (use null or a number)")
+
+
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     if not body.strip():
         return {}
@@ -42,7 +47,7 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         media = "application/json"  # `curl -d '{"a": 1}'` sends JSON labelled as a form
     if media in ("", "application/json", "text/plain") or media.endswith("+json"):
         try:
-            value = json.loads(body)
+            value = json.loads(body, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
         if not isinstance(value, dict):

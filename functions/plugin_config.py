@@ -30,10 +30,12 @@ class _Tolerant(BaseModel):
         warnings = [f"unknown key '{prefix}{key}' (ignored)" for key in (self.model_extra or {})]
         for name in type(self).model_fields:
             value = getattr(self, name)
-            items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else [value]
-            for i, item in enumerate(items):
+            # dict entries (tool actions) are labelled by their key: 'actions[search].paramters'
+            items = (value.items() if isinstance(value, dict)
+                     else enumerate(value) if isinstance(value, list) else [(0, value)])
+            for key, item in items:
                 if isinstance(item, _Tolerant):
-                    label = item_label(name, item, i)
+                    label = f"{name}[{key}]" if isinstance(value, dict) else item_label(name, item, key)
                     warnings += item.unknown_keys(f"{prefix}{label}")
         return warnings
 

@@ -86,11 +86,13 @@ def _coerce(value: str, like: Any) -> Any:
 
 def _from_env(config: ToolConfig, profile: str) -> tuple[dict[str, Any], dict[str, str]]:
     prefix = f"{config.tool_name}_{profile}_".upper()
+    # Variables are upper-case; a parameter declared as `apiKey` must still get its value.
+    declared = {p.lower(): p for p in config.params}
     params: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for var, value in os.environ.items():
         if var.startswith(prefix) and len(var) > len(prefix):
-            param = var[len(prefix):].lower()
+            param = declared.get(var[len(prefix):].lower(), var[len(prefix):].lower())
             params[param] = _coerce(value, config.optional_params.get(param))
             sources[param] = f"env:{var}"
     return params, sources

@@ -23,12 +23,17 @@ _install_lock = threading.Lock()
 
 
 class RunLog:
-    """A bounded list of lines: the first ``limit`` lines are kept, then a count of those dropped."""
+    """A bounded list of lines: the first ``limit`` lines are kept, then a count of those dropped.
 
-    def __init__(self, limit: int = 200, line_chars: int = 500) -> None:
-        self.limit, self.line_chars = limit, line_chars
+    ``max_bytes`` bounds the UTF-8 size too: 200 lines of 500 four-byte characters would otherwise
+    take 400 KB, DynamoDB's whole item limit, and the run could not be saved.
+    """
+
+    def __init__(self, limit: int = 200, line_chars: int = 500, max_bytes: int = 64 * 1024) -> None:
+        self.limit, self.line_chars, self.max_bytes = limit, line_chars, max_bytes
         self.lines: list[str] = []
         self.dropped = 0
+        self.size = 0
         self._lock = threading.Lock()
         self._partial = ""
 
@@ -36,9 +41,11 @@ class RunLog:
         line = line.rstrip("\n")
         if len(line) > self.line_chars:
             line = line[: self.line_chars - 3] + "..."
+        size = len(line.encode("utf-8", errors="replace"))
         with self._lock:
-            if len(self.lines) < self.limit:
+            if not self.dropped and len(self.lines) < self.limit and self.size + size <= self.max_bytes:
                 self.lines.append(line)
+                self.size += size
             else:
                 self.dropped += 1
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Protocol
@@ -40,9 +41,22 @@ SUMMARY_FIELDS = ["trigger", "status", "created_at", "started_at", "finished_at"
                   "attempt"]
 
 
+_last_ms = 0
+_id_lock = threading.Lock()
+
+
 def new_run_id() -> str:
-    """Sortable by creation time (12 hex digits of milliseconds) and unguessable (12 random hex)."""
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+    """Sortable by creation time (12 hex digits of milliseconds) and unguessable (12 random hex).
+
+    The millisecond part never repeats within a process (a run created in the same millisecond as
+    the previous one takes the next), otherwise the random part would order them at random and
+    history would not be newest first for bursts of webhooks.
+    """
+    global _last_ms
+    with _id_lock:
+        _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+        millis = _last_ms
+    return f"{millis:012x}{secrets.token_hex(6)}"
 
 
 def utcnow() -> datetime:

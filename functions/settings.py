@@ -55,6 +55,7 @@ class Settings:
     max_inputs_bytes: int = 32 * 1024
     max_log_lines: int = 200
     max_log_line_chars: int = 500
+    max_log_bytes: int = 64 * 1024
     max_traceback_chars: int = 16 * 1024
     run_retention_days: int = 90
     history_page_size: int = 20

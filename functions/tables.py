@@ -34,9 +34,15 @@ def all_models() -> list[Any]:
 
 def create_tables(wait: bool = False) -> None:
     """Create any missing table (local server, tests). Deployed tables come from the CDK."""
+    from pynamodb.exceptions import TableError
+
     for model in all_models():
         if not model.exists():
-            model.create_table(wait=wait)
+            try:
+                model.create_table(wait=wait)
+            except TableError as exc:  # another process (a second `wfp run`) created it meanwhile
+                if getattr(exc, "cause_response_code", None) != "ResourceInUseException":
+                    raise
 
 
 def reset_connections() -> None:

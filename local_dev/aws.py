@@ -10,7 +10,7 @@ its response, so a kill -9 loses nothing that was acknowledged; a torn last line
 Everything talks to it through ``AWS_ENDPOINT_URL``, exactly as it would talk to LocalStack or AWS:
 nothing in ``functions/`` knows it is local. One process owns the server (an flock on
 ``.wfp/aws.lock``); another (``wfp run`` while ``wfp dev`` runs) finds its address in ``.wfp/aws.json``
-and shares it.
+and shares it (see ``LocalAws.start``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,28 @@ class Journal:
         self._file: io.TextIOWrapper | None = None
 
     def open(self) -> None:
+        self._drop_torn_tail()
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the server's life
+
+    def _drop_torn_tail(self) -> None:
+        """Cut a last line that has no newline: a write killed mid-way, never acknowledged. Left there,
+        the next write would be appended to it, and skipped with it at the next replay: lost."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end == 0 or (handle.seek(end - 1), handle.read(1))[1] == b"\n":
+                return
+            position = end
+            while position > 0:
+                start = max(0, position - 65536)
+                handle.seek(start)
+                newline = handle.read(position - start).rfind(b"\n")
+                if newline >= 0:
+                    handle.truncate(start + newline + 1)
+                    return
+                position = start
+            handle.truncate(0)
 
     def append(self, entry: dict[str, Any]) -> None:
         assert self._file is not None
@@ -122,6 +144,9 @@ def _replay(app: Any, entries: Iterable[dict[str, Any]]) -> int:
 class LocalAws:
     """Owns (or joins) the local moto server for one state folder."""
 
+    #: A start that replays at least this many journal lines rewrites the journal as the current state.
+    compact_after = 1000
+
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.journal = Journal(state_dir / "aws-journal.jsonl")
@@ -129,21 +154,69 @@ class LocalAws:
         self.owner = False
         self._server: Any = None
         self._lock_file: io.TextIOWrapper | None = None
+        self._users_file: io.TextIOWrapper | None = None
 
-    def start(self, port: int = 0) -> str:
+    def start(self, port: int = 0, wait: float = 60.0) -> str:
+        """Own the local AWS, or join the process that owns it.
+
+        The owner publishes ``aws.json`` only once it serves, and withdraws it before it stops; a
+        process that joins holds a shared lock on ``aws.users`` while it uses the endpoint, and the
+        owner waits for those locks before shutting down. So a ``wfp run`` started while ``wfp dev``
+        is still starting waits for it, and one started next to another ``wfp run`` is not cut off
+        when the first one finishes.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(self.state_dir / "aws.lock", "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            info = json.loads((self.state_dir / "aws.json").read_text())
-            self.endpoint = info["endpoint"]
-            log.info("using the local AWS of process %s at %s", info.get("pid"), self.endpoint)
-            return self.endpoint
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if self._join():
+                    return self.endpoint  # type: ignore[return-value]
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local AWS in {self.state_dir} is locked by a process that does not "
+                                   "publish its address (aws.json): stop the other wfp process and retry")
+            time.sleep(0.1)
         self.owner = True
+        self._info.unlink(missing_ok=True)  # left by a process that was killed
         self.endpoint = self._serve(port)
-        (self.state_dir / "aws.json").write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid()}))
+        tmp = self._info.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"endpoint": self.endpoint, "pid": os.getpid()}))
+        os.replace(tmp, self._info)
         return self.endpoint
+
+    @property
+    def _info(self) -> Path:
+        return self.state_dir / "aws.json"
+
+    def _join(self) -> bool:
+        """Use the owner's endpoint if it publishes one; hold ``aws.users`` (shared) meanwhile."""
+        users = open(self.state_dir / "aws.users", "a+")  # noqa: SIM115 - held until stop()
+        fcntl.flock(users, fcntl.LOCK_SH)  # blocks only while an owner is shutting down
+        try:
+            info = json.loads(self._info.read_text())
+        except (OSError, ValueError):
+            users.close()  # not published yet (starting) or withdrawn (stopping): try again
+            return False
+        self._users_file = users
+        self.endpoint = info["endpoint"]
+        log.info("using the local AWS of process %s at %s", info.get("pid"), self.endpoint)
+        return True
+
+    def _wait_for_users(self, timeout: float = 60.0) -> None:
+        with open(self.state_dir / "aws.users", "a+") as users:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return  # released when the file closes
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        log.warning("stopping the local AWS although other wfp processes still use it")
+                        return
+                    time.sleep(0.05)
 
     def _serve(self, port: int) -> str:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -165,7 +238,7 @@ class LocalAws:
 
     def _compact(self, moto_app: Any, replayed: int) -> None:
         """Rewrite the journal as the current state, so it does not grow without end."""
-        if replayed < 1000:
+        if replayed < self.compact_after:
             return
         from .compaction import snapshot_entries
 
@@ -179,9 +252,14 @@ class LocalAws:
 
     def stop(self) -> None:
         if self._server is not None:
+            self._info.unlink(missing_ok=True)  # no new process joins from now on
+            self._wait_for_users()
             self._server.shutdown()
             self._server = None
         self.journal.close()
+        if self._users_file is not None:
+            self._users_file.close()
+            self._users_file = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

@@ -56,10 +56,32 @@ def _create_table_request(desc: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+def _table_names(app: Any, region: str) -> Iterator[str]:
+    """Every table, page after page (ListTables answers 100 at most)."""
+    request: dict[str, Any] = {}
+    while True:
+        page = _call(app, "dynamodb", "DynamoDB_20120810.ListTables", request, region)
+        yield from page.get("TableNames", [])
+        if not page.get("LastEvaluatedTableName"):
+            return
+        request = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
+
+
+def _secrets(app: Any, region: str) -> Iterator[dict[str, Any]]:
+    """Every secret, page after page (ListSecrets answers 100 at most)."""
+    request: dict[str, Any] = {}
+    while True:
+        page = _call(app, "secretsmanager", "secretsmanager.ListSecrets", request, region)
+        yield from page.get("SecretList", [])
+        if not page.get("NextToken"):
+            return
+        request = {"NextToken": page["NextToken"]}
+
+
 def snapshot_entries(app: Any, region: str | None = None) -> Iterator[dict[str, Any]]:
     region = region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     ddb = "DynamoDB_20120810."
-    for name in _call(app, "dynamodb", ddb + "ListTables", {}, region).get("TableNames", []):
+    for name in _table_names(app, region):
         desc = _call(app, "dynamodb", ddb + "DescribeTable", {"TableName": name}, region)["Table"]
         yield _entry("dynamodb", ddb + "CreateTable", _create_table_request(desc), region)
         ttl = _call(app, "dynamodb", ddb + "DescribeTimeToLive", {"TableName": name}, region)
@@ -77,7 +99,7 @@ def snapshot_entries(app: Any, region: str | None = None) -> Iterator[dict[str, 
             if not start:
                 break
     sm = "secretsmanager."
-    for secret in _call(app, "secretsmanager", sm + "ListSecrets", {}, region).get("SecretList", []):
+    for secret in _secrets(app, region):
         value = _call(app, "secretsmanager", sm + "GetSecretValue", {"SecretId": secret["ARN"]}, region)
         body = {"Name": secret["Name"], **({"Description": secret["Description"]} if secret.get("Description") else {})}
         if "SecretString" in value:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from types import FrameType
 
 from .environment import prepare
 from .scheduler import LocalScheduler
@@ -17,8 +19,18 @@ def report_plugins(registry: object) -> None:
         log.error("plugin error: %s %s (%s): %s", plugin.kind, plugin.name, plugin.error_file, plugin.error)
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # force: the CLI configured logging for commands (WARNING); the server says where it listens.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr, force=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found: with
+    # the default one the process dies on the spot and the `finally` below (stopping the local AWS,
+    # which waits for `wfp run` processes still using it) never runs. Exit through Python instead.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     aws = prepare()
     import uvicorn
 
@@ -42,6 +54,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
+    except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn after its graceful shutdown
+        pass
     finally:
         scheduler.stop()
         if watcher:

@@ -7,12 +7,17 @@
     def test_other(make_platform, plugin_dir):  # your own plugins folder
         plugin_dir.workflow("w", {...}, "def execute(data, tools): ...")
         platform = make_platform(plugin_dir.root)
+
+Also: ``example_plugins`` (a private copy of the examples, to edit), ``aws_calls`` (every AWS call
+the test makes, recorded by a botocore hook), ``put_secret(name, value)``. The local platform as
+subprocesses (CLI, dev server) has its fixtures in ``tests/local_dev/local_platform.py``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +42,7 @@ TEST_ENV = {
 
 def reset_platform_state() -> None:
     """Forget every process-wide cache the platform keeps (settings, engine, clients, secrets)."""
+    import boto3
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
     from functions.engine import reset_engine
@@ -47,6 +53,30 @@ def reset_platform_state() -> None:
     reset_engine()
     reset_connections()
     clear_caches()
+    boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_botocore_loader() -> Iterator[None]:
+    """Speed only: every botocore session of the test run shares one data loader.
+
+    Tests drop the platform's clients between tests (each test has its own settings), and a new
+    botocore session re-reads and re-parses the service model JSON files: ~0.25 s per client. The
+    files never change during a run, so one loader (which caches what it parsed) serves them all.
+    """
+    import botocore.session
+
+    original = botocore.session.create_loader
+    loaders: dict[Any, Any] = {}
+
+    def shared(search_path_string: Any = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = original(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared
+    yield
+    botocore.session.create_loader = original
 
 
 @pytest.fixture
@@ -63,6 +93,44 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         yield
     reset_platform_state()
+
+
+@pytest.fixture
+def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every AWS API call made during the test as ``(service, operation, params)``, in order.
+
+    A botocore ``before-parameter-build`` hook (it sees the API parameters: ``TableName``,
+    ``IndexName``...), added to the handlers every new botocore session starts with;
+    the platform's cached clients are dropped first so that pynamodb, Powertools and boto3 all
+    build new ones that carry it. Nothing is mocked: the calls still reach moto.
+    """
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.service_model.service_name, model.name, params))
+
+    entry = ("before-parameter-build", record)
+    BUILTIN_HANDLERS.append(entry)
+    reset_platform_state()
+    try:
+        yield calls
+    finally:
+        BUILTIN_HANDLERS.remove(entry)
+        reset_platform_state()
+
+
+def put_secret(name: str, value: dict[str, Any] | str) -> None:
+    """Create or overwrite a Secrets Manager secret (moto), as a user or the CDK would."""
+    import boto3
+
+    client = boto3.client("secretsmanager")
+    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        client.create_secret(Name=name, SecretString=text)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=name, SecretString=text)
 
 
 @dataclass
@@ -116,9 +184,10 @@ class PluginDir:
         self.root = root
         for sub in ("tools", "workflows", "interfaces"):
             (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / "__init__.py").write_text("")
-        (root / "tools" / "__init__.py").write_text("")
-        (root / "tools" / "base.py").write_text("from functions.base_tool import BaseTool\n")
+        for path, text in ((root / "__init__.py", ""), (root / "tools" / "__init__.py", ""),
+                           (root / "tools" / "base.py", "from functions.base_tool import BaseTool\n")):
+            if not path.exists():
+                path.write_text(text)
 
     def _write(self, folder: Path, files: dict[str, str | dict[str, Any]]) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -153,3 +222,14 @@ class PluginDir:
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> PluginDir:
     return PluginDir(tmp_path / "plugins")
+
+
+def copy_examples(dest: Path) -> PluginDir:
+    """A private copy of the repo's example plugins, to edit freely (reload, watcher tests)."""
+    shutil.copytree(REPO / "plugins", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return PluginDir(dest)
+
+
+@pytest.fixture
+def example_plugins(tmp_path: Path) -> PluginDir:
+    return copy_examples(tmp_path / "plugins")
