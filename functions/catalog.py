@@ -117,7 +117,6 @@ def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
                 reason = exc.message if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {exc}"
                 result.append({"tool": plugin.name, "profile": profiles.normalize_profile(profile),
                                "requires_oauth": True, "connected": False, "error": reason})
->>>>>>> core-tests
     return result
 
 
