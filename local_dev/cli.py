@@ -175,9 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # plugin INFO lines belong to the run (--logs), not here
-        handler.setLevel(logging.WARNING)
+    # Warnings go to stderr; plugin INFO lines belong to the run (--logs), not to the console. Only
+    # this handler is quieted: others on the root logger (the run log capture) keep their levels.
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    if not any(getattr(h, "wfp_console", False) for h in root.handlers):
+        console.wfp_console = True  # type: ignore[attr-defined]
+        root.addHandler(console)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     sys.exit(args.func(args))
 

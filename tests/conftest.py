@@ -15,10 +15,7 @@ subprocesses (CLI, dev server) has its fixtures in ``tests/local_dev/local_platf
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,35 +23,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-TEST_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "WFP_STAGE": "test",
-    "WFP_PREFIX": "wfp-test",
-}
-
-
-def reset_platform_state() -> None:
-    """Forget every process-wide cache the platform keeps (settings, engine, clients, secrets)."""
-    import boto3
-    from aws_lambda_powertools.utilities.parameters import clear_caches
-
-    from functions.engine import reset_engine
-    from functions.settings import reset_settings
-    from functions.tables import reset_connections
-
-    reset_settings()
-    reset_engine()
-    reset_connections()
-    clear_caches()
-    boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
-
+from support import REPO, TEST_ENV, PluginDir, copy_examples, put_secret, reset_platform_state  # noqa: F401
 
 @pytest.fixture(autouse=True, scope="session")
 def _shared_botocore_loader() -> Iterator[None]:
@@ -121,18 +90,6 @@ def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
         reset_platform_state()
 
 
-def put_secret(name: str, value: dict[str, Any] | str) -> None:
-    """Create or overwrite a Secrets Manager secret (moto), as a user or the CDK would."""
-    import boto3
-
-    client = boto3.client("secretsmanager")
-    text = value if isinstance(value, str) else json.dumps(value)
-    try:
-        client.create_secret(Name=name, SecretString=text)
-    except client.exceptions.ResourceExistsException:
-        client.put_secret_value(SecretId=name, SecretString=text)
-
-
 @dataclass
 class Platform:
     plugins_dir: Path
@@ -177,57 +134,9 @@ def platform(make_platform: Callable[..., Platform], monkeypatch: pytest.MonkeyP
     return make_platform()
 
 
-class PluginDir:
-    """A scratch plugins folder; helpers write tools, workflows and interfaces into it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        for sub in ("tools", "workflows", "interfaces"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        for path, text in ((root / "__init__.py", ""), (root / "tools" / "__init__.py", ""),
-                           (root / "tools" / "base.py", "from functions.base_tool import BaseTool\n")):
-            if not path.exists():
-                path.write_text(text)
-
-    def _write(self, folder: Path, files: dict[str, str | dict[str, Any]]) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, content in files.items():
-            text = json.dumps(content, indent=2) if isinstance(content, dict) else textwrap.dedent(content)
-            path = folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        return folder
-
-    def workflow(self, name: str, config: dict[str, Any] | str | None = None, code: str | None = None) -> Path:
-        files: dict[str, Any] = {}
-        if config is not None:
-            files["config.json"] = config
-        files["main.py"] = code if code is not None else (
-            "def execute(data, tools):\n    return {'status': 'success', 'data': data}\n")
-        return self._write(self.root / "workflows" / name, files)
-
-    def tool(self, name: str, config: dict[str, Any] | None = None, code: str | None = None) -> Path:
-        config = config if config is not None else {"tool_name": name}
-        code = code if code is not None else (
-            "from ..base import BaseTool\n\n"
-            "class T(BaseTool):\n"
-            "    def execute(self, action, params=None):\n"
-            "        return {'status': 'success', 'data': {'action': action, 'config': self.config}}\n")
-        return self._write(self.root / "tools" / name, {"config.json": config, "main.py": code})
-
-    def interface(self, name: str, code: str, files: dict[str, str] | None = None) -> Path:
-        return self._write(self.root / "interfaces" / name, {"main.py": code, **(files or {})})
-
-
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> PluginDir:
     return PluginDir(tmp_path / "plugins")
-
-
-def copy_examples(dest: Path) -> PluginDir:
-    """A private copy of the repo's example plugins, to edit freely (reload, watcher tests)."""
-    shutil.copytree(REPO / "plugins", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return PluginDir(dest)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import put_secret
+from support import put_secret
 
 from functions import profiles
 from functions.errors import BadRequest, ProfileError

@@ -354,7 +354,7 @@ def test_seed_workflow_runs_end_to_end(make_platform, plugin_dir, monkeypatch):
 
 
 def test_plugins_folder_with_another_name_still_imports_as_plugins(tmp_path, aws):
-    from conftest import PluginDir
+    from support import PluginDir
 
     other = PluginDir(tmp_path / "my_automations")
     other.tool("t1", None, OK_TOOL)

@@ -3,7 +3,7 @@
 local state folder, so nothing touches the repository's own ``.env``/``.wfp``.
 
 Test modules import the fixtures they use (``from local_platform import local``): a second
-``conftest.py`` would shadow the root one for ``from conftest import ...``.
+``conftest.py`` would shadow the root one for ``from support import ...``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, PluginDir, copy_examples
+from support import REPO, PluginDir, copy_examples
 
 ENV_FILE = "# the example profiles, as .env.example has them\nMON_OUTIL_DEMO_API_KEY=demo-key\n"
 

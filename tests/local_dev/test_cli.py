@@ -144,7 +144,7 @@ def test_concurrent_runs_share_one_local_aws(local: LocalSetup):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from support import REPO
 
     local.plugins.workflow("nap", {"inputs_schema": [{"name": "s", "type": "number"}]},
                            "import time\n\ndef execute(data, tools):\n    time.sleep(data['s'])\n"
