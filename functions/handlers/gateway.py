@@ -25,7 +25,11 @@ from mangum.handlers import APIGateway, HTTPGateway
 EXECUTE_API_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
 
 
-def _with_root(scope: dict[str, Any], root: str) -> dict[str, Any]:
+def _with_root(scope: dict[str, Any], root: str, event: dict[str, Any]) -> dict[str, Any]:
+    domain = (event.get("requestContext") or {}).get("domainName")
+    if domain and not any(name == b"host" for name, _ in scope["headers"]):
+        # No Host header (a hand-made or generated event): the API's domain is the public host.
+        scope["server"] = (domain, 443 if scope.get("scheme") == "https" else 80)
     root = root.rstrip("/")
     if root:
         path = scope["path"]
@@ -63,7 +67,7 @@ class StagedAPIGateway(APIGateway):
 
     @property
     def scope(self) -> dict[str, Any]:
-        return _with_root(super().scope, rest_root_path(self.event))
+        return _with_root(super().scope, rest_root_path(self.event), self.event)
 
 
 class StagedHTTPGateway(HTTPGateway):
@@ -71,7 +75,7 @@ class StagedHTTPGateway(HTTPGateway):
 
     @property
     def scope(self) -> dict[str, Any]:
-        return _with_root(super().scope, http_root_path(self.event))
+        return _with_root(super().scope, http_root_path(self.event), self.event)
 
 
 HANDLERS = [StagedHTTPGateway, StagedAPIGateway]

@@ -21,7 +21,9 @@ from functions.observability import logger, tracer
 from functions.queue import QueuedRun
 
 observability.install()
-processor = BatchProcessor(event_type=EventType.SQS)
+#: Failures are reported per message even when all fail (no exception): SQS redelivers exactly those,
+#: and a message that keeps failing ends in the dead-letter queue.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 #: Seconds kept for saving the run record after the workflow's own timeout.
 MARGIN_SECONDS = 10
@@ -55,5 +57,13 @@ def run_message(record: SQSRecord, context: Any, started: list[str]) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     started: list[str] = []
-    return process_partial_response(event=event, record_handler=lambda r: run_message(r, context, started),
-                                    processor=processor, context=context)
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            run_message(record, context, started)
+        except Exception:
+            logger.exception("message %s failed: it returns to the queue", record.message_id)
+            raise
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
