@@ -42,10 +42,11 @@ def artifacts(app: App, out: Path = REPO / "build") -> Artifacts:
     return result
 
 
-def create_app(app: App | None = None, built: Artifacts | None = None) -> tuple[App, PlatformStack]:
+def create_app(app: App | None = None, built: Artifacts | None = None,
+               build_dir: Path = REPO / "build") -> tuple[App, PlatformStack]:
     app = app or App()
     stage = stage_of(app)
-    built = built or artifacts(app)
+    built = built or artifacts(app, build_dir)
     registry = registry_from_manifest(built.layer_dir / MANIFEST_NAME, built.layer_dir / "python" / "plugins")
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = PlatformStack(app, f"wfp-{stage}", stage=stage, registry=registry, artifacts=built,

@@ -143,14 +143,15 @@ def cmd_plugins_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from layers.build import main as build_main
 
-    return build_main(["--no-deps"] * args.no_deps + ["--refresh"] * args.refresh)
+    return build_main(["--no-deps"] * args.no_deps + ["--refresh"] * args.refresh + ["--out", str(args.out)])
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from .deploy import DeployError, stage_settings, synth
 
     try:
-        result = synth(stage_settings(args.stage).stage, args.out, skip_build=args.skip_build)
+        result = synth(stage_settings(args.stage).stage, args.out, skip_build=args.skip_build,
+                       build_dir=args.build_dir)
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -254,16 +255,20 @@ def build_parser() -> argparse.ArgumentParser:
     check = plugins_sub.add_parser("check", help="import and validate every plugin")
     check.set_defaults(func=cmd_plugins_check)
 
+    from functions.settings import REPO_ROOT
+
     stage_help = "deployment stage (default: $WFP_STAGE or dev); the stack is wfp-<stage>"
     build = sub.add_parser("build", help="build the Lambda layer (dependencies, plugins, manifest) and code")
     build.add_argument("--no-deps", action="store_true", help="plugins and manifest only (not deployable)")
     build.add_argument("--refresh", action="store_true", help="resolve dependencies again (newer versions)")
+    build.add_argument("--out", type=Path, default=REPO_ROOT / "build", help="output folder (default build/)")
     build.set_defaults(func=cmd_build)
 
     synth = sub.add_parser("synth", help="synthesize the stack (cdk-nag checks) and cfn-lint it")
     synth.add_argument("--stage", default=None, help=stage_help)
-    synth.add_argument("--out", type=Path, default=Path("cdk.out"), help="cloud assembly folder (default cdk.out)")
-    synth.add_argument("--skip-build", action="store_true", help="use build/ as it is")
+    synth.add_argument("--out", type=Path, default=REPO_ROOT / "cdk.out", help="cloud assembly (default cdk.out/)")
+    synth.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build", help="layer build (default build/)")
+    synth.add_argument("--skip-build", action="store_true", help="use the build folder as it is")
     synth.set_defaults(func=cmd_synth)
 
     deploy = sub.add_parser("deploy", help="deploy the stack with the CDK CLI (checks the bootstrap first)")

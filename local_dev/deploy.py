@@ -43,7 +43,8 @@ class SynthResult:
     lint: str | None  # cfn-lint's findings, None when clean
 
 
-def synth(stage: str, out: Path, *, skip_build: bool = False, lint: bool = True) -> SynthResult:
+def synth(stage: str, out: Path, *, skip_build: bool = False, lint: bool = True,
+          build_dir: Path = REPO_ROOT / "build") -> SynthResult:
     """Synthesize ``wfp-<stage>`` into ``out`` (cdk-nag runs; a finding fails), then cfn-lint it."""
     for key, value in CDK_ENV.items():
         os.environ.setdefault(key, value)
@@ -54,7 +55,10 @@ def synth(stage: str, out: Path, *, skip_build: bool = False, lint: bool = True)
     context: dict[str, Any] = {"stage": stage}
     if skip_build:
         context["build"] = "skip"
-    app, stack = create_app(App(outdir=str(out), context=context))
+    try:
+        app, stack = create_app(App(outdir=str(out), context=context), build_dir=build_dir)
+    except SystemExit as exc:  # the app's own clear messages (no layer built, bad stage...)
+        raise DeployError(str(exc)) from None
     try:
         app.synth()
     except Exception as exc:  # noqa: BLE001 - jsii wraps the validation failure in its own error type

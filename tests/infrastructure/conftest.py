@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
+from synth_support import LONG_NAME
 
 @dataclass
 class Synth:
@@ -69,9 +67,6 @@ def workflow(root: Path, name: str, config: dict[str, Any] | str) -> None:
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(config if isinstance(config, str) else json.dumps(config))
     (folder / "main.py").write_text("def execute(data, tools):\n    return {'status': 'success'}\n")
-
-
-LONG_NAME = "quarterly_compliance_evidence_collection_for_auditors_x"  # rule name would pass 64 chars
 
 
 @pytest.fixture(scope="session")

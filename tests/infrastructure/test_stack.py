@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import LONG_NAME
+from synth_support import LONG_NAME, REPO
 
 from functions.tables import all_models
 
@@ -332,8 +332,6 @@ class LambdaContext:
 def test_the_rule_input_runs_the_scheduled_workflow(dev, platform):
     """EventBridge's substitution of the generated scheduled event into the rule's template, handed to
     the scheduler handler: one run of that workflow for that time."""
-    from conftest import REPO
-
     from functions.handlers import scheduler
 
     event = json.loads((REPO / "tests" / "events" / "scheduled-event.json").read_text())

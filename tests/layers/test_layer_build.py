@@ -182,7 +182,7 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
                "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "WFP_STAGE": "test",
                "WFP_MANIFEST": str(host_layer.manifest), "WFP_PLUGINS_DIR": str(host_layer.layer_dir / "python" / "plugins"),
                "MON_OUTIL_DEMO_API_KEY": "demo", "AWS_LAMBDA_FUNCTION_NAME": "wfp-test-api",
-               "POWERTOOLS_TRACE_DISABLED": "true"}
+               "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
         script = textwrap.dedent(f'''
             import json, sys
             sys.path[:0] = [{str(host_layer.function_dir)!r}, {str(host_layer.layer_dir / "python")!r}, {str(runtime)!r}]
