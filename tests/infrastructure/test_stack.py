@@ -383,3 +383,36 @@ def test_stages_are_separate_stacks(dev, prod):
     assert stage["Properties"]["StageName"] == "prod"
     (api,) = prod.resources("AWS::ApiGateway::RestApi").values()
     assert api["Properties"]["Name"] == "wfp-prod-api"
+
+
+# ----- the same facts through aws_cdk.assertions ---------------------------------------------------------
+def test_template_assertions(dev):
+    from aws_cdk.assertions import Match
+
+    template = dev.assertions()
+    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("AWS::DynamoDB::Table", len(all_models()))
+    (layer_id,) = dev.resources("AWS::Lambda::LayerVersion")
+    template.all_resources_properties("AWS::Lambda::Function", {
+        "Runtime": "python3.12", "Architectures": ["arm64"], "Layers": [{"Ref": layer_id}],
+        "Environment": {"Variables": Match.object_like({"WFP_STAGE": "dev", "WFP_PREFIX": "wfp-dev"})}})
+    template.has_resource_properties("AWS::DynamoDB::Table", {
+        "KeySchema": [{"AttributeName": "run_id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [Match.object_like({
+            "IndexName": "by_workflow",
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": Match.array_with(["status"])}})],
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}})
+    template.has_resource_properties("AWS::Events::Rule", {
+        "ScheduleExpression": "cron(0 9 ? * 2-6 *)",
+        "Targets": [Match.object_like({"InputTransformer": {
+            "InputPathsMap": {"time": "$.time", "id": "$.id"},
+            "InputTemplate": '{"workflow":"daily_digest","time":<time>,"id":<id>}'}})]})
+    template.has_resource_properties("AWS::SQS::Queue", {
+        "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 3}})
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 5})
+    template.has_resource_properties("AWS::ApiGateway::Stage", {
+        "StageName": "dev", "AccessLogSetting": Match.object_like({"Format": Match.any_value()}),
+        "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]})
+    template.has_output("ApiUrl", Match.any_value())
+    template.has_output("WebhookUrlIncomingWebhook", Match.any_value())
