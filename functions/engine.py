@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from . import inputs as inputs_mod
@@ -27,6 +28,10 @@ from .settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 TRIGGERS = ("manual", "api", "webhook", "schedule")
+
+#: Called with every finished run, after it is saved. The Lambda handlers publish metrics from here
+#: (``functions.observability``); a failing hook is logged and never changes the run.
+run_hooks: list[Callable[[Run], None]] = []
 
 
 class ToolNotReady(PlatformError):
@@ -124,7 +129,55 @@ class Engine:
             self._complete(run, outcome.get("result"))
         run.logs = run_log.result()
         self.store.save(run)
+        _notify(run)
         return run
+
+    # ----- async runs (SQS) ------------------------------------------------------------------------------
+    def enqueue(self, name: str, data: dict[str, Any] | None = None, trigger: str = "webhook",
+                **extra: Any) -> Run:
+        """Accept a run now, execute it later on the worker: checked, recorded as ``queued``, then sent.
+
+        The message carries the validated inputs (the record only holds redacted ones, and the worker
+        needs the real values); if it cannot be sent the record says so instead of staying queued.
+        """
+        from . import queue
+
+        if trigger not in TRIGGERS:
+            raise ValueError(f"unknown trigger {trigger!r}")
+        _, config, clean = self.prepare(name, data or {}, trigger)
+        run = self.new_run(name, trigger, config, clean, status="queued", **extra)
+        self.store.create(run)
+        try:
+            queue.enqueue(run, clean)
+        except Exception as exc:
+            run.status, run.finished_at = "error", utcnow()
+            run.error = run.message = f"could not queue the run: {type(exc).__name__}: {exc}"[:1000]
+            self.store.save(run)
+            raise
+        return run
+
+    def execute_queued(self, run_id: str, data: dict[str, Any]) -> Run | None:
+        """The worker's half of ``enqueue``: execute a recorded ``queued`` run.
+
+        ``None`` when the run is no longer queued (SQS delivers at least once: an earlier delivery
+        already ran it). A workflow that broke or was deactivated since it was queued gives an
+        ``error`` run, like any refused start would have, rather than a message retried for nothing.
+        """
+        run = self.store.get(run_id)
+        if run.status != "queued":
+            log.info("run %s is %s, not queued: nothing to do", run_id, run.status)
+            return None
+        try:
+            plugin, config = self.registry.workflow(run.workflow)
+            if not config.active:
+                raise Conflict(f"workflow '{run.workflow}' was deactivated after this run was queued")
+        except PlatformError as exc:
+            run.status, run.finished_at = "error", utcnow()
+            run.error = run.message = exc.message
+            self.store.save(run)
+            _notify(run)
+            return run
+        return self.execute(run, plugin, data)
 
     def _complete(self, run: Run, result: Any) -> None:
         run.output, run.output_truncated = inputs_mod.bounded_json(result, self.settings.max_output_bytes)
@@ -161,6 +214,14 @@ class Engine:
                 raise ToolNotReady(f"tool '{name}' (profile {tool.profile}) is not ready: {reason}")
             tools[name] = tool
         return tools
+
+
+def _notify(run: Run) -> None:
+    for hook in run_hooks:
+        try:
+            hook(run)
+        except Exception:  # noqa: BLE001 - observability must never fail a run
+            log.exception("run hook %r failed", hook)
 
 
 def call_execute(execute: Any, data: dict[str, Any], tools: dict[str, Any]) -> Any:

@@ -67,6 +67,15 @@ class Settings:
     def profile_secret_name(self, tool: str, profile: str) -> str:
         return f"{self.prefix}/profiles/{tool}/{profile}"
 
+    @property
+    def admin_token_secret_name(self) -> str:
+        """The generated admin token (the stack creates it; deployed, the API asks for it)."""
+        return f"{self.prefix}/admin-token"
+
+    def webhook_secret_name(self, workflow: str) -> str:
+        """The secret a webhook caller presents (token header or HMAC key) for one workflow."""
+        return f"{self.prefix}/webhooks/{workflow}"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 EXIT_FAILED = 1   # the workflow/tool ran and failed, or a plugin is broken
@@ -137,6 +139,87 @@ def cmd_plugins_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if errors else 0
 
 
+# ----- deployment (thin: the work is in local_dev.deploy) ------------------------------------------------
+def cmd_build(args: argparse.Namespace) -> int:
+    from layers.build import main as build_main
+
+    return build_main(["--no-deps"] * args.no_deps + ["--refresh"] * args.refresh + ["--out", str(args.out)])
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .deploy import DeployError, stage_settings, synth
+
+    try:
+        result = synth(stage_settings(args.stage).stage, args.out, skip_build=args.skip_build,
+                       build_dir=args.build_dir)
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{result.template}: {sum(result.resources.values())} resources, cdk-nag AwsSolutions clean")
+    for kind, count in sorted(result.resources.items()):
+        print(f"  {count:3} {kind}")
+    if result.lint:
+        print(f"cfn-lint:\n{result.lint}", file=sys.stderr)
+        return EXIT_FAILED
+    print("cfn-lint: clean")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from .deploy import DeployError, deploy, stack_urls, stage_settings
+
+    try:
+        code = deploy(stage_settings(args.stage).stage, bootstrap=args.bootstrap, approval=args.require_approval)
+        if code == 0:
+            _print_urls(stack_urls(args.stage))
+        return code
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def cmd_profiles_push(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+    from functions.settings import REPO_ROOT
+
+    from .deploy import DeployError, push_profile
+
+    env_file = args.env_file or Path(os.environ.get("WFP_ENV_FILE") or REPO_ROOT / ".env")
+    try:
+        name, params, created = push_profile(args.tool, args.profile, args.stage, env_file)
+    except (DeployError, PlatformError) as exc:
+        print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{'created' if created else 'updated'} secret {name}: {', '.join(params)}")
+    return 0
+
+
+def _print_urls(urls: Any) -> None:
+    print(f"API        {urls.api}")
+    print(f"dashboard  {urls.dashboard}")
+    for workflow, url in urls.webhooks.items():
+        print(f"webhook    {url}  ({workflow})")
+    if urls.admin_token_secret:
+        print(f"admin token: aws secretsmanager get-secret-value --secret-id {urls.admin_token_secret} "
+              "--query SecretString --output text")
+
+
+def cmd_urls(args: argparse.Namespace) -> int:
+    from .deploy import DeployError, stack_urls
+
+    try:
+        urls = stack_urls(args.stage)
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        _print({"api": urls.api, "dashboard": urls.dashboard, "webhooks": urls.webhooks,
+                "admin_token_secret": urls.admin_token_secret})
+    else:
+        _print_urls(urls)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wfp", description="Workflow Platform command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +254,42 @@ def build_parser() -> argparse.ArgumentParser:
     plugins_sub = plugins.add_subparsers(dest="plugins_command", required=True)
     check = plugins_sub.add_parser("check", help="import and validate every plugin")
     check.set_defaults(func=cmd_plugins_check)
+
+    from functions.settings import REPO_ROOT
+
+    stage_help = "deployment stage (default: $WFP_STAGE or dev); the stack is wfp-<stage>"
+    build = sub.add_parser("build", help="build the Lambda layer (dependencies, plugins, manifest) and code")
+    build.add_argument("--no-deps", action="store_true", help="plugins and manifest only (not deployable)")
+    build.add_argument("--refresh", action="store_true", help="resolve dependencies again (newer versions)")
+    build.add_argument("--out", type=Path, default=REPO_ROOT / "build", help="output folder (default build/)")
+    build.set_defaults(func=cmd_build)
+
+    synth = sub.add_parser("synth", help="synthesize the stack (cdk-nag checks) and cfn-lint it")
+    synth.add_argument("--stage", default=None, help=stage_help)
+    synth.add_argument("--out", type=Path, default=REPO_ROOT / "cdk.out", help="cloud assembly (default cdk.out/)")
+    synth.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build", help="layer build (default build/)")
+    synth.add_argument("--skip-build", action="store_true", help="use the build folder as it is")
+    synth.set_defaults(func=cmd_synth)
+
+    deploy = sub.add_parser("deploy", help="deploy the stack with the CDK CLI (checks the bootstrap first)")
+    deploy.add_argument("--stage", default=None, help=stage_help)
+    deploy.add_argument("--bootstrap", action="store_true", help="run 'cdk bootstrap' first")
+    deploy.add_argument("--require-approval", default="broadening", choices=["never", "any-change", "broadening"])
+    deploy.set_defaults(func=cmd_deploy)
+
+    profiles_cmd = sub.add_parser("profiles", help="tool profiles on AWS")
+    profiles_sub = profiles_cmd.add_subparsers(dest="profiles_command", required=True)
+    push = profiles_sub.add_parser("push", help="upload a profile from .env to Secrets Manager")
+    push.add_argument("tool")
+    push.add_argument("--profile", required=True)
+    push.add_argument("--stage", default=None, help=stage_help)
+    push.add_argument("--env-file", type=Path, default=None, help="default: $WFP_ENV_FILE or .env")
+    push.set_defaults(func=cmd_profiles_push)
+
+    urls = sub.add_parser("urls", help="print the deployed API, dashboard and webhook URLs")
+    urls.add_argument("--stage", default=None, help=stage_help)
+    urls.add_argument("--json", action="store_true")
+    urls.set_defaults(func=cmd_urls)
     return parser
 
 

@@ -1,0 +1,113 @@
+"""DynamoDB tables derived from the pynamodb models (``functions.tables.all_models()``).
+
+The models are the single source of truth: keys, attribute types, global and local secondary
+indexes with their projections, and the TTL attribute all come from ``Model._get_schema()`` (what
+pynamodb itself sends to CreateTable) and ``Model._ttl_attribute()``. A model names its table with
+``TableName("<setting>")``; the stack lets CloudFormation name the table and hands the name to the
+functions as ``WFP_<SETTING>`` (e.g. ``runs_table`` → ``WFP_RUNS_TABLE``), the variable
+``functions.settings`` reads.
+
+Every table: on-demand, point-in-time recovery, encrypted with KMS (the AWS-managed key, which costs
+nothing at rest; a customer-managed key would cost $1/month for no gain here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from functions.tables import TableName
+
+ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
+                   "B": dynamodb.AttributeType.BINARY}
+PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+               "INCLUDE": dynamodb.ProjectionType.INCLUDE}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a model says about its table, in DynamoDB's terms."""
+
+    setting: str
+    partition_key: tuple[str, str]
+    sort_key: tuple[str, str] | None
+    global_indexes: list[dict[str, Any]]
+    local_indexes: list[dict[str, Any]]
+    ttl_attribute: str | None
+
+    @property
+    def env_var(self) -> str:
+        return f"WFP_{self.setting.upper()}"
+
+    @property
+    def construct_id(self) -> str:
+        return "".join(part.capitalize() for part in self.setting.split("_"))
+
+
+def _keys(key_schema: list[dict[str, str]], types: dict[str, str]) -> tuple[tuple[str, str], tuple[str, str] | None]:
+    by_type = {k["KeyType"]: k["AttributeName"] for k in key_schema}
+    hash_key = by_type["HASH"]
+    range_key = by_type.get("RANGE")
+    return (hash_key, types[hash_key]), ((range_key, types[range_key]) if range_key else None)
+
+
+def spec_of(model: Any) -> TableSpec:
+    """Read a pynamodb model's table definition."""
+    name = model.Meta.__dict__.get("table_name")
+    if not isinstance(name, TableName):
+        raise TypeError(f"{model.__name__}.Meta.table_name must be TableName('<setting>') so that each stage "
+                        f"gets its own table, not {name!r}")
+    schema = model._get_schema()
+    types = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
+    partition, sort = _keys(schema["key_schema"], types)
+
+    def indexes(kind: str) -> list[dict[str, Any]]:
+        result = []
+        for index in schema.get(kind) or []:
+            index_types = {**types, **{a["AttributeName"]: a["AttributeType"]
+                                       for a in index.get("attribute_definitions", [])}}
+            p, s = _keys(index["key_schema"], index_types)
+            projection = index.get("projection") or {"ProjectionType": "ALL"}
+            result.append({"name": index["index_name"], "partition_key": p, "sort_key": s,
+                           "projection": projection["ProjectionType"],
+                           "non_key_attributes": list(projection.get("NonKeyAttributes") or [])})
+        return result
+
+    ttl = model._ttl_attribute()
+    return TableSpec(setting=name.setting, partition_key=partition, sort_key=sort,
+                     global_indexes=indexes("global_secondary_indexes"),
+                     local_indexes=indexes("local_secondary_indexes"),
+                     ttl_attribute=ttl.attr_name if ttl is not None else None)
+
+
+def _attribute(key: tuple[str, str] | None) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=key[0], type=ATTRIBUTE_TYPES[key[1]]) if key else None
+
+
+def model_table(scope: Construct, model: Any, removal_policy: RemovalPolicy) -> tuple[dynamodb.Table, TableSpec]:
+    spec = spec_of(model)
+    table = dynamodb.Table(
+        scope, spec.construct_id,
+        partition_key=_attribute(spec.partition_key),  # type: ignore[arg-type]
+        sort_key=_attribute(spec.sort_key),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True),
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        time_to_live_attribute=spec.ttl_attribute,
+        removal_policy=removal_policy,
+    )
+    for index in spec.global_indexes:
+        table.add_global_secondary_index(
+            index_name=index["name"], partition_key=_attribute(index["partition_key"]),  # type: ignore[arg-type]
+            sort_key=_attribute(index["sort_key"]), projection_type=PROJECTIONS[index["projection"]],
+            non_key_attributes=index["non_key_attributes"] or None)
+    for index in spec.local_indexes:
+        table.add_local_secondary_index(
+            index_name=index["name"], sort_key=_attribute(index["sort_key"]),  # type: ignore[arg-type]
+            projection_type=PROJECTIONS[index["projection"]], non_key_attributes=index["non_key_attributes"] or None)
+    return table, spec

@@ -1,0 +1,1 @@
+"""The shared Lambda layer: ``python -m layers.build``."""

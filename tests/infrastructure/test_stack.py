@@ -1,0 +1,418 @@
+"""The synthesized stack: tables = models, functions and layer, scoped IAM, queue, API, rules, secrets, outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from synth_support import LONG_NAME, REPO
+
+from functions.tables import all_models
+
+FUNCTIONS = {"functions.handlers.api.handler", "functions.handlers.scheduler.handler",
+             "functions.handlers.worker.handler"}
+
+
+def ref_of(value: Any) -> str | None:
+    if isinstance(value, dict) and "Ref" in value:
+        return value["Ref"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return value["Fn::GetAtt"][0]
+    return None
+
+
+def functions_by_handler(synth) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {r["Properties"]["Handler"]: (k, r["Properties"]) for k, r in synth.resources("AWS::Lambda::Function").items()}
+
+
+# ----- tables = models -----------------------------------------------------------------------------------
+def expected_table(model: Any) -> dict[str, Any]:
+    """What the model says, read straight from pynamodb (not through the stack's own derivation)."""
+    schema = model._get_schema()
+    ordered = lambda keys: sorted(keys, key=lambda k: k["KeyType"])  # noqa: E731 - HASH before RANGE
+    gsis = {i["index_name"]: {"keys": ordered(i["key_schema"]),
+                              "projection": {k: (sorted(v) if isinstance(v, list) else v)
+                                             for k, v in i["projection"].items()}}
+            for i in schema["global_secondary_indexes"]}
+    ttl = model._ttl_attribute()
+    return {"keys": ordered(schema["key_schema"]),
+            "attributes": sorted(schema["attribute_definitions"], key=lambda a: a["AttributeName"]),
+            "gsis": gsis, "ttl": ttl.attr_name if ttl else None}
+
+
+def actual_table(properties: dict[str, Any]) -> dict[str, Any]:
+    ordered = lambda keys: sorted(keys, key=lambda k: k["KeyType"])  # noqa: E731
+    gsis = {i["IndexName"]: {"keys": ordered(i["KeySchema"]),
+                             "projection": {k: (sorted(v) if isinstance(v, list) else v)
+                                            for k, v in i["Projection"].items()}}
+            for i in properties.get("GlobalSecondaryIndexes", [])}
+    ttl = properties.get("TimeToLiveSpecification")
+    return {"keys": ordered(properties["KeySchema"]),
+            "attributes": sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+            "gsis": gsis, "ttl": ttl["AttributeName"] if ttl and ttl.get("Enabled") else None}
+
+
+def test_one_table_per_model_with_the_models_keys_indexes_and_ttl(dev):
+    tables = dev.resources("AWS::DynamoDB::Table")
+    models = all_models()
+    assert len(tables) == len(models)
+    env = functions_by_handler(dev)["functions.handlers.api.handler"][1]["Environment"]["Variables"]
+    for model in models:
+        setting = model.Meta.__dict__["table_name"].setting
+        logical_id = ref_of(env[f"WFP_{setting.upper()}"])
+        assert logical_id in tables, f"{model.__name__}: WFP_{setting.upper()} does not name a table"
+        assert actual_table(tables[logical_id]["Properties"]) == expected_table(model), model.__name__
+
+
+def test_tables_are_on_demand_recoverable_and_kms_encrypted(dev, prod):
+    for synth, policy in ((dev, "Delete"), (prod, "Retain")):
+        for table in synth.resources("AWS::DynamoDB::Table").values():
+            properties = table["Properties"]
+            assert properties["BillingMode"] == "PAY_PER_REQUEST"
+            assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+            assert properties["SSESpecification"]["SSEEnabled"] is True  # KMS, the AWS-managed key
+            assert "TableName" not in properties  # named by CloudFormation, per stack
+            assert table["DeletionPolicy"] == policy
+
+
+def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
+    """A model with a range key, a number key, a KEYS_ONLY index and a local index derives too."""
+    from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
+    from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
+    from pynamodb.models import Model
+
+    from functions.tables import TableName
+    from infrastructure.tables import spec_of
+
+    class ByScore(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_score"
+            projection = KeysOnlyProjection()
+
+        score = NumberAttribute(hash_key=True)
+
+    class ByBlob(LocalSecondaryIndex):
+        class Meta:
+            index_name = "by_blob"
+            projection = KeysOnlyProjection()
+
+        owner = UnicodeAttribute(hash_key=True)
+        blob = BinaryAttribute(range_key=True, legacy_encoding=False)
+
+    class Thing(Model):
+        class Meta:
+            table_name = TableName("things_table")
+
+        owner = UnicodeAttribute(hash_key=True)
+        at = NumberAttribute(range_key=True)
+        score = NumberAttribute()
+        blob = BinaryAttribute(legacy_encoding=False)
+        by_score = ByScore()
+        by_blob = ByBlob()
+
+    spec = spec_of(Thing)
+    assert (spec.partition_key, spec.sort_key, spec.ttl_attribute) == (("owner", "S"), ("at", "N"), None)
+    assert spec.global_indexes == [{"name": "by_score", "partition_key": ("score", "N"), "sort_key": None,
+                                    "projection": "KEYS_ONLY", "non_key_attributes": []}]
+    assert spec.local_indexes[0]["sort_key"] == ("blob", "B")
+    assert spec.env_var == "WFP_THINGS_TABLE" and spec.construct_id == "ThingsTable"
+
+    class Fixed(Model):
+        class Meta:
+            table_name = "fixed-name"
+
+        key = UnicodeAttribute(hash_key=True)
+
+    with pytest.raises(TypeError, match="TableName"):
+        spec_of(Fixed)
+
+
+# ----- functions and layer -------------------------------------------------------------------------------
+def test_three_functions_python_312_arm64_all_with_the_layer(dev):
+    layers = dev.resources("AWS::Lambda::LayerVersion")
+    assert len(layers) == 1
+    (layer_id, layer), = layers.items()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    functions = functions_by_handler(dev)
+    assert set(functions) == FUNCTIONS
+    for handler, (_, properties) in functions.items():
+        assert properties["Runtime"] == "python3.12" and properties["Architectures"] == ["arm64"], handler
+        assert [ref_of(x) for x in properties["Layers"]] == [layer_id], handler
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+        env = properties["Environment"]["Variables"]
+        assert env["WFP_STAGE"] == "dev" and env["WFP_PREFIX"] == "wfp-dev"
+        assert env["WFP_MANIFEST"] == "/opt/wfp-manifest.json"
+        assert env["WFP_PLUGINS_DIR"] == "/opt/python/plugins"
+        assert ref_of(env["WFP_QUEUE_URL"]) in dev.resources("AWS::SQS::Queue")
+    assert functions["functions.handlers.api.handler"][1]["Timeout"] == 29  # API Gateway's limit
+
+
+def test_timeouts_follow_the_longest_workflow(prod):
+    functions = functions_by_handler(prod)
+    # monthly_report's timeout_seconds is 300: plus 30 s to record the run
+    assert functions["functions.handlers.scheduler.handler"][1]["Timeout"] == 330
+    assert functions["functions.handlers.worker.handler"][1]["Timeout"] == 330
+    queue = next(q for q in prod.resources("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"])
+    assert queue["Properties"]["VisibilityTimeout"] == 6 * 330
+
+
+# ----- least privilege -----------------------------------------------------------------------------------
+def role_statements(synth, handler: str) -> list[dict[str, Any]]:
+    _, properties = functions_by_handler(synth)[handler]
+    role_id = ref_of(properties["Role"])
+    role = synth.template["Resources"][role_id]
+    assert "ManagedPolicyArns" not in role["Properties"], "function roles carry no managed policy"
+    statements = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if role_id in [ref_of(r) for r in policy["Properties"]["Roles"]]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    value = statement["Action"]
+    return value if isinstance(value, list) else [value]
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    value = statement["Resource"]
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("handler", sorted(FUNCTIONS))
+def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, handler):
+    statements = role_statements(dev, handler)
+    tables = set(dev.resources("AWS::DynamoDB::Table"))
+    queues = dev.resources("AWS::SQS::Queue")
+    main_queue = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    log_group = ref_of(functions_by_handler(dev)[handler][1]["LoggingConfig"]["LogGroup"])
+    seen = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in actions(statement):
+            service = action.split(":")[0]
+            seen.add(service)
+            assert not action.endswith(":*"), action
+            targets = resources(statement)
+            if service == "dynamodb":
+                for target in targets:
+                    base = target["Fn::Join"][1][0] if "Fn::Join" in target else target
+                    assert ref_of(base) in tables, target
+            elif service == "secretsmanager" and action != "secretsmanager:ListSecrets":
+                assert len(targets) == 1 and json.dumps(targets[0]).endswith(':secret:wfp-dev/*"]]}'), targets
+            elif action == "secretsmanager:ListSecrets":
+                assert handler.startswith("functions.handlers.api") and targets == ["*"]
+            elif service == "sqs":
+                assert [ref_of(t) for t in targets] == [main_queue]
+            elif service == "logs":
+                assert [ref_of(t) for t in targets] == [log_group]
+            elif service == "xray":
+                assert targets == ["*"]
+            else:
+                pytest.fail(f"unexpected grant {action} on {targets}")
+    sqs_actions = {a for s in statements for a in actions(s) if a.startswith("sqs:")}
+    if handler.endswith("worker.handler"):
+        assert "sqs:ReceiveMessage" in sqs_actions and "sqs:DeleteMessage" in sqs_actions
+        assert "sqs:SendMessage" not in sqs_actions
+    elif handler.endswith("api.handler"):
+        assert sqs_actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    else:
+        assert sqs_actions == set()
+    assert {"dynamodb", "secretsmanager", "logs", "xray"} <= seen
+
+
+# ----- queue ---------------------------------------------------------------------------------------------
+def test_queue_has_a_dead_letter_queue_and_feeds_the_worker_with_partial_failures(dev):
+    queues = dev.resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    main_id, main = next((k, q) for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    dlq_id = ref_of(main["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+    assert dlq_id in queues and dlq_id != main_id
+    assert main["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    for policy in dev.resources("AWS::SQS::QueuePolicy").values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (mapping,) = dev.resources("AWS::Lambda::EventSourceMapping").values()
+    assert ref_of(mapping["Properties"]["EventSourceArn"]) == main_id
+    worker_id = functions_by_handler(dev)["functions.handlers.worker.handler"][0]
+    assert ref_of(mapping["Properties"]["FunctionName"]) == worker_id
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+# ----- API Gateway ---------------------------------------------------------------------------------------
+def test_api_gateway_sends_every_path_to_the_api_function_with_throttling_and_access_logs(dev):
+    (api_id, api), = dev.resources("AWS::ApiGateway::RestApi").items()
+    assert api["Properties"]["Name"] == "wfp-dev-api"
+    assert api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    methods = dev.resources("AWS::ApiGateway::Method").values()
+    api_function = functions_by_handler(dev)["functions.handlers.api.handler"][0]
+    paths = set()
+    for method in methods:
+        properties = method["Properties"]
+        assert properties["HttpMethod"] == "ANY"
+        assert properties["Integration"]["Type"] == "AWS_PROXY"
+        assert api_function in json.dumps(properties["Integration"]["Uri"])
+        resource = ref_of(properties["ResourceId"])
+        paths.add("/" if resource == api_id else
+                  dev.template["Resources"][resource]["Properties"]["PathPart"])
+    assert paths == {"/", "{proxy+}"}
+    (stage,) = dev.resources("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    assert properties["StageName"] == "dev"
+    (settings,) = properties["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == 50 and settings["ThrottlingBurstLimit"] == 100
+    assert settings["DataTraceEnabled"] is False and settings["LoggingLevel"] == "ERROR"
+    assert ref_of(properties["AccessLogSetting"]["DestinationArn"]) in dev.resources("AWS::Logs::LogGroup")
+    assert "$context.requestId" in properties["AccessLogSetting"]["Format"]
+
+
+# ----- schedules -----------------------------------------------------------------------------------------
+def rules_by_workflow(synth) -> dict[str, dict[str, Any]]:
+    found = {}
+    for rule in synth.resources("AWS::Events::Rule").values():
+        (target,) = rule["Properties"]["Targets"]
+        template = json.loads(target["InputTransformer"]["InputTemplate"].replace("<time>", '"T"')
+                              .replace("<id>", '"I"'))
+        found[template["workflow"]] = rule["Properties"]
+    return found
+
+
+def test_one_rule_per_scheduled_workflow_with_its_expression(dev, prod):
+    assert {w: r["ScheduleExpression"] for w, r in rules_by_workflow(dev).items()} == {
+        "daily_digest": "cron(0 9 ? * 2-6 *)"}
+    assert {w: r["ScheduleExpression"] for w, r in rules_by_workflow(prod).items()} == {
+        "every_quarter": "cron(0,15,30,45 * * * ? *)",
+        "monthly_report": "cron(30 6 1 * ? *)",
+        "weekend": "cron(0 8 ? * 1,7 *)",
+        "paused": "cron(0 0 * * ? *)",
+        LONG_NAME: "cron(0 3 ? * 2 *)",
+    }
+
+
+def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
+    for synth in (dev, prod):
+        scheduler = functions_by_handler(synth)["functions.handlers.scheduler.handler"][0]
+        for workflow, rule in rules_by_workflow(synth).items():
+            (target,) = rule["Targets"]
+            assert ref_of(target["Arn"]) == scheduler
+            transformer = target["InputTransformer"]
+            assert transformer["InputPathsMap"] == {"time": "$.time", "id": "$.id"}
+            assert json.loads(transformer["InputTemplate"].replace("<time>", '"2026-01-01T00:00:00Z"')
+                              .replace("<id>", '"e"')) == {"workflow": workflow, "time": "2026-01-01T00:00:00Z",
+                                                           "id": "e"}
+        permissions = [p["Properties"] for p in synth.resources("AWS::Lambda::Permission").values()
+                       if p["Properties"]["Principal"] == "events.amazonaws.com"]
+        assert len(permissions) == len(rules_by_workflow(synth))
+        assert all(ref_of(p["FunctionName"]) == scheduler for p in permissions)
+
+
+def test_rule_names_states_and_what_is_not_scheduled(prod):
+    rules = rules_by_workflow(prod)
+    assert rules["every_quarter"]["Name"] == "wfp-prod-cron-every_quarter"
+    assert "Name" not in rules[LONG_NAME]  # too long for a rule name: CloudFormation names it
+    assert rules["paused"]["State"] == "DISABLED"
+    assert rules["every_quarter"]["State"] == "ENABLED"
+    assert not {"paris_morning", "cron_not_triggered", "broken", "hook_open"} & set(rules)
+    warnings = prod.annotations()
+    assert any("paris_morning" in w and "Europe/Paris" in w for w in warnings)
+
+
+class LambdaContext:
+    function_name, memory_limit_in_mb, aws_request_id = "wfp-dev-scheduler", 512, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wfp-dev-scheduler"
+
+
+def test_the_rule_input_runs_the_scheduled_workflow(dev, platform):
+    """EventBridge's substitution of the generated scheduled event into the rule's template, handed to
+    the scheduler handler: one run of that workflow for that time."""
+    from functions.handlers import scheduler
+
+    event = json.loads((REPO / "tests" / "events" / "scheduled-event.json").read_text())
+    (target,) = rules_by_workflow(dev)["daily_digest"]["Targets"]
+    text = target["InputTransformer"]["InputTemplate"]
+    for name, path in target["InputTransformer"]["InputPathsMap"].items():
+        text = text.replace(f"<{name}>", json.dumps(event[path.removeprefix("$.")]))
+    result = scheduler.handler(json.loads(text), LambdaContext())
+
+    assert result["status"] == "success"
+    run = platform.engine.store.get(result["run_id"])
+    assert (run.workflow, run.trigger, run.scheduled_time) == ("daily_digest", "schedule", "1970-01-01T00:00:00+00:00")
+
+
+# ----- secrets and outputs -------------------------------------------------------------------------------
+def secret_names(synth) -> set[str]:
+    return {s["Properties"]["Name"] for s in synth.resources("AWS::SecretsManager::Secret").values()}
+
+
+def test_admin_token_and_webhook_secrets_are_generated_per_stage(dev, prod):
+    assert secret_names(dev) == {"wfp-dev/admin-token", "wfp-dev/webhooks/incoming_webhook"}  # hello_world: "none"
+    assert secret_names(prod) == {"wfp-prod/admin-token", "wfp-prod/webhooks/hook_signed"}
+    for secret in dev.resources("AWS::SecretsManager::Secret").values():
+        generated = secret["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 32 and "SecretString" not in secret["Properties"]
+
+
+def output_value(synth, key: str) -> str:
+    """An output's URL with the API's tokens written as placeholders."""
+    parts = synth.template["Outputs"][key]["Value"]["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else "{" + (ref_of(p) or next(iter(p.values()))) + "}" for p in parts)
+
+
+def test_outputs_api_dashboard_and_one_webhook_url_per_webhook_workflow(dev, prod):
+    api_url = output_value(dev, "ApiUrl")
+    assert api_url.startswith("https://{Api") and ".execute-api." in api_url and api_url.endswith("/")
+    assert output_value(dev, "DashboardUrl") == api_url + "dashboard/"
+    webhooks = {k: output_value(dev, k) for k in dev.template["Outputs"] if k.startswith("WebhookUrl")}
+    assert webhooks == {"WebhookUrlHelloWorld": api_url + "api/webhooks/hello_world",
+                        "WebhookUrlIncomingWebhook": api_url + "api/webhooks/incoming_webhook"}
+    prod_hooks = sorted(k for k in prod.template["Outputs"] if k.startswith("WebhookUrl"))
+    assert prod_hooks == ["WebhookUrlHookOpen", "WebhookUrlHookSigned"]
+    assert dev.template["Outputs"]["AdminTokenSecret"]["Value"] == "wfp-dev/admin-token"
+
+
+def test_stages_are_separate_stacks(dev, prod):
+    assert (dev.stack.stack_name, prod.stack.stack_name) == ("wfp-dev", "wfp-prod")
+    (stage,) = prod.resources("AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == "prod"
+    (api,) = prod.resources("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["Name"] == "wfp-prod-api"
+
+
+# ----- the same facts through aws_cdk.assertions ---------------------------------------------------------
+def test_template_assertions(dev):
+    from aws_cdk.assertions import Match
+
+    template = dev.assertions()
+    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("AWS::DynamoDB::Table", len(all_models()))
+    (layer_id,) = dev.resources("AWS::Lambda::LayerVersion")
+    template.all_resources_properties("AWS::Lambda::Function", {
+        "Runtime": "python3.12", "Architectures": ["arm64"], "Layers": [{"Ref": layer_id}],
+        "Environment": {"Variables": Match.object_like({"WFP_STAGE": "dev", "WFP_PREFIX": "wfp-dev"})}})
+    template.has_resource_properties("AWS::DynamoDB::Table", {
+        "KeySchema": [{"AttributeName": "run_id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [Match.object_like({
+            "IndexName": "by_workflow",
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": Match.array_with(["status"])}})],
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}})
+    template.has_resource_properties("AWS::Events::Rule", {
+        "ScheduleExpression": "cron(0 9 ? * 2-6 *)",
+        "Targets": [Match.object_like({"InputTransformer": {
+            "InputPathsMap": {"time": "$.time", "id": "$.id"},
+            "InputTemplate": '{"workflow":"daily_digest","time":<time>,"id":<id>}'}})]})
+    template.has_resource_properties("AWS::SQS::Queue", {
+        "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 3}})
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 5})
+    template.has_resource_properties("AWS::ApiGateway::Stage", {
+        "StageName": "dev", "AccessLogSetting": Match.object_like({"Format": Match.any_value()}),
+        "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]})
+    template.has_output("ApiUrl", Match.any_value())
+    template.has_output("WebhookUrlIncomingWebhook", Match.any_value())

@@ -1,0 +1,213 @@
+"""The shared layer build: requirements, pruning, caching, manifest, and the real layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from layers import build as layer_build
+from layers.build import KEEP_DISCOVERY_DOCUMENTS, LAMBDA, Target, _key, build, prune, runtime_requirements
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# ----- requirements ------------------------------------------------------------------------------------
+def test_runtime_requirements_leave_out_what_lambda_provides(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent('''
+        [project]
+        name = "x"
+        dependencies = ["fastapi>=0.110", "boto3>=1.34", "botocore", "S3Transfer", "python-dateutil>=2.8,<3",
+                        "aws-lambda-powertools[tracer]>=3.0"]
+    '''))
+    assert runtime_requirements(tmp_path / "pyproject.toml") == [
+        "fastapi>=0.110", "python-dateutil>=2.8,<3", "aws-lambda-powertools[tracer]>=3.0"]
+
+
+def test_the_repos_requirements_pin_dateutil_below_3_and_ship_the_tracer():
+    requirements = runtime_requirements()
+    assert "python-dateutil>=2.8,<3" in requirements
+    assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)
+    assert not [r for r in requirements if r.startswith(("boto3", "botocore"))]
+
+
+# ----- pruning -----------------------------------------------------------------------------------------
+def write(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_prune_removes_what_lambda_never_reads_and_keeps_the_rest(tmp_path):
+    site = tmp_path / "site"
+    keep = [write(site / "pkg" / "__init__.py"), write(site / "pkg" / "core.py"),
+            write(site / "pkg" / "data" / "cacert.pem"),
+            write(site / "pkg-1.0.dist-info" / "METADATA", "Name: pkg\nVersion: 1.0\n"),
+            write(site / "pkg-1.0.dist-info" / "entry_points.txt")]
+    keep += [write(site / "googleapiclient" / "discovery_cache" / "documents" / name, "{}")
+             for name in KEEP_DISCOVERY_DOCUMENTS]
+    gone = [write(site / "pkg" / "tests" / "test_core.py"), write(site / "pkg" / "sub" / "test" / "t.py"),
+            write(site / "pkg" / "__pycache__" / "core.cpython-312.pyc"), write(site / "pkg" / "core.pyi"),
+            write(site / "pkg" / "api.proto"), write(site / "pkg" / "_speedups.c"),
+            write(site / "pkg-1.0.dist-info" / "RECORD"), write(site / "pkg-1.0.dist-info" / "LICENSE"),
+            write(site / "pkg-1.0.dist-info" / "licenses" / "NOTICE"),
+            write(site / "googleapiclient" / "discovery_cache" / "documents" / "youtube.v3.json", "{}" * 50),
+            write(site / "botocore" / "__init__.py"), write(site / "boto3-1.0.dist-info" / "METADATA"),
+            write(site / "bin" / "dotenv"), write(site / "tests" / "conftest.py"),
+            write(site / "aws_lambda_powertools" / "event_handler" / "openapi" / "swagger_ui" / "bundle.js")]
+    report = prune(site)
+    assert [p for p in keep if not p.exists()] == []
+    assert [p for p in gone if p.exists()] == []
+    assert report.files == len(gone)
+    assert report.bytes == sum(len("x") for _ in gone) - 1 + 100  # youtube.v3.json is 100 bytes, not 1
+
+
+# ----- build (dependencies faked: offline) ---------------------------------------------------------------
+def fake_installer(calls: list[list[str]]):
+    def install(pins: list[str], folder: Path, wheels: Path, target: Target) -> None:
+        calls.append(pins)
+        write(folder / "fakepkg" / "__init__.py", "VALUE = 1\n")
+        write(folder / "fakepkg" / "tests" / "test_it.py")
+        write(folder / "fakepkg-1.0.dist-info" / "METADATA", "Name: fakepkg\nVersion: 1.0\n")
+        write(folder / "fakepkg-1.0.dist-info" / "RECORD")
+    return install
+
+
+@pytest.fixture
+def seeded_cache(tmp_path):
+    """A cache whose resolution is already known, so the build never calls pip."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    key = _key(runtime_requirements(), LAMBDA)
+    (cache / f"resolved-{key}.json").write_text(json.dumps({"pins": ["fakepkg==1.0"]}))
+    return cache
+
+
+def test_build_assembles_layer_manifest_and_code_and_caches_dependencies(tmp_path, seeded_cache):
+    calls: list[list[str]] = []
+    result = build(tmp_path / "out", cache=seeded_cache, installer=fake_installer(calls))
+    assert calls == [["fakepkg==1.0"]] and result.cached is False
+    site = result.layer_dir / "python"
+    assert (site / "fakepkg" / "__init__.py").is_file()
+    assert not (site / "fakepkg" / "tests").exists() and not (site / "fakepkg-1.0.dist-info" / "RECORD").exists()
+    assert (site / "plugins" / "workflows" / "daily_digest" / "config.json").is_file()
+    assert not (site / "plugins" / "scratch").exists()
+    assert (result.function_dir / "functions" / "handlers" / "api.py").is_file()
+    assert [p for p in result.layer_dir.rglob("__pycache__")] == []
+    assert [p for p in result.function_dir.rglob("__pycache__")] == []
+
+    manifest = json.loads((result.layer_dir / "wfp-manifest.json").read_text())
+    workflows = {p["name"]: p for p in manifest["plugins"] if p["kind"] == "workflow"}
+    assert workflows["daily_digest"]["config"]["schedule"] == "0 9 * * 1-5"
+    interfaces = [p for p in manifest["plugins"] if p["kind"] == "interface"]
+    assert interfaces and interfaces[0]["meta"]["route"] == "/mon-interface"  # imported once, at build time
+
+    again = build(tmp_path / "out", cache=seeded_cache, installer=fake_installer(calls))
+    assert again.cached is True and len(calls) == 1  # the installed tree came from the cache
+    assert "fakepkg==1.0" in (seeded_cache.glob("deps-*/.complete").__next__()).read_text()
+    assert "1 packages (cached)" in again.summary()
+
+
+def test_a_broken_plugin_is_built_as_broken_and_reported(tmp_path, seeded_cache, plugin_dir):
+    plugin_dir.workflow("good", {"name": "Good"})
+    plugin_dir.workflow("bad", {"name": "Bad"}, "def execute(data, tools):\n    return (\n")
+    result = build(tmp_path / "out", cache=seeded_cache, with_deps=False, plugins_dir=plugin_dir.root)
+    assert len(result.plugin_errors) == 1 and "workflow bad" in result.plugin_errors[0]
+    from functions.manifest import registry_from_manifest
+
+    registry = registry_from_manifest(result.manifest, result.layer_dir / "python" / "plugins")
+    assert registry.get("workflow", "bad").error.startswith("SyntaxError")
+    assert registry.get("workflow", "good").error is None
+    assert "warning: broken plugin" in result.summary()
+
+
+def test_pip_failures_are_reported_with_pips_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(layer_build, "_pip", lambda args, quiet=True: subprocess.CompletedProcess(
+        args, 1, "", "ERROR: No matching distribution found for nothing-like-this==9"))
+    with pytest.raises(layer_build.BuildError, match="No matching distribution"):
+        layer_build.resolve(["nothing-like-this==9"], tmp_path)
+
+
+# ----- the real layer ------------------------------------------------------------------------------------
+def test_the_lambda_layer_is_under_40_mb_and_holds_what_lambda_needs(lambda_layer):
+    site = lambda_layer.layer_dir / "python"
+    print("\n" + lambda_layer.summary())
+    assert lambda_layer.layer_mb < 40
+    top = {p.name for p in site.iterdir()}
+    assert {"fastapi", "mangum", "pydantic", "pynamodb", "aws_lambda_powertools", "aws_xray_sdk", "croniter",
+            "googleapiclient", "google_auth_oauthlib", "plugins", "tzdata"} <= top
+    assert not top & {"boto3", "botocore", "s3transfer"}
+    documents = site / "googleapiclient" / "discovery_cache" / "documents"
+    assert {p.name for p in documents.iterdir()} == KEEP_DISCOVERY_DOCUMENTS
+    assert [p for p in site.rglob("*") if p.name in ("__pycache__", "tests") or p.suffix == ".pyc"] == []
+    compiled = [p.name for p in site.rglob("*.so")]
+    assert compiled and all("aarch64" in name or "abi3" in name for name in compiled)
+    assert any("cpython-312-aarch64" in name for name in compiled)
+    dateutil = next(site.glob("python_dateutil-*.dist-info"))
+    assert dateutil.name.split("-")[1].startswith("2.")
+    assert (lambda_layer.layer_dir / "wfp-manifest.json").is_file()
+
+
+def test_a_second_build_reuses_the_installed_dependencies(lambda_layer, tmp_path):
+    again = build(tmp_path)
+    assert again.cached is True
+    assert again.pins == lambda_layer.pins
+    assert abs(again.layer_bytes - lambda_layer.layer_bytes) < 1000
+
+
+def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
+    """The layer built for this interpreter, with nothing else but what the Lambda runtime provides
+    (boto3, botocore, s3transfer), serves an API Gateway event and a scheduled event."""
+    from moto.server import ThreadedMotoServer
+
+    runtime = tmp_path / "var-runtime"
+    runtime.mkdir()
+    import boto3
+    import botocore
+    import s3transfer
+
+    for module in (boto3, botocore, s3transfer):
+        (runtime / module.__name__).symlink_to(Path(module.__file__).parent)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        env = {"PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "x",
+               "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "WFP_STAGE": "test",
+               "WFP_MANIFEST": str(host_layer.manifest), "WFP_PLUGINS_DIR": str(host_layer.layer_dir / "python" / "plugins"),
+               "MON_OUTIL_DEMO_API_KEY": "demo", "AWS_LAMBDA_FUNCTION_NAME": "wfp-test-api",
+               "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
+        script = textwrap.dedent(f'''
+            import json, sys
+            sys.path[:0] = [{str(host_layer.function_dir)!r}, {str(host_layer.layer_dir / "python")!r}, {str(runtime)!r}]
+            from functions.tables import create_tables
+            create_tables()
+            from functions.handlers import api, scheduler
+            class Context:
+                function_name = "wfp-test-api"; memory_limit_in_mb = 1024; aws_request_id = "r-1"
+                invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wfp-test-api"
+            event = json.load(open({str(REPO / "tests" / "events" / "apigw-rest-post-execute.json")!r}))
+            response = api.handler(event, Context())
+            scheduled = scheduler.handler({{"workflow": "daily_digest", "time": "2026-11-25T09:00:00Z", "id": "e"}}, Context())
+            outside = sorted(m.__file__ for m in list(sys.modules.values())
+                             if getattr(m, "__file__", None) and "site-packages" in m.__file__)
+            print("RESULT " + json.dumps({{"status": response["statusCode"], "body": json.loads(response["body"]),
+                                           "scheduled": scheduled, "outside": outside}}))
+        ''')
+        out = subprocess.run([sys.executable, "-S", "-I", "-c", script], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, out.stderr[-3000:]
+    result = json.loads(lines[0][len("RESULT "):])
+    assert result["status"] == 200 and result["body"]["status"] == "success", result
+    assert result["body"]["message"] == "Bonjour, Ada!"
+    assert result["scheduled"]["status"] == "success", result["scheduled"]
+    assert result["outside"] == []  # nothing came from this machine's site-packages
