@@ -1,25 +1,45 @@
-"""One EventBridge rule per scheduled workflow, targeting the scheduler function.
+"""Each scheduled workflow's EventBridge resource, built from ``functions.eventbridge.deployed_schedule``.
 
-The rule's target input is an input transformer: ``{"workflow": "<name>", "time": <time>, "id": <id>}``
-(the event's scheduled time and id), so the run is recorded for the time it was scheduled for.
-EventBridge rules only know UTC: a workflow with another ``timezone`` is reported (synth warning)
-and not scheduled here; EventBridge Scheduler, which has time zones, is the place for it
-(``schedule_workflow`` is the one function to extend).
+That function owns the naming convention (``<prefix>-<workflow>``), the expression and the target
+input, because pausing through the API must find the same resource by name: nothing is restated here.
+
+* UTC workflows get an EventBridge **rule** (rules only know UTC) whose target is an input transformer
+  ``{"workflow": "<name>", "time": <time>, "id": <id>}``: the scheduler handler receives the tick's own
+  time, which is what makes a duplicate delivery of the same tick recognisable.
+* Other timezones get an EventBridge **Scheduler** schedule with ``ScheduleExpressionTimezone``
+  (DST-correct: 09:00 Europe/Paris stays 09:00 in summer), invoking the function through a role.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, Duration
+from dataclasses import dataclass, field
+
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from functions.cron import CronError, to_eventbridge
-from functions.handlers.scheduler import rule_name
+from functions.cron import CronError
+from functions.eventbridge import DeployedSchedule, deployed_schedule
 from functions.plugin_config import WorkflowConfig
 
-MAX_RULE_NAME = 64
+from .nag import acknowledge
+
+RETRY_ATTEMPTS = 4
+MAX_EVENT_AGE = Duration.hours(2)
+
+
+@dataclass
+class Schedules:
+    """What the stack created, so it can grant the API the right to pause and resume them."""
+
+    rules: dict[str, events.Rule] = field(default_factory=dict)
+    schedules: dict[str, scheduler.CfnSchedule] = field(default_factory=dict)
+    deployed: dict[str, DeployedSchedule] = field(default_factory=dict)
+    role: iam.Role | None = None
 
 
 def schedule_input(workflow: str) -> events.RuleTargetInput:
@@ -27,29 +47,57 @@ def schedule_input(workflow: str) -> events.RuleTargetInput:
         {"workflow": workflow, "time": events.EventField.time, "id": events.EventField.event_id})
 
 
-def schedule_workflow(scope: Construct, workflow: str, config: WorkflowConfig, target: lambda_.IFunction,
-                      prefix: str) -> events.Rule | None:
-    """The rule that fires ``workflow`` on its cron schedule, or None (with a synth message) if it cannot."""
-    assert config.schedule
-    if config.timezone not in ("UTC", "Etc/UTC"):
-        Annotations.of(scope).add_warning_v2(
-            f"wfp:schedule-timezone:{workflow}",
-            f"workflow '{workflow}' is scheduled in {config.timezone}; EventBridge rules run in UTC, so it is "
-            "not scheduled by this stack (set \"timezone\": \"UTC\" and adjust the cron expression)")
-        return None
-    try:
-        expression = to_eventbridge(config.schedule)
-    except CronError as exc:
-        Annotations.of(scope).add_error(f"workflow '{workflow}': {exc}")
-        return None
-    name = rule_name(prefix, workflow)
+def _rule(scope: Construct, spec: DeployedSchedule, config: WorkflowConfig, target: lambda_.IFunction) -> events.Rule:
     rule = events.Rule(
-        scope, f"Schedule-{workflow}",
-        rule_name=name if len(name) <= MAX_RULE_NAME else None,
-        description=f"{prefix}: run workflow {workflow} at '{config.schedule}' (UTC)",
-        schedule=events.Schedule.expression(expression),
-        enabled=config.active,
-    )
-    rule.add_target(targets.LambdaFunction(target, event=schedule_input(workflow), retry_attempts=4,
-                                           max_event_age=Duration.hours(2)))
+        scope, f"Schedule-{spec.workflow}", rule_name=spec.name,
+        description=f"run workflow {spec.workflow} at '{config.schedule}' (UTC)",
+        schedule=events.Schedule.expression(spec.expression), enabled=config.active)
+    rule.add_target(targets.LambdaFunction(target, event=schedule_input(spec.workflow),
+                                           retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE))
     return rule
+
+
+def _scheduler_role(scope: Construct, target: lambda_.IFunction) -> iam.Role:
+    role = iam.Role(scope, "SchedulerInvokeRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+                    description="EventBridge Scheduler: invoke the scheduler function for timezone schedules")
+    target.grant_invoke(role)
+    acknowledge(role, "IAM5", "lambda:InvokeFunction on the scheduler function and its versions (<arn>:*), "
+                "as CDK's grant_invoke writes it; nothing else.",
+                f"Resource::<{Stack.of(scope).get_logical_id(target.node.default_child)}.Arn>:*")  # type: ignore[arg-type]
+    return role
+
+
+def _schedule(scope: Construct, spec: DeployedSchedule, config: WorkflowConfig, target: lambda_.IFunction,
+              role: iam.Role) -> scheduler.CfnSchedule:
+    return scheduler.CfnSchedule(
+        scope, f"Schedule-{spec.workflow}", name=spec.name, group_name=spec.group,
+        description=f"run workflow {spec.workflow} at '{config.schedule}' ({spec.timezone})",
+        schedule_expression=spec.expression, schedule_expression_timezone=spec.timezone,
+        flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+        state="ENABLED" if config.active else "DISABLED",
+        target=scheduler.CfnSchedule.TargetProperty(
+            arn=target.function_arn, role_arn=role.role_arn, input=spec.target_input["input"],
+            retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                maximum_retry_attempts=RETRY_ATTEMPTS,
+                maximum_event_age_in_seconds=int(MAX_EVENT_AGE.to_seconds()))))
+
+
+def schedule_workflows(scope: Construct, workflows: list[tuple[str, WorkflowConfig]], target: lambda_.IFunction,
+                       prefix: str) -> Schedules:
+    """One rule or Scheduler schedule per workflow; an expression EventBridge refuses fails the synth."""
+    created = Schedules()
+    for workflow, config in workflows:
+        try:
+            spec = deployed_schedule(workflow, config, prefix)
+        except CronError as exc:
+            Annotations.of(scope).add_error(f"workflow '{workflow}': {exc}")
+            continue
+        if spec is None:
+            continue
+        created.deployed[workflow] = spec
+        if spec.kind == "rule":
+            created.rules[workflow] = _rule(scope, spec, config, target)
+        else:
+            created.role = created.role or _scheduler_role(scope, target)
+            created.schedules[workflow] = _schedule(scope, spec, config, target, created.role)
+    return created

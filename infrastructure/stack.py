@@ -33,7 +33,7 @@ from functions.settings import Settings
 from functions.tables import all_models
 
 from .nag import acknowledge
-from .schedules import schedule_workflow
+from .schedules import Schedules, schedule_workflows
 from .tables import model_table
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -46,6 +46,9 @@ MAX_LAMBDA_SECONDS = 900
 WORKER_BATCH_SIZE = 5
 MAX_RECEIVE_COUNT = 3
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+#: Tables only the HTTP API touches (the OAuth sign-in's pending states); runs, schedules and tokens
+#: are used wherever workflows run.
+API_ONLY_TABLES = {"oauth_states_table"}
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,9 @@ class PlatformStack(Stack):
 
         # ----- permissions: each function what it uses --------------------------------------------------------
         for function in (self.api_function, self.scheduler_function, self.worker_function):
-            for table in self.tables.values():
-                table.grant_read_write_data(function)
+            for setting, table in self.tables.items():
+                if function is self.api_function or setting not in API_ONLY_TABLES:
+                    table.grant_read_write_data(function)
             self._grant_secrets(function, list_profiles=function is self.api_function)
         self.queue.grant_send_messages(self.api_function)
         self.worker_function.add_event_source(sources.SqsEventSource(
@@ -169,11 +173,9 @@ class PlatformStack(Stack):
 
         # ----- entry points ----------------------------------------------------------------------------------
         self.api = self._rest_api(throttle_rate, throttle_burst, removal)
-        self.rules: dict[str, events.Rule] = {}
-        for name, config in scheduled:
-            rule = schedule_workflow(self, name, config, self.scheduler_function, self.prefix)
-            if rule is not None:
-                self.rules[name] = rule
+        self.schedules = schedule_workflows(self, scheduled, self.scheduler_function, self.prefix)
+        self.rules: dict[str, events.Rule] = self.schedules.rules
+        self._grant_pause_resume(self.schedules)
 
         # ----- outputs ---------------------------------------------------------------------------------------
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")
@@ -233,6 +235,28 @@ class PlatformStack(Stack):
         if list_profiles:
             function.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:ListSecrets"],
                                                             resources=["*"]))
+
+    def _grant_pause_resume(self, schedules: Schedules) -> None:
+        """Pausing a schedule through the API disables its rule or Scheduler schedule, by name."""
+        prefix = f"{self.prefix}-*"
+        if schedules.rules:
+            rules = self.format_arn(service="events", resource="rule", resource_name=prefix)
+            self.api_function.add_to_role_policy(iam.PolicyStatement(
+                actions=["events:EnableRule", "events:DisableRule"], resources=[rules]))
+            acknowledge(self.api_function.role, "IAM5",  # type: ignore[arg-type]
+                        "Pause/resume toggles this stage's schedule rules, all named <prefix>-<workflow>.",
+                        f"Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{prefix}")
+        if schedules.schedules and schedules.role is not None:
+            group = next(iter(schedules.deployed.values())).group or "default"
+            arns = self.format_arn(service="scheduler", resource="schedule", resource_name=f"{group}/{prefix}")
+            self.api_function.add_to_role_policy(iam.PolicyStatement(
+                actions=["scheduler:GetSchedule", "scheduler:UpdateSchedule"], resources=[arns]))
+            # UpdateSchedule re-sends the whole target, role included.
+            schedules.role.grant_pass_role(self.api_function.role)  # type: ignore[arg-type]
+            acknowledge(self.api_function.role, "IAM5",  # type: ignore[arg-type]
+                        "Pause/resume toggles this stage's Scheduler schedules, all named <prefix>-<workflow>.",
+                        f"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
+                        f"{group}/{prefix}")
 
     def _rest_api(self, rate: float, burst: int, removal: RemovalPolicy) -> apigw.LambdaRestApi:
         access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=LOG_RETENTION, removal_policy=removal)

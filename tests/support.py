@@ -30,6 +30,7 @@ def reset_platform_state() -> None:
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
     from functions.engine import reset_engine
+    from functions.eventbridge import set_toggler
     from functions.settings import reset_settings
     from functions.tables import reset_connections
 
@@ -37,6 +38,7 @@ def reset_platform_state() -> None:
     reset_engine()
     reset_connections()
     clear_caches()
+    set_toggler(None)  # the local server installs a no-op one
     boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
 
 

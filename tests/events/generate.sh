@@ -17,5 +17,5 @@ gen apigw-http-get-workflows.json apigateway http-api-proxy --stage prod --metho
 gen apigw-http-post-execute.json apigateway http-api-proxy --stage prod --method POST \
     --path api/workflows/execute/hello_world --body '{"name": "Ada", "language": "fr"}'
 gen scheduled-event.json cloudwatch scheduled-event
-gen scheduled-event-rule.json cloudwatch scheduled-event --rule wfp-test-cron-daily_digest
+gen scheduled-event-rule.json cloudwatch scheduled-event --rule wfp-test-daily_digest
 gen sqs-receive-message.json sqs receive-message --queue-name wfp-test-runs

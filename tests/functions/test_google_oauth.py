@@ -170,7 +170,9 @@ def http_api_event(path: str, query: str) -> dict[str, Any]:
 def test_redirect_uri_behind_api_gateway_keeps_the_stage(gp: Any) -> None:
     from mangum import Mangum
 
-    handler = Mangum(gp.app, lifespan="off")
+    from functions.handlers.gateway import HANDLERS
+
+    handler = Mangum(gp.app, lifespan="off", custom_handlers=HANDLERS)  # as functions.handlers.api does
     answer = handler(rest_api_event("/oauth/google/auth", {"service": "calendar", "profile": "TEST"}), None)
     assert answer["statusCode"] == 302
     location = answer["headers"].get("location") or answer["multiValueHeaders"]["location"][0]

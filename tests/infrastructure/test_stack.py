@@ -186,6 +186,10 @@ def resources(statement: dict[str, Any]) -> list[Any]:
 def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, handler):
     statements = role_statements(dev, handler)
     tables = set(dev.resources("AWS::DynamoDB::Table"))
+    states_table = next(k for k, t in dev.resources("AWS::DynamoDB::Table").items()
+                        if t["Properties"]["KeySchema"] == [{"AttributeName": "state", "KeyType": "HASH"}])
+    if not handler.endswith("api.handler"):  # only the HTTP API handles OAuth sign-ins
+        tables.discard(states_table)
     queues = dev.resources("AWS::SQS::Queue")
     main_queue = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
     log_group = ref_of(functions_by_handler(dev)[handler][1]["LoggingConfig"]["LogGroup"])
@@ -211,6 +215,9 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
                 assert [ref_of(t) for t in targets] == [log_group]
             elif service == "xray":
                 assert targets == ["*"]
+            elif service in ("events", "scheduler") and handler.endswith("api.handler"):
+                assert action in ("events:EnableRule", "events:DisableRule"), action  # dev has UTC rules only
+                assert json.dumps(targets).endswith(':rule/wfp-dev-*"]]}]'), targets
             else:
                 pytest.fail(f"unexpected grant {action} on {targets}")
     sqs_actions = {a for s in statements for a in actions(s) if a.startswith("sqs:")}
@@ -288,7 +295,7 @@ def test_one_rule_per_scheduled_workflow_with_its_expression(dev, prod):
     assert {w: r["ScheduleExpression"] for w, r in rules_by_workflow(dev).items()} == {
         "daily_digest": "cron(0 9 ? * 2-6 *)"}
     assert {w: r["ScheduleExpression"] for w, r in rules_by_workflow(prod).items()} == {
-        "every_quarter": "cron(0,15,30,45 * * * ? *)",
+        "every_quarter": "cron(0/15 * * * ? *)",
         "monthly_report": "cron(30 6 1 * ? *)",
         "weekend": "cron(0 8 ? * 1,7 *)",
         "paused": "cron(0 0 * * ? *)",
@@ -314,14 +321,44 @@ def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
 
 
 def test_rule_names_states_and_what_is_not_scheduled(prod):
+    from functions.eventbridge import schedule_name
+
     rules = rules_by_workflow(prod)
-    assert rules["every_quarter"]["Name"] == "wfp-prod-cron-every_quarter"
-    assert "Name" not in rules[LONG_NAME]  # too long for a rule name: CloudFormation names it
+    # the names pausing through the API looks for (functions.eventbridge owns the convention)
+    assert rules["every_quarter"]["Name"] == "wfp-prod-every_quarter" == schedule_name("every_quarter", "wfp-prod")
+    assert rules[LONG_NAME]["Name"] == schedule_name(LONG_NAME, "wfp-prod") and len(rules[LONG_NAME]["Name"]) <= 64
     assert rules["paused"]["State"] == "DISABLED"
     assert rules["every_quarter"]["State"] == "ENABLED"
     assert not {"paris_morning", "cron_not_triggered", "broken", "hook_open"} & set(rules)
-    warnings = prod.annotations()
-    assert any("paris_morning" in w and "Europe/Paris" in w for w in warnings)
+
+
+def test_a_workflow_in_another_timezone_gets_a_scheduler_schedule(dev, prod):
+    from functions.eventbridge import scheduler_input
+
+    assert dev.resources("AWS::Scheduler::Schedule") == {}
+    (schedule,) = [r["Properties"] for r in prod.resources("AWS::Scheduler::Schedule").values()]
+    assert schedule["Name"] == "wfp-prod-paris_morning" and schedule["GroupName"] == "default"
+    assert schedule["ScheduleExpression"] == "cron(0 9 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"} and schedule["State"] == "ENABLED"
+    target = schedule["Target"]
+    assert json.loads(target["Input"]) == json.loads(scheduler_input("paris_morning"))
+    scheduler = functions_by_handler(prod)["functions.handlers.scheduler.handler"][0]
+    assert ref_of(target["Arn"]) == scheduler
+    # the role EventBridge Scheduler assumes may invoke the scheduler function, and only that
+    role = prod.resources("AWS::IAM::Role")[ref_of(target["RoleArn"])]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+
+
+def test_the_api_may_pause_exactly_this_stages_schedules(prod):
+    api_role = functions_by_handler(prod)["functions.handlers.api.handler"][1]["Role"]
+    statements = [s for p in prod.resources("AWS::IAM::Policy").values()
+                  if any(ref_of(r) == ref_of(api_role) for r in p["Properties"]["Roles"])
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    by_action = {a: s for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "rule/wfp-prod-*" in json.dumps(by_action["events:DisableRule"]["Resource"])
+    assert "schedule/default/wfp-prod-*" in json.dumps(by_action["scheduler:UpdateSchedule"]["Resource"])
+    assert "iam:PassRole" in by_action
 
 
 class LambdaContext:
