@@ -146,6 +146,8 @@ class PlatformStack(Stack):
             "WFP_QUEUE_URL": self.queue.queue_url,
             "WFP_MANIFEST": f"/opt/{artifacts.manifest_name}",
             "WFP_PLUGINS_DIR": "/opt/python/plugins",
+            # Deployed, the admin token is always required (functions.auth reads this secret).
+            "WFP_ADMIN_TOKEN_SECRET": self.settings.admin_token_secret_name,
             "POWERTOOLS_SERVICE_NAME": "workflow-platform",
             "POWERTOOLS_METRICS_NAMESPACE": "WorkflowPlatform",
         }

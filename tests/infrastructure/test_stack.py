@@ -453,3 +453,12 @@ def test_template_assertions(dev):
         "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]})
     template.has_output("ApiUrl", Match.any_value())
     template.has_output("WebhookUrlIncomingWebhook", Match.any_value())
+
+
+def test_the_deployed_api_always_requires_the_generated_admin_token(dev, prod):
+    for synth, stage in ((dev, "dev"), (prod, "prod")):
+        env = functions_by_handler(synth)["functions.handlers.api.handler"][1]["Environment"]["Variables"]
+        (secret,) = [s["Properties"] for s in synth.resources("AWS::SecretsManager::Secret").values()
+                     if s["Properties"]["Name"] == env["WFP_ADMIN_TOKEN_SECRET"]]
+        assert env["WFP_ADMIN_TOKEN_SECRET"] == f"wfp-{stage}/admin-token"
+        assert secret["GenerateSecretString"]["PasswordLength"] >= 32
