@@ -267,11 +267,35 @@ def iter_runs(expression: str, tz: str = "UTC", after: datetime | None = None) -
         yield fire
 
 
+#: The next fire times of each (expression, time zone) as last computed for "now". They stay the
+#: exact answer for any later "now" until the first of them passes (no fire time can fall in between),
+#: so listing workflows computes each schedule once per fire instead of once per request: croniter
+#: costs ~0.2 ms per expression, i.e. 40 ms for a list of 200 scheduled workflows.
+_upcoming: dict[tuple[str, str], tuple[datetime, ...]] = {}
+_UPCOMING_MAX = 2048
+
+
 def next_runs(expression: str, tz: str = "UTC", count: int = 1, after: datetime | None = None) -> list[datetime]:
     """The next ``count`` fire times after ``after`` (default: now), as aware datetimes in ``tz``."""
-    runs: list[datetime] = []
     if count <= 0:
-        return runs
+        return []
+    if after is not None:
+        return _next_runs(expression, tz, count, after)
+    now = datetime.now(timezone.utc)
+    key = (expression, tz)
+    known = _upcoming.get(key)
+    if known is not None and len(known) >= count and known[0] > now:
+        return list(known[:count])
+    runs = _next_runs(expression, tz, count, now)
+    if len(_upcoming) >= _UPCOMING_MAX:
+        _upcoming.clear()
+    if len(runs) == count:
+        _upcoming[key] = tuple(runs)
+    return runs
+
+
+def _next_runs(expression: str, tz: str, count: int, after: datetime) -> list[datetime]:
+    runs: list[datetime] = []
     for fire in iter_runs(expression, tz, after):
         runs.append(fire)
         if len(runs) >= count:

@@ -22,7 +22,7 @@ from .errors import Conflict, PlatformError
 from .plugin_config import WorkflowConfig
 from .registry import Plugin, Registry, purge_plugin_modules
 from .runlog import RunLog, capture
-from .runs import DynamoRunStore, Run, RunStore, new_run_id, utcnow
+from .runs import Run, RunStore, new_run_id, utcnow
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,25 @@ class ToolNotReady(PlatformError):
 
 
 class Engine:
-    def __init__(self, registry: Registry, store: RunStore, settings: Settings) -> None:
+    def __init__(self, registry: Registry, store: RunStore | None, settings: Settings) -> None:
         self.registry = registry
-        self.store = store
+        self._store = store
         self.settings = settings
         self._reload_lock = threading.Lock()
+
+    @property
+    def store(self) -> RunStore:
+        """The run store; by default the runs table, imported on first use (pynamodb brings botocore:
+        requests that touch no run, like /docs or the workflow list, never import it)."""
+        if self._store is None:
+            from .run_table import DynamoRunStore
+
+            self._store = DynamoRunStore()
+        return self._store
+
+    @store.setter
+    def store(self, store: RunStore) -> None:
+        self._store = store
 
     # ----- plugins ---------------------------------------------------------------------------------------
     def reload(self) -> Registry:
@@ -257,7 +271,7 @@ def get_engine() -> Engine:
         with _engine_lock:
             if _engine is None:
                 settings = get_settings()
-                _engine = Engine(load_registry(settings), DynamoRunStore(), settings)
+                _engine = Engine(load_registry(settings), None, settings)
     return _engine
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .plugin_config import ToolConfig, WorkflowConfig
+from .plugin_config import FROM_MANIFEST, ToolConfig, WorkflowConfig
 from .registry import KIND_DIRS, Plugin, Registry
 
 VERSION = 1
@@ -42,12 +42,14 @@ def registry_from_manifest(path: Path, plugins_dir: Path) -> Registry:
     if data.get("version") != VERSION:
         raise ValueError(f"plugin manifest {path} has version {data.get('version')}, expected {VERSION}: rebuild it")
     registry = Registry(plugins_dir)
+    folders = {kind: Path(plugins_dir) / sub for kind, sub in KIND_DIRS.items()}
     for entry in data["plugins"]:
         kind = entry["kind"]
         model = ToolConfig if kind == "tool" else WorkflowConfig
-        config = model.model_validate(entry["config"]) if entry.get("config") is not None else None
+        config = (model.model_validate(entry["config"], context=FROM_MANIFEST)
+                  if entry.get("config") is not None else None)
         registry.plugins[(kind, entry["name"])] = Plugin(
-            kind=kind, name=entry["name"], path=Path(plugins_dir) / KIND_DIRS[kind] / entry["name"],
+            kind=kind, name=entry["name"], path=folders[kind] / entry["name"],
             config=config, error=entry.get("error"), error_file=entry.get("error_file"),
             warnings=list(entry.get("warnings") or []), meta=dict(entry.get("meta") or {}))
     return registry

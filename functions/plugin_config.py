@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from . import cron
 
@@ -19,6 +19,15 @@ InputType = Literal[
     "text", "string", "textarea", "email", "number", "integer", "boolean", "date", "select", "password"
 ]
 Trigger = Literal["manual", "api", "webhook", "schedule"]
+
+#: Validation context of the configs read back from the build-time manifest (``functions.manifest``):
+#: the build validated them in full, so a cold start skips the costly checks (parsing every cron
+#: expression with croniter, looking up every time zone) instead of repeating them per plugin.
+FROM_MANIFEST = {"from_manifest": True}
+
+
+def _from_manifest(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("from_manifest"))
 
 
 class _Tolerant(BaseModel):
@@ -98,9 +107,11 @@ class WorkflowConfig(_Tolerant):
 
     @field_validator("schedule")
     @classmethod
-    def _cron(cls, value: str | None) -> str | None:
+    def _cron(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or value == "":
             return None
+        if _from_manifest(info):
+            return value  # normalised by cron.validate when the manifest was written
         try:
             return cron.validate(value)
         except cron.CronError as exc:
@@ -108,7 +119,9 @@ class WorkflowConfig(_Tolerant):
 
     @field_validator("timezone")
     @classmethod
-    def _tz(cls, value: str) -> str:
+    def _tz(cls, value: str, info: ValidationInfo) -> str:
+        if _from_manifest(info):
+            return value
         try:
             cron.validate_timezone(value)
         except cron.CronError as exc:

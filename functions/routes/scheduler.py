@@ -7,10 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from ..schedules import get_schedules
 from ..schemas import ErrorOut, ScheduledJob
 
 router = APIRouter(tags=["scheduler"])
+
+
+def get_schedules() -> Any:
+    """``functions.schedules`` on first use: it imports the schedules table (pynamodb, botocore), which
+    a cold start serving anything but the scheduler endpoints does not need."""
+    from ..schedules import get_schedules as schedules
+
+    return schedules()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Unknown workflow"},

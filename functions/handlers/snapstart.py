@@ -1,0 +1,119 @@
+"""Lambda SnapStart for the api function: what to do before the snapshot and after a restore.
+
+With SnapStart (``infrastructure.stack``: on for the api function's published versions), Lambda runs
+the function's initialisation once, when a version is published, and snapshots the memory; a cold
+start then restores that snapshot instead of importing anything. The hooks come from
+``snapshot_restore_py``, which the Lambda Python runtime ships (not installed elsewhere: outside
+Lambda ``register()`` does nothing).
+
+Before the snapshot (``prime``), everything a first request would otherwise do once is done, so it
+is in the snapshot: the plugins listed in the build-time manifest are imported, the run store's
+modules (pynamodb, botocore, the X-Ray patch of botocore) are imported, the OpenAPI document is built,
+the dashboard's templates are compiled, the workflow list is computed once (pydantic validators, cron
+fire times) and a request goes through the whole ASGI stack. Nothing calls AWS and no AWS client is
+created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
+environment. Then the heap is frozen out of the garbage collector (what is left is the application).
+
+After a restore (``restore``): the ``random`` module is reseeded (every environment restored from
+one snapshot would otherwise draw the same numbers; run ids and tokens use ``secrets``, which reads
+the kernel's generator and is safe), and any AWS client or cached secret is dropped, so that each
+environment builds its own with fresh connections and credentials.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import random
+import sys
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def prime(app: Any) -> None:
+    """Do before the snapshot what a first request would do once. Never raises: a snapshot taken
+    without priming still works, it is only slower on its first request."""
+    from functions.engine import get_engine
+
+    steps = {
+        "plugins": lambda: get_engine().registry.check_all(),
+        "run store": lambda: get_engine().store,
+        "openapi": app.openapi,
+        "workflow list": _workflow_list,
+        "dashboard templates": _templates,
+        "request": lambda: _request(app),
+    }
+    for name, step in steps.items():
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - priming is an optimisation
+            log.exception("SnapStart priming step %r failed", name)
+    gc.collect()
+    gc.freeze()
+
+
+def _workflow_list() -> None:
+    from functions import catalog
+    from functions.engine import get_engine
+    from functions.schemas import WorkflowOut
+
+    for workflow in catalog.workflows(get_engine(), "https://snapstart.invalid"):
+        WorkflowOut.model_validate(workflow.model_dump()).model_dump_json()
+
+
+def _templates() -> None:
+    from functions.dashboard.render import TEMPLATES, environment
+
+    env = environment()
+    for template in TEMPLATES.glob("*.html"):
+        env.get_template(template.name)
+
+
+def _request(app: Any) -> None:
+    """GET /api/health through Mangum and the whole middleware stack (exempt from the admin token, so
+    no secret is read)."""
+    from mangum import Mangum
+
+    from functions.handlers.gateway import HANDLERS
+
+    event = {"version": "2.0", "routeKey": "$default", "rawPath": "/api/health", "rawQueryString": "",
+             "headers": {"host": "snapstart.invalid"}, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": "GET", "path": "/api/health", "protocol": "HTTP/1.1",
+                                         "sourceIp": "127.0.0.1", "userAgent": "snapstart"},
+                                "stage": "$default", "requestId": "snapstart", "routeKey": "$default"}}
+    Mangum(app, lifespan="off", custom_handlers=HANDLERS)(event, None)
+
+
+def restore() -> None:
+    """After a restore: new random state, no AWS client or secret from before the snapshot."""
+    random.seed()
+    reset_aws_clients()
+
+
+def reset_aws_clients() -> None:
+    """Drop the clients (and the secrets Powertools caches) of the modules already imported."""
+    modules = sys.modules
+    if "functions.tables" in modules:
+        modules["functions.tables"].reset_connections()
+    if "functions.queue" in modules:
+        modules["functions.queue"].reset_client()
+    if "functions.eventbridge" in modules:
+        modules["functions.eventbridge"].set_toggler(None)
+    if "aws_lambda_powertools.utilities.parameters" in modules:
+        parameters = modules["aws_lambda_powertools.utilities.parameters"]
+        parameters.clear_caches()
+        modules["aws_lambda_powertools.utilities.parameters.base"].DEFAULT_PROVIDERS.clear()
+    if "boto3" in modules:
+        modules["boto3"].DEFAULT_SESSION = None
+
+
+def register(app: Any) -> bool:
+    """Register the hooks with the Lambda runtime; False where there is no SnapStart (tests, local)."""
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(prime, app)
+    register_after_restore(restore)
+    return True

@@ -1,0 +1,77 @@
+"""Counting AWS requests with botocore's event hooks.
+
+``recording()`` adds two handlers to the ones every new botocore session starts with
+(``botocore.handlers.BUILTIN_HANDLERS``), then drops the platform's cached clients so the next ones
+carry them: ``before-send`` sees each HTTP request (retries included) with its service and operation,
+``before-parse`` sees its response arrive. Nothing is mocked: the requests still go to the server.
+The time between the two is the time spent waiting for AWS (here, the moto server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+DYNAMODB_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
+
+
+@dataclass
+class RequestLog:
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    waiting: float = 0.0
+    _started: dict[int, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sent(self, event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        with self._lock:
+            self.calls.append((service, operation))
+            self._started[threading.get_ident()] = time.perf_counter()
+
+    def received(self, event_name: str, **_: Any) -> None:
+        with self._lock:
+            started = self._started.pop(threading.get_ident(), None)
+            if started is not None:
+                self.waiting += time.perf_counter() - started
+
+    def mark(self) -> int:
+        return len(self.calls)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return self.calls[mark:]
+
+
+def operations(calls: list[tuple[str, str]]) -> Counter[str]:
+    return Counter(f"{service}:{operation}" for service, operation in calls)
+
+
+def dynamodb(calls: list[tuple[str, str]], kinds: frozenset[str]) -> int:
+    return sum(1 for service, operation in calls if service == "dynamodb" and operation in kinds)
+
+
+def describe(calls: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{op} x{n}" for op, n in sorted(operations(calls).items())) or "no request"
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[RequestLog]:
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    from functions.handlers.snapstart import reset_aws_clients
+
+    log = RequestLog()
+    entries = [("before-send", log.sent), ("before-parse", log.received)]
+    BUILTIN_HANDLERS.extend(entries)
+    reset_aws_clients()
+    try:
+        yield log
+    finally:
+        for entry in entries:
+            BUILTIN_HANDLERS.remove(entry)
+        reset_aws_clients()

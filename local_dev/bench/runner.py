@@ -1,0 +1,56 @@
+"""Run the benchmark sections and print one table: ``wfp bench`` / ``python -m local_dev.bench``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .context import Bench, log
+from .report import Figure, print_table, summary
+
+#: Section name → module (each has ``run(bench) -> list[Figure]``), in the order they are printed.
+SECTIONS = {
+    "cold": "coldstart",
+    "warm": "warm",
+    "cost": "cost",
+}
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wfp bench", description="Measure the platform against its baselines "
+                                     "and print a table of figures, ratios and targets.")
+    parser.add_argument("--only", action="append", choices=list(SECTIONS), metavar="SECTION",
+                        help=f"run only these sections (repeatable): {', '.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="one round of everything (checks the machinery; "
+                        "the figures are then too noisy to judge)")
+    parser.add_argument("--rounds", type=int, default=15, help="cold-start repetitions per candidate (default 15)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the work files here (default: a temp folder, "
+                        "removed at the end)")
+    return parser.parse_args(argv)
+
+
+def run(sections: Sequence[str], bench: Bench) -> list[Figure]:
+    figures: list[Figure] = []
+    for name in sections:
+        started = time.perf_counter()
+        log(f"== {name}")
+        module = importlib.import_module(f"{__package__}.{SECTIONS[name]}")
+        figures += module.run(bench)
+        log(f"== {name}: {time.perf_counter() - started:.1f} s")
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    bench = Bench.create(args.workdir, quick=args.quick, rounds=args.rounds)
+    try:
+        figures = run(args.only or list(SECTIONS), bench)
+    finally:
+        bench.close() if args.workdir else bench.cleanup()
+    print_table(figures, sys.stdout)
+    print(f"\n{summary(figures)}{' (--quick: too few rounds to judge)' if args.quick else ''}")
+    return 0 if all(f.passed is not False for f in figures) else 1
