@@ -77,7 +77,7 @@ def _patch_on_import(module: Any) -> None:
     # it as an attribute of its package; the X-Ray patch reads ``botocore.client``, so bind it now.
     import sys
 
-    setattr(sys.modules["botocore"], "client", module)
+    sys.modules["botocore"].client = module
     get_tracer()
 
 

@@ -82,7 +82,8 @@ def output_id(prefix: str, name: str) -> str:
 
 class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, registry: Registry,
-                 artifacts: Artifacts, throttle_rate: float = 50, throttle_burst: int = 100, **kwargs: object) -> None:
+                 artifacts: Artifacts, throttle_rate: float = 50, throttle_burst: int = 100,
+                 snap_start: bool = True, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.stage = stage
         self.settings = Settings(stage=stage, prefix=f"wfp-{stage}")
@@ -154,7 +155,13 @@ class PlatformStack(Stack):
         scheduled = scheduled_workflows(registry)
         self.api_function = self._function("Api", "functions.handlers.api.handler", code, environment,
                                            API_TIMEOUT, memory=1024, removal=removal,
-                                           description="HTTP API and dashboard (API Gateway)")
+                                           description="HTTP API and dashboard (API Gateway)", snap_start=snap_start)
+        # API Gateway calls the alias "live", i.e. the version published for this deployment: with
+        # SnapStart a cold start restores that version's snapshot (taken after functions.handlers.api
+        # imported and primed the app, see functions.handlers.snapstart) instead of importing anything.
+        # Replaced versions are deleted: a SnapStart version's snapshot is billed while it exists.
+        self.api_alias = lambda_.Alias(self, "ApiLive", alias_name="live", version=self.api_function.current_version,
+                                       description="The version API Gateway invokes (SnapStart applies to versions)")
         self.scheduler_function = self._function(
             "Scheduler", "functions.handlers.scheduler.handler", code, environment,
             run_timeout([c for _, c in scheduled]), memory=512, removal=removal,
@@ -190,7 +197,8 @@ class PlatformStack(Stack):
 
     # ----- helpers -----------------------------------------------------------------------------------------
     def _function(self, name: str, handler: str, code: lambda_.Code, environment: dict[str, str],
-                  timeout: Duration, *, memory: int, removal: RemovalPolicy, description: str) -> lambda_.Function:
+                  timeout: Duration, *, memory: int, removal: RemovalPolicy, description: str,
+                  snap_start: bool = False) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION, removal_policy=removal)
         # Its own role, without the AWSLambdaBasicExecutionRole managed policy (logs:* on every group):
         # writing to its own log group is granted below, and every other grant is added explicitly.
@@ -203,6 +211,8 @@ class PlatformStack(Stack):
             tracing=lambda_.Tracing.ACTIVE, log_group=log_group, logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
             description=f"{self.prefix}: {description}")
         # CDK makes the function depend on its role's whole subtree: the policy (which matters: no
         # invocation before its permissions exist) and the role, which the GetAtt on its ARN already
@@ -263,7 +273,7 @@ class PlatformStack(Stack):
     def _rest_api(self, rate: float, burst: int, removal: RemovalPolicy) -> apigw.LambdaRestApi:
         access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=LOG_RETENTION, removal_policy=removal)
         api = apigw.LambdaRestApi(
-            self, "Api", handler=self.api_function, proxy=True,  # ANY / and ANY /{proxy+}
+            self, "Api", handler=self.api_alias, proxy=True,  # ANY / and ANY /{proxy+}
             rest_api_name=f"{self.prefix}-api",
             description=f"{self.prefix}: workflow platform API and dashboard",
             endpoint_types=[apigw.EndpointType.REGIONAL],

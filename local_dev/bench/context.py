@@ -73,6 +73,8 @@ class Bench:
     workdir: Path
     quick: bool = False
     rounds: int = 15
+    #: Measure again what is cached between runs (the naive install of the layer section).
+    refresh: bool = False
     out: TextIO = sys.stdout
     _moto: subprocess.Popen[str] | None = None
     _endpoint: str | None = None

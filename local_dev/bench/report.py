@@ -103,7 +103,7 @@ def print_table(figures: list[Figure], out: TextIO) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     print(line(table[0]), file=out)
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)

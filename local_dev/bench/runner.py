@@ -17,6 +17,9 @@ SECTIONS = {
     "cold": "coldstart",
     "warm": "warm",
     "cost": "cost",
+    "throughput": "throughput",
+    "local": "localstart",
+    "layer": "layer",
 }
 
 
@@ -28,6 +31,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="one round of everything (checks the machinery; "
                         "the figures are then too noisy to judge)")
     parser.add_argument("--rounds", type=int, default=15, help="cold-start repetitions per candidate (default 15)")
+    parser.add_argument("--refresh", action="store_true", help="measure again what is cached between runs (the "
+                        "naive install beside the layer)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the work files here (default: a temp folder, "
                         "removed at the end)")
     return parser.parse_args(argv)
@@ -46,7 +51,7 @@ def run(sections: Sequence[str], bench: Bench) -> list[Figure]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    bench = Bench.create(args.workdir, quick=args.quick, rounds=args.rounds)
+    bench = Bench.create(args.workdir, quick=args.quick, rounds=args.rounds, refresh=args.refresh)
     try:
         figures = run(args.only or list(SECTIONS), bench)
     finally:

@@ -7,53 +7,11 @@ derives from (models, plugins, manifest) is the same as with the full layer.
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from synth_support import LONG_NAME
-
-@dataclass
-class Synth:
-    stack: Any
-    template: dict[str, Any]
-    outdir: Path
-    template_file: Path
-
-    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
-
-    def assertions(self) -> Any:
-        from aws_cdk.assertions import Template
-
-        return Template.from_json(self.template)
-
-    def metadata(self, kind: str) -> list[tuple[str, Any]]:
-        """(construct path, data) of every metadata entry of ``kind`` the synthesis recorded."""
-        data = json.loads((self.outdir / f"{self.stack.stack_name}.metadata.json").read_text())
-        return [(path, e["data"]) for path, entries in data.items() for e in entries if e["type"] == kind]
-
-    def annotations(self, kind: str = "aws:cdk:warning") -> list[str]:
-        return [str(data) for _, data in self.metadata(kind)]
-
-
-def synthesize(tmp: Path, stage: str, plugins_dir: Path | None = None) -> Synth:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
-    from aws_cdk import App
-
-    from infrastructure.app import create_app
-    from infrastructure.stack import Artifacts
-    from layers.build import build
-
-    result = build(tmp / "build", with_deps=False, plugins_dir=plugins_dir)
-    app, stack = create_app(App(outdir=str(tmp / "cdk.out"), context={"stage": stage}),
-                            built=Artifacts(result.layer_dir, result.function_dir))
-    app.synth()  # runs cdk-nag: an unacknowledged finding raises here
-    template_file = tmp / "cdk.out" / f"{stack.stack_name}.template.json"
-    return Synth(stack, json.loads(template_file.read_text()), tmp / "cdk.out", template_file)
+from synth_support import LONG_NAME, Synth, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from synth_support import LONG_NAME, REPO
+from synth_support import LONG_NAME, REPO, synthesize_with
 
 from functions.tables import all_models
 
@@ -24,6 +24,12 @@ def ref_of(value: Any) -> str | None:
 
 def functions_by_handler(synth) -> dict[str, tuple[str, dict[str, Any]]]:
     return {r["Properties"]["Handler"]: (k, r["Properties"]) for k, r in synth.resources("AWS::Lambda::Function").items()}
+
+
+def api_alias(synth) -> tuple[str, dict[str, Any]]:
+    """The api function's alias (what API Gateway invokes) and its properties."""
+    (alias_id, alias), = synth.resources("AWS::Lambda::Alias").items()
+    return alias_id, alias["Properties"]
 
 
 # ----- tables = models -----------------------------------------------------------------------------------
@@ -265,7 +271,8 @@ def test_api_gateway_sends_every_path_to_the_api_function_with_throttling_and_ac
         properties = method["Properties"]
         assert properties["HttpMethod"] == "ANY"
         assert properties["Integration"]["Type"] == "AWS_PROXY"
-        assert api_function in json.dumps(properties["Integration"]["Uri"])
+        assert api_alias(dev)[0] in json.dumps(properties["Integration"]["Uri"])  # the alias of...
+        assert ref_of(api_alias(dev)[1]["FunctionName"]) == api_function  # ...the api function
         resource = ref_of(properties["ResourceId"])
         paths.add("/" if resource == api_id else
                   dev.template["Resources"][resource]["Properties"]["PathPart"])
@@ -278,6 +285,32 @@ def test_api_gateway_sends_every_path_to_the_api_function_with_throttling_and_ac
     assert settings["DataTraceEnabled"] is False and settings["LoggingLevel"] == "ERROR"
     assert ref_of(properties["AccessLogSetting"]["DestinationArn"]) in dev.resources("AWS::Logs::LogGroup")
     assert "$context.requestId" in properties["AccessLogSetting"]["Format"]
+
+
+def test_the_api_function_uses_snapstart_through_an_alias_of_its_published_version(dev, prod):
+    for synth in (dev, prod):
+        functions = functions_by_handler(synth)
+        api_id, api = functions["functions.handlers.api.handler"]
+        assert api["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        for handler in FUNCTIONS - {"functions.handlers.api.handler"}:
+            assert "SnapStart" not in functions[handler][1], handler  # background work: no restore to speed up
+        alias_id, alias = api_alias(synth)
+        assert alias["Name"] == "live" and ref_of(alias["FunctionName"]) == api_id
+        (version_id, version), = synth.resources("AWS::Lambda::Version").items()
+        assert ref_of(version["Properties"]["FunctionName"]) == api_id
+        assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+        assert synth.template["Resources"][version_id]["DeletionPolicy"] == "Delete"  # no snapshot left billed
+        # API Gateway may invoke the alias (the permission names the alias, not the bare function)
+        permissions = [r["Properties"] for r in synth.resources("AWS::Lambda::Permission").values()
+                       if r["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+        assert permissions and all(ref_of(p["FunctionName"]) == alias_id for p in permissions)
+
+
+def test_snapstart_can_be_turned_off(tmp_path):
+    synth = synthesize_with(tmp_path, "dev", snapstart="off")
+    api = functions_by_handler(synth)["functions.handlers.api.handler"][1]
+    assert "SnapStart" not in api
+    assert api_alias(synth)[1]["Name"] == "live"  # the same entry point either way
 
 
 # ----- schedules -----------------------------------------------------------------------------------------
