@@ -20,6 +20,7 @@ from .auth import AdminAuthMiddleware
 from .engine import get_engine
 from .errors import PlatformError
 from .routes import admin, oauth, runs, scheduler, tools, workflows
+from .schemas import ErrorOut
 from .security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,21 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _json_error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
 
+def _with_error_schema(app: FastAPI) -> None:
+    """/openapi.json with ``ErrorOut`` in its components: the routes' error responses refer to it
+    (``schemas.error_responses``) instead of making FastAPI build a field per status and route."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Workflow Platform",
@@ -74,6 +90,7 @@ def create_app() -> FastAPI:
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    _with_error_schema(app)
     return app
 
 

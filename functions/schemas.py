@@ -16,6 +16,21 @@ class ErrorOut(BaseModel):
     detail: Any = Field(None, description="Structured detail: per-field errors for 422, file and reason for plugins")
 
 
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error statuses, each answering an ``ErrorOut`` (by reference).
+
+    Written out rather than as ``{"model": ErrorOut}``: for each status of each route FastAPI would
+    build a serializer of a model it never serializes (errors are answered by ``functions.app``),
+    ~0.3 ms each, 10-15 ms of a cold start in all. ``functions.app`` puts ``ErrorOut`` in the
+    document's components, which these entries refer to.
+    """
+    return {code: {"description": text, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
+            for code, text in descriptions.items()}
+
+
 class WorkflowOut(BaseModel):
     name: str = Field(description="Identifier: the folder name under plugins/workflows")
     display_name: str

@@ -194,6 +194,12 @@ def cmd_profiles_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.runner import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def _print_urls(urls: Any) -> None:
     print(f"API        {urls.api}")
     print(f"dashboard  {urls.dashboard}")
@@ -286,6 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--env-file", type=Path, default=None, help="default: $WFP_ENV_FILE or .env")
     push.set_defaults(func=cmd_profiles_push)
 
+    bench = sub.add_parser("bench", help="measure cold start, layer size, AWS requests per run, throughput, warm "
+                           "requests and local start against their baselines (wfp bench --help)", add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options of python -m local_dev.bench")
+    bench.set_defaults(func=cmd_bench)
+
     urls = sub.add_parser("urls", help="print the deployed API, dashboard and webhook URLs")
     urls.add_argument("--stage", default=None, help=stage_help)
     urls.add_argument("--json", action="store_true")
@@ -305,6 +316,11 @@ def main(argv: list[str] | None = None) -> None:
         root.addHandler(console)
     if root.level == logging.NOTSET or root.level > logging.WARNING:
         root.setLevel(logging.WARNING)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse cannot pass "--only x" through)
+        from .bench.runner import main as bench_main
+
+        sys.exit(bench_main(argv[1:]))
     args = build_parser().parse_args(argv)
     sys.exit(args.func(args))
 

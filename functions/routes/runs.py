@@ -6,12 +6,12 @@ from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
 from ..engine import get_engine
-from ..schemas import ErrorOut, RunOut
+from ..schemas import RunOut, error_responses
 
 router = APIRouter(tags=["runs"])
 
 
-@router.get("/api/runs/{run_id}", response_model=RunOut, responses={404: {"model": ErrorOut}})
+@router.get("/api/runs/{run_id}", response_model=RunOut, responses=error_responses({404: "No such run"}))
 async def get_run(run_id: str = Path(pattern=r"^[0-9a-f]{1,64}$", description="The run_id a trigger answered")) -> RunOut:
     run = await run_in_threadpool(get_engine().store.get, run_id)
     return RunOut.model_validate(run.model_dump())

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from ..schemas import ErrorOut, ScheduledJob
+from ..schemas import ScheduledJob, error_responses
 
 router = APIRouter(tags=["scheduler"])
 
@@ -19,11 +19,9 @@ def get_schedules() -> Any:
 
     return schedules()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown workflow"},
-    409: {"model": ErrorOut, "description": "Broken workflow, no schedule, or already paused/resumed"},
-    502: {"model": ErrorOut, "description": "AWS refused to enable the EventBridge rule or schedule"},
-}
+ERRORS = error_responses({404: "Unknown workflow",
+                          409: "Broken workflow, no schedule, or already paused/resumed",
+                          502: "AWS refused to enable the EventBridge rule or schedule"})
 
 
 @router.get("/api/scheduler/jobs", response_model=list[ScheduledJob])

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import catalog
 from ..engine import get_engine
-from ..schemas import ErrorOut, OAuthStatus, ToolOut
+from ..schemas import OAuthStatus, ToolOut, error_responses
 from . import base_url
 
 router = APIRouter(tags=["tools"])
@@ -28,7 +28,7 @@ async def oauth_status_all(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/api/oauth/status/{tool}", response_model=OAuthStatus, tags=["oauth"],
-            responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+            responses=error_responses({404: "Unknown tool", 409: "Broken tool"}))
 async def oauth_status_one(request: Request, tool: str,
                            profile: str = Query("DEFAULT", max_length=64)) -> dict[str, Any]:
     """OAuth state of one tool and profile, as the tool reports it."""

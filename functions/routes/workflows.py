@@ -10,17 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from .. import catalog
 from ..engine import get_engine
 from ..payloads import request_inputs
-from ..schemas import ErrorOut, RunHistory, RunResult, WorkflowOut
+from ..schemas import RunHistory, RunResult, WorkflowOut, error_responses
 from . import base_url, run_url
 
 router = APIRouter(tags=["workflows"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {404: "Unknown workflow", 409: "Inactive, broken, or trigger not allowed",
-                       422: "Invalid inputs (one error per field)", 400: "Malformed body",
-                       413: "Body too large", 415: "Unsupported content type"}.items()
-}
+ERRORS = error_responses({404: "Unknown workflow", 409: "Inactive, broken, or trigger not allowed",
+                          422: "Invalid inputs (one error per field)", 400: "Malformed body",
+                          413: "Body too large", 415: "Unsupported content type"})
 
 
 async def _run(request: Request, name: str, data: dict[str, Any], trigger: str) -> RunResult:

@@ -62,13 +62,15 @@ def run_costs(handler: Any, requests: RequestLog) -> tuple[list[tuple[str, str]]
 
 # ----- 2. every endpoint ---------------------------------------------------------------------------------
 def walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(full path, route) of every route, through included routers. Recent FastAPI versions keep an
-    included router as one ``_IncludedRouter`` entry (``original_router``, ``include_context.prefix``)
-    instead of copying its routes into the app."""
+    """(full path, route) of every route, through included routers (recent FastAPI versions keep an
+    included router as one ``_IncludedRouter`` entry, ``original_router`` and ``include_context.prefix``,
+    instead of copying its routes into the app) and the dashboard's ``DashboardRoutes``."""
     for route in routes:
         original = getattr(route, "original_router", None)
         if original is not None:
             yield from walk(original.routes, prefix + route.include_context.prefix)
+        elif getattr(route, "path", None) is None and hasattr(route, "routes"):  # a group built on first use
+            yield from walk(route.routes, prefix)
         else:
             yield prefix + (getattr(route, "path", None) or getattr(route, "route", "")), route
 

@@ -94,7 +94,14 @@ COLUMNS = ("section", "figure", "value", "baseline", "baseline value", "ratio", 
 
 def rows(figures: Iterable[Figure]) -> list[tuple[str, ...]]:
     return [(f.section, f.name, fmt(f.value, f.unit), f.baseline_name, fmt(f.baseline, f.unit),
-             f"{f.ratio:.2f}x" if f.ratio is not None else "", str(f.target or ""), f.verdict) for f in figures]
+             f"{f.ratio:.2f}x" if f.ratio is not None else "", target_text(f), f.verdict) for f in figures]
+
+
+def target_text(figure: Figure) -> str:
+    target = figure.target
+    if target is None:
+        return ""
+    return str(target) if target.on_ratio else f"{target} {figure.unit}"
 
 
 def print_table(figures: list[Figure], out: TextIO) -> None:

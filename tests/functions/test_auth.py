@@ -78,12 +78,16 @@ def route_table(app) -> list[tuple[str, list[str]]]:
     """(path, methods) of every route, flattening FastAPI's included routers (0.16x keeps them nested)."""
     from functions.interfaces import InterfaceRoute
 
+    from functions.dashboard import DashboardRoutes
+
     try:
         from fastapi.routing import iter_route_contexts
         originals = [c.original_route for c in iter_route_contexts(app.routes)]
     except ImportError:  # older FastAPI: app.routes is already flat
         originals = list(app.routes)
     table = []
+    for group in [r for r in originals if isinstance(r, DashboardRoutes)]:  # the dashboard's, built on first use
+        originals[originals.index(group):originals.index(group) + 1] = group.routes
     for route in originals:
         if isinstance(route, InterfaceRoute):
             table.append((route.route + "/", ["GET"]))

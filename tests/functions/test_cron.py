@@ -297,3 +297,40 @@ def test_next_runs_are_increasing_distinct_wall_times_matching_the_expression(ex
     assert all(croniter.match(expression, wall) for wall in walls)
     assert all(r.astimezone(UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None) == r.replace(tzinfo=None)
                for r in runs)
+
+
+# ----- the fire times kept for "now" -----------------------------------------------------------------------
+class _Clock(datetime):
+    """``datetime`` whose ``now`` is set by the test (``functions.cron`` reads the time through it)."""
+
+    current = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        return cls.current.astimezone(tz) if tz else cls.current.replace(tzinfo=None)
+
+
+def test_next_runs_for_now_are_kept_until_the_first_of_them_passes(monkeypatch) -> None:
+    monkeypatch.setattr(cron, "datetime", _Clock)
+    monkeypatch.setattr(cron, "_upcoming", {})
+    computed: list[datetime] = []
+    real = cron._next_runs
+
+    def counting(expression: str, tz: str, count: int, after: datetime) -> list[datetime]:
+        computed.append(after)
+        return real(expression, tz, count, after)
+
+    monkeypatch.setattr(cron, "_next_runs", counting)
+    _Clock.current = _utc(2025, 1, 1, 7, 0)
+    assert cron.next_runs("0 9 * * *", PARIS) == [_utc(2025, 1, 1, 8)]  # 09:00 Paris is 08:00 UTC in winter
+    _Clock.current = _utc(2025, 1, 1, 7, 30)  # (before the first fire: answered from what was kept)
+    assert cron.next_runs("0 9 * * *", PARIS) == [_utc(2025, 1, 1, 8)]
+    assert len(computed) == 1
+    assert cron.next_runs("0 9 * * *", PARIS, 2) == [_utc(2025, 1, 1, 8), _utc(2025, 1, 2, 8)]  # more: computed
+    assert len(computed) == 2
+    _Clock.current = _utc(2025, 1, 1, 8, 0, 30)  # the first fire time has passed: computed again
+    assert cron.next_runs("0 9 * * *", PARIS) == [_utc(2025, 1, 2, 8)]
+    assert len(computed) == 3
+    assert cron.next_runs("0 9 * * *", "UTC") == [_utc(2025, 1, 1, 9)]  # per time zone (it is now 08:00:30)
+    assert cron.next_runs("0 9 * * *", PARIS, after=_utc(2024, 6, 1)) == [_utc(2024, 6, 1, 7)]  # explicit: never kept
+    assert len(computed) == 5

@@ -1,0 +1,156 @@
+"""What a cold start of the api function pays for, and the SnapStart hooks (``functions.handlers.snapstart``).
+
+Fresh interpreters import the handler as the Lambda runtime does; the figures themselves (milliseconds
+against baselines) are the benchmark's (``wfp bench``), these tests pin the behaviour behind them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+LAMBDA_ENV = {"LAMBDA_TASK_ROOT": str(REPO), "AWS_LAMBDA_FUNCTION_NAME": "wfp-test-api",
+              "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}
+
+
+def fresh_python(code: str, **env: str) -> dict:
+    """Run ``code`` in a new interpreter (a Lambda-like environment); it prints one JSON document."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WFP_", "AWS_", "LAMBDA_", "POWERTOOLS_"))}
+    clean.update({"PYTHONPATH": str(REPO), "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                  "AWS_SECRET_ACCESS_KEY": "testing", **env})
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+LOADED = ("import json, sys\n"
+          "def loaded():\n"
+          "    return sorted(m for m in ('boto3', 'botocore.client', 'pynamodb', 'aws_xray_sdk', 'croniter', 'jinja2',"
+          " 'googleapiclient') if m in sys.modules)\n")
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The examples with their build-time manifest, as the layer carries them (WFP_MANIFEST)."""
+    from support import copy_examples
+
+    from layers.build import write_plugin_manifest
+
+    root = tmp_path_factory.mktemp("layer")
+    plugins = copy_examples(root / "plugins").root
+    write_plugin_manifest(plugins, root / "wfp-manifest.json")
+    return {"WFP_PLUGINS_DIR": str(plugins), "WFP_MANIFEST": str(root / "wfp-manifest.json")}
+
+
+def test_the_api_handler_imports_nothing_aws_until_a_request_needs_it(manifest):
+    code = LOADED + ("import functions.handlers.api as api\n"
+                     "after_import = loaded()\n"
+                     "from functions.engine import get_engine\n"
+                     "get_engine().store\n"
+                     "print(json.dumps({'import': after_import, 'store': loaded()}))")
+    result = fresh_python(code, **LAMBDA_ENV, **manifest)
+    assert result["import"] == []  # not even croniter: the manifest's schedules were checked at build time
+    # the run store brings pynamodb and botocore, and with them (tracing on) the X-Ray SDK
+    assert {"pynamodb", "botocore.client", "aws_xray_sdk"} <= set(result["store"])
+
+
+def test_tracing_patches_botocore_when_it_is_first_imported():
+    code = ("import json, sys\n"
+            "import functions.handlers.api\n"
+            "before = 'aws_xray_sdk' in sys.modules\n"
+            "import boto3\n"
+            "client = boto3.client('dynamodb')\n"
+            "import botocore.client\n"
+            "from functions import observability\n"
+            "print(json.dumps({'before': before, 'patched': hasattr(botocore.client, '_xray_enabled'),"
+            " 'tracer': observability._tracer is not None}))")
+    assert fresh_python(code, **LAMBDA_ENV) == {"before": False, "patched": True, "tracer": True}
+    # outside Lambda tracing is off: nothing is registered, nothing patched
+    assert fresh_python(code) == {"before": False, "patched": False, "tracer": False}
+
+
+def test_the_heap_is_frozen_after_the_import_on_lambda_only():
+    code = "import gc, json\nimport functions.handlers.api\nprint(json.dumps({'frozen': gc.get_freeze_count(), 'on': gc.isenabled()}))"
+    on_lambda = fresh_python(code, **LAMBDA_ENV)
+    assert on_lambda["frozen"] > 10_000 and on_lambda["on"]
+    assert fresh_python(code) == {"frozen": 0, "on": True}
+
+
+# ----- SnapStart -----------------------------------------------------------------------------------------
+@pytest.fixture
+def snapstart_runtime(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """A stand-in for the ``snapshot_restore_py`` module the Lambda runtime provides."""
+    hooks: dict[str, list] = {"before": [], "after": []}
+    module = types.ModuleType("snapshot_restore_py")
+    module.register_before_snapshot = lambda func, *args: hooks["before"].append((func, args))  # type: ignore[attr-defined]
+    module.register_after_restore = lambda func, *args: hooks["after"].append((func, args))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    return hooks
+
+
+def test_hooks_are_registered_where_the_runtime_offers_them(snapstart_runtime, monkeypatch):
+    from functions.handlers import snapstart
+
+    app = object()
+    assert snapstart.register(app) is True
+    assert snapstart_runtime["before"] == [(snapstart.prime, (app,))]
+    assert snapstart_runtime["after"] == [(snapstart.restore, ())]
+    monkeypatch.delitem(sys.modules, "snapshot_restore_py")
+    monkeypatch.setattr("builtins.__import__", _refusing("snapshot_restore_py"))
+    assert snapstart.register(app) is False  # not on Lambda: nothing to register, no error
+
+
+def _refusing(name: str):
+    real = __import__
+
+    def importer(module: str, *args, **kwargs):
+        if module == name:
+            raise ImportError(module)
+        return real(module, *args, **kwargs)
+    return importer
+
+
+def test_priming_prepares_the_app_without_calling_aws(platform, aws_calls):
+    import gc
+
+    from functions.handlers import snapstart
+
+    app = platform.app
+    assert app.openapi_schema is None
+    try:
+        snapstart.prime(app)
+    finally:
+        gc.unfreeze()
+    assert app.openapi_schema is not None  # /openapi.json is ready
+    registry = platform.engine.registry
+    assert all(p.module is not None for p in registry.plugins.values() if not p.error)  # plugins imported
+    assert "functions.run_table" in sys.modules
+    from functions.dashboard.render import environment
+
+    assert environment().cache  # templates compiled
+    assert aws_calls == []  # no request before the snapshot: nothing stale in it
+
+
+def test_restore_reseeds_random_and_drops_aws_clients(platform):
+    from functions import queue, tables
+    from functions.handlers import snapstart
+    from functions.run_table import RunModel
+
+    platform.run("hello_world", {"name": "Ada"})  # the runs table's connection now exists
+    assert RunModel._connection is not None
+    random.seed(42)
+    snapshot_draw = random.random()  # what every environment restored from one snapshot would draw
+    random.seed(42)
+    snapstart.restore()
+    assert random.random() != snapshot_draw  # reseeded from the OS
+    assert RunModel._connection is None and queue._client is None
+    assert tables.all_models()  # the store works again afterwards, with a new client
+    assert platform.run("hello_world", {"name": "Bob"}).status == "success"
