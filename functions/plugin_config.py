@@ -31,7 +31,9 @@ def _from_manifest(info: ValidationInfo) -> bool:
 
 
 class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: a model's validator is built when first used (the manifest or discovery validates
+    # WorkflowConfig and ToolConfig, which include the nested ones), not at import.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     def unknown_keys(self, where: str = "") -> list[str]:
         """Warnings for keys the platform does not know, recursively."""

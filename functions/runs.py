@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped"]
 FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped"}
@@ -45,6 +45,9 @@ def utcnow() -> datetime:
 
 
 class RunSummary(BaseModel):
+    # Built on first use, not at import (a cold start that records no run never needs them).
+    model_config = ConfigDict(defer_build=True)
+
     run_id: str
     workflow: str
     trigger: str

@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .plugin_config import InputField
 from .runs import Run, RunStatus, RunSummary
 
 
-class ErrorOut(BaseModel):
+class _Response(BaseModel):
+    """Response models are built on first use (pydantic's ``defer_build``), not at import: a cold start
+    serving /docs or the dashboard's static files never validates one (~25 ms of an import)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ErrorOut(_Response):
     error: str = Field(description="What went wrong and what to do about it")
     detail: Any = Field(None, description="Structured detail: per-field errors for 422, file and reason for plugins")
 
@@ -31,7 +38,7 @@ def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, A
             for code, text in descriptions.items()}
 
 
-class WorkflowOut(BaseModel):
+class WorkflowOut(_Response):
     name: str = Field(description="Identifier: the folder name under plugins/workflows")
     display_name: str
     description: str = ""
@@ -51,7 +58,7 @@ class WorkflowOut(BaseModel):
     timeout_seconds: int = 60
 
 
-class RunResult(BaseModel):
+class RunResult(_Response):
     """A finished (or accepted) run: what execute, trigger and webhook calls answer."""
 
     run_id: str
@@ -75,24 +82,24 @@ class RunResult(BaseModel):
                    run_url=run_url)
 
 
-class RunHistory(BaseModel):
+class RunHistory(_Response):
     workflow: str
     runs: list[RunSummary]
     next_cursor: str | None = Field(None, description="Pass as ?cursor= to get the next (older) page")
 
 
 class RunOut(Run):
-    pass
+    model_config = ConfigDict(defer_build=True)
 
 
-class ActionOut(BaseModel):
+class ActionOut(_Response):
     name: str
     description: str = ""
     parameters: dict[str, Any] = {}
     example: Any = None
 
 
-class ToolOut(BaseModel):
+class ToolOut(_Response):
     name: str
     display_name: str
     description: str = ""
@@ -106,7 +113,7 @@ class ToolOut(BaseModel):
     oauth: bool = False
 
 
-class PluginOut(BaseModel):
+class PluginOut(_Response):
     kind: Literal["tool", "workflow", "interface"]
     name: str
     status: Literal["ok", "error"]
@@ -115,15 +122,15 @@ class PluginOut(BaseModel):
     warnings: list[str] = []
 
 
-class PluginsOut(BaseModel):
+class PluginsOut(_Response):
     plugins: list[PluginOut]
     errors: int
 
 
-class OAuthStatus(BaseModel):
+class OAuthStatus(_Response):
     """What a tool reports about its connection; token values are never part of it."""
 
-    model_config = {"extra": "allow"}
+    model_config = ConfigDict(extra="allow", defer_build=True)
     tool: str
     profile: str
     requires_oauth: bool = False
@@ -140,7 +147,7 @@ class OAuthStatus(BaseModel):
     message: str | None = Field(None, description="What is wrong and what to do, when not connected")
 
 
-class ScheduledJob(BaseModel):
+class ScheduledJob(_Response):
     workflow: str
     display_name: str
     cron: str = Field(description="The workflow's 5-field Unix cron expression")
@@ -157,12 +164,12 @@ class ScheduledJob(BaseModel):
     warnings: list[str] = []
 
 
-class ReloadOut(BaseModel):
+class ReloadOut(_Response):
     plugins: int
     errors: list[PluginOut]
 
 
-class InterfaceOut(BaseModel):
+class InterfaceOut(_Response):
     name: str
     display_name: str
     description: str = ""
