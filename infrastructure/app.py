@@ -5,7 +5,8 @@
 Context: ``stage`` (default ``dev``) names the stack ``wfp-<stage>`` and everything in it;
 ``build=skip`` uses ``build/`` as it is instead of rebuilding it (the layer build is cached and takes a
 second or two when nothing changed; the first one downloads the dependencies); ``snapstart=off``
-deploys the api function without Lambda SnapStart (see README, Performance: it has a cost at rest).
+(or ``WFP_SNAPSTART=off`` in the environment) deploys the api function without Lambda SnapStart
+(see README, Performance: it has a cost at rest).
 The AwsSolutions checks of cdk-nag run on every synthesis: an unacknowledged finding fails it.
 """
 
@@ -31,6 +32,12 @@ def stage_of(app: App) -> str:
     return stage
 
 
+def snap_start_of(app: App) -> bool:
+    """SnapStart on the api function unless context ``snapstart=off`` or ``WFP_SNAPSTART=off`` says so."""
+    setting = app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on"
+    return str(setting).lower() not in ("off", "false", "0", "no")
+
+
 def artifacts(app: App, out: Path = REPO / "build") -> Artifacts:
     if app.node.try_get_context("build") != "skip":
         try:
@@ -51,7 +58,7 @@ def create_app(app: App | None = None, built: Artifacts | None = None,
     registry = registry_from_manifest(built.layer_dir / MANIFEST_NAME, built.layer_dir / "python" / "plugins")
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = PlatformStack(app, f"wfp-{stage}", stage=stage, registry=registry, artifacts=built,
-                          snap_start=str(app.node.try_get_context("snapstart") or "on") != "off",
+                          snap_start=snap_start_of(app),
                           env=Environment(account=account, region=region) if account and region else None,
                           description=f"Workflow Platform, stage {stage}")
     Tags.of(stack).add("wfp:stage", stage)

@@ -495,3 +495,16 @@ def test_the_deployed_api_always_requires_the_generated_admin_token(dev, prod):
                      if s["Properties"]["Name"] == env["WFP_ADMIN_TOKEN_SECRET"]]
         assert env["WFP_ADMIN_TOKEN_SECRET"] == f"wfp-{stage}/admin-token"
         assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_the_snapstart_setting_reads_the_context_then_the_environment(monkeypatch):
+    from aws_cdk import App
+
+    from infrastructure.app import snap_start_of
+
+    monkeypatch.delenv("WFP_SNAPSTART", raising=False)
+    assert snap_start_of(App()) is True
+    assert snap_start_of(App(context={"snapstart": "off"})) is False
+    monkeypatch.setenv("WFP_SNAPSTART", "off")
+    assert snap_start_of(App()) is False
+    assert snap_start_of(App(context={"snapstart": "on"})) is True  # the context wins
