@@ -7,6 +7,11 @@ leaves the server. At start the journal is replayed into a fresh moto, then comp
 state (one CreateTable per table, one PutItem per item). A line is flushed before the caller sees
 its response, so a kill -9 loses nothing that was acknowledged; a torn last line is skipped.
 
+The local platform runs moto in a process of its own (``local_dev.aws_server``, see
+``LocalAws.separate_process``); tests run it in theirs. Starting is fast whatever the journal's size:
+PutItems are replayed straight into moto's tables (``DirectLoader``), compaction reads moto's objects,
+and moto's per-request backend lookup is cached (``CachedDispatcher``).
+
 Everything talks to it through ``AWS_ENDPOINT_URL``, exactly as it would talk to LocalStack or AWS:
 nothing in ``functions/`` knows it is local. One process owns the server (an flock on
 ``.wfp/aws.lock``); another (``wfp run`` while ``wfp dev`` runs) finds its address in ``.wfp/aws.json``
@@ -273,6 +278,11 @@ class LocalAws:
 
     #: A start that replays at least this many journal lines rewrites the journal as the current state.
     compact_after = 1000
+    #: Serve moto from a process of its own (``local_dev.aws_server``) rather than from this one. The
+    #: local platform does (``local_dev.environment``): moto's work per AWS call is about half of a
+    #: webhook's, and in its own process it runs on the other core instead of competing for this
+    #: process's interpreter lock; the replay of a large journal also overlaps the app's import.
+    separate_process = False
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -280,6 +290,8 @@ class LocalAws:
         self.endpoint: str | None = None
         self.owner = False
         self._server: Any = None
+        self._child: Any = None
+        self._child_tables: set[str] = set()
         self._lock_file: io.TextIOWrapper | None = None
         self._users_file: io.TextIOWrapper | None = None
 
@@ -346,6 +358,12 @@ class LocalAws:
                     time.sleep(0.05)
 
     def _serve(self, port: int) -> str:
+        if self.separate_process:
+            return self._serve_in_child(port)
+        return self.serve_here(port)
+
+    def serve_here(self, port: int = 0) -> str:
+        """Replay the journal into a moto in this process and serve it; its address."""
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
@@ -370,6 +388,30 @@ class LocalAws:
         log.info("local AWS (moto) on http://%s:%s, %d journaled call(s) replayed", host, bound, replayed)
         return f"http://{host}:{bound}"
 
+    def _serve_in_child(self, port: int) -> str:
+        """Start ``local_dev.aws_server`` for this state folder; its address once it serves.
+
+        This process keeps the lock and publishes the address (``start``); the child only serves, and
+        leaves when its stdin closes: at ``stop``, or when this process dies, however it dies.
+        """
+        import subprocess
+        import sys
+
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        command = [sys.executable, "-m", "local_dev.aws_server", str(self.state_dir), "--port", str(port),
+                   "--compact-after", str(self.compact_after)]
+        self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+        assert self._child.stdout is not None
+        line = self._child.stdout.readline()
+        if not line:
+            code = self._child.wait()
+            self._child = None
+            raise RuntimeError(f"the local AWS process exited with {code} before serving (its error is above)")
+        ready = json.loads(line)
+        self._child_tables = set(ready["tables"])
+        return str(ready["endpoint"])
+
     def _compact(self, moto_app: Any, replayed: int) -> None:
         """Rewrite the journal as the current state, so it does not grow without end: when it has at
         least ``compact_after`` lines and a quarter more than the state would take (a journal that
@@ -391,20 +433,31 @@ class LocalAws:
         os.replace(tmp, self.journal.path)
 
     def tables(self) -> set[str] | None:
-        """The tables of the local AWS when this process owns it (its moto is in this process), else
-        None: the caller then asks the endpoint, as it would ask AWS."""
+        """The tables of the local AWS when this process owns it (its moto process created the
+        platform's; or its moto is in this process), else None: the caller asks the endpoint, as it
+        would ask AWS."""
         if not self.owner:
             return None
+        if self.separate_process:
+            return set(self._child_tables)
         from .compaction import table_names
 
         return table_names()
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self.owner and (self._server is not None or self._child is not None):
             self._info.unlink(missing_ok=True)  # no new process joins from now on
             self._wait_for_users()
+        if self._server is not None:
             self._server.shutdown()
             self._server = None
+        if self._child is not None:
+            self._child.stdin.close()  # the child's signal to stop
+            try:
+                self._child.wait(timeout=30)
+            except Exception:  # noqa: BLE001 - a stuck child must not keep this process alive
+                self._child.kill()
+            self._child = None
         self.journal.close()
         if self._users_file is not None:
             self._users_file.close()

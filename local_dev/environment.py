@@ -36,8 +36,12 @@ def load_env(root: Path = REPO_ROOT) -> Path | None:
     return None
 
 
-def prepare(port: int = 0) -> LocalAws | None:
-    """Load .env, then point AWS at the user's endpoint (LocalStack...) or at a local moto server."""
+def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
+    """Load .env, then point AWS at the user's endpoint (LocalStack...) or at a local moto server
+    (in a process of its own, ``LocalAws.separate_process``), with the platform's tables.
+
+    ``reset=False`` keeps the settings and engine of this process as they are (the dev server starts
+    the local AWS in a thread while it imports the app, which has read them already)."""
     load_env()
     aws: LocalAws | None = None
     if os.environ.get("AWS_ENDPOINT_URL"):
@@ -45,12 +49,15 @@ def prepare(port: int = 0) -> LocalAws | None:
         use_endpoint(os.environ["AWS_ENDPOINT_URL"])
     else:
         aws = LocalAws(state_dir())
+        aws.separate_process = True
         use_endpoint(aws.start(port))
-    reset_settings()
-    from functions.engine import reset_engine
+    if reset:
+        from functions.engine import reset_engine
+
+        reset_settings()
+        reset_engine()
     from functions.tables import all_models, create_tables
 
-    reset_engine()
     known = aws.tables() if aws else None
     needed = {model.Meta.table_name for model in all_models()}
     if known is None or not needed <= known:

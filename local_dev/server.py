@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
-from .environment import prepare
+from .environment import load_env, prepare
 from .scheduler import LocalScheduler
 from .watcher import PluginWatcher
 
@@ -31,13 +32,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     # the default one the process dies on the spot and the `finally` below (stopping the local AWS,
     # which waits for `wfp run` processes still using it) never runs. Exit through Python instead.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    aws = prepare()
-    import uvicorn
+    # The local AWS starts (replaying its journal, in a process of its own) while this process imports
+    # the app; .env is loaded first, so both see the same settings.
+    load_env()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-aws-start") as pool:
+        starting = pool.submit(prepare, reset=False)
+        import uvicorn
 
-    from functions.app import app
-    from functions.engine import get_engine
-    from functions.eventbridge import NoopToggler, set_toggler
-    from functions.interfaces import reload_platform
+        from functions.app import app
+        from functions.engine import get_engine
+        from functions.eventbridge import NoopToggler, set_toggler
+        from functions.interfaces import reload_platform
+
+        aws = starting.result()
 
     registry = get_engine().registry.check_all()
     report_plugins(registry)

@@ -227,7 +227,8 @@ def test_the_dev_server_starts_and_stops_the_scheduler(every_minute, monkeypatch
         seen["threads"] = [th.name for th in threading.enumerate()]
         seen["toggler"] = eventbridge.get_toggler()
 
-    monkeypatch.setattr(server, "prepare", lambda: None)  # the fixture already provides AWS (moto)
+    monkeypatch.setattr(server, "prepare", lambda **_: None)  # the fixture already provides AWS (moto)
+    monkeypatch.setattr(server, "load_env", lambda: None)  # and its environment
     monkeypatch.setattr(uvicorn, "run", fake_run)
     try:
         server.serve(port=0, watch=False)

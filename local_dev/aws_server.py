@@ -1,0 +1,59 @@
+"""``python -m local_dev.aws_server STATE_DIR``: the local AWS of a dev server, in a process of its own.
+
+Started by ``local_dev.aws.LocalAws`` (``separate_process``), which keeps the state folder's lock and
+publishes the address. This process replays the journal into moto, serves it on 127.0.0.1 with the
+journal recording every write, makes sure the platform's tables exist, then prints one JSON line
+(``{"endpoint", "tables"}``) and serves until its stdin closes: the parent closes it to stop it, and
+the operating system closes it when the parent dies, so no local AWS outlives its dev server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .aws import LocalAws, use_endpoint
+
+
+def ensure_tables() -> set[str]:
+    """The platform's tables, created if missing (checked in this process's moto: no request)."""
+    from functions.tables import all_models, create_tables
+
+    from .compaction import table_names
+
+    needed = {model.Meta.table_name for model in all_models()}
+    known = table_names()
+    if known is None or not needed <= known:
+        create_tables()
+        known = table_names() or needed
+    return known
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_dev.aws_server")
+    parser.add_argument("state_dir", type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--compact-after", type=int, default=LocalAws.compact_after)
+    args = parser.parse_args(argv)
+    # Ctrl-C reaches every process of the terminal's group: the parent decides when this one stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    aws = LocalAws(args.state_dir)
+    aws.compact_after = args.compact_after
+    endpoint = aws.serve_here(args.port)
+    use_endpoint(endpoint)
+    tables = ensure_tables()
+    print(json.dumps({"endpoint": endpoint, "tables": sorted(tables)}), flush=True)
+    sys.stdin.read()  # until the parent closes it, or dies
+    aws.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
