@@ -10,8 +10,8 @@ Before the snapshot (``prime``), everything a first request would otherwise do o
 is in the snapshot: the plugins listed in the build-time manifest are imported, the run store's
 modules (pynamodb, botocore, the X-Ray patch of botocore) are imported, the OpenAPI document is built,
 the dashboard's templates are compiled, the workflow list is computed once (pydantic validators, cron
-fire times) and a request goes through the whole ASGI stack. Nothing calls AWS and no AWS client is
-created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
+fire times) and a request goes through Mangum and the app's routing. Nothing calls AWS (not even for
+the admin token: the request skips the middleware) and no AWS client is created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
 environment. Then the heap is frozen out of the garbage collector (what is left is the application).
 
 After a restore (``restore``): the ``random`` module is reseeded (every environment restored from
@@ -71,8 +71,8 @@ def _templates() -> None:
 
 
 def _request(app: Any) -> None:
-    """GET /api/health through Mangum and the whole middleware stack (exempt from the admin token, so
-    no secret is read)."""
+    """GET /api/health through Mangum, FastAPI's routing and the endpoint. Sent to the app's router,
+    below the middleware: the admin token check would read the token's secret (an AWS call)."""
     from mangum import Mangum
 
     from functions.handlers.gateway import HANDLERS
@@ -82,7 +82,7 @@ def _request(app: Any) -> None:
              "requestContext": {"http": {"method": "GET", "path": "/api/health", "protocol": "HTTP/1.1",
                                          "sourceIp": "127.0.0.1", "userAgent": "snapstart"},
                                 "stage": "$default", "requestId": "snapstart", "routeKey": "$default"}}
-    Mangum(app, lifespan="off", custom_handlers=HANDLERS)(event, None)
+    Mangum(app.router, lifespan="off", custom_handlers=HANDLERS)(event, None)
 
 
 def restore() -> None:

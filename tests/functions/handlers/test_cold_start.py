@@ -118,11 +118,16 @@ def _refusing(name: str):
     return importer
 
 
-def test_priming_prepares_the_app_without_calling_aws(platform, aws_calls):
+def test_priming_prepares_the_app_without_calling_aws(make_platform, aws_calls):
     import gc
+
+    from support import put_secret
 
     from functions.handlers import snapstart
 
+    put_secret("wfp-test/admin-token", "s3cret-token-value")
+    platform = make_platform(WFP_ADMIN_TOKEN_SECRET="wfp-test/admin-token")  # as deployed
+    aws_calls.clear()
     app = platform.app
     assert app.openapi_schema is None
     try:
