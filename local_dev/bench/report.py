@@ -116,11 +116,12 @@ def print_table(figures: list[Figure], out: TextIO) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
     for row in table[1:]:
         print(line(row), file=out)
-    notes = [(f, text) for f in figures for text in ([f.note] if f.note else []) + f.details]
-    if notes:
+    lines = [f"- {f.section} / {f.name}: {f.note}" for f in figures if f.note]
+    lines += [f"- {f.section}: {text}" for f in figures for text in f.details]
+    if lines:
         print(file=out)
-        for figure, text in notes:
-            print(f"- {figure.section} / {figure.name}: {text}", file=out)
+        for line in lines:
+            print(line, file=out)
 
 
 def summary(figures: list[Figure]) -> str:
