@@ -25,7 +25,7 @@ class TableName:
 def all_models() -> list[Any]:
     """Every table of the platform (imported here, lazily, so importing this module is free)."""
     from .oauth_store import OAuthStateModel, OAuthTokenModel
-    from .runs import RunModel
+    from .run_table import RunModel
     from .schedule_store import ScheduleModel
 
     models: list[Any] = [RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel]
