@@ -19,6 +19,7 @@ from . import dashboard, interfaces
 from .auth import AdminAuthMiddleware
 from .engine import get_engine
 from .errors import PlatformError
+from .request_limits import RequestLimitsMiddleware
 from .routes import admin, oauth, runs, scheduler, tools, workflows
 from .security_headers import SecurityHeadersMiddleware
 
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
     interfaces.mount(app, get_engine().registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)
+    app.add_middleware(RequestLimitsMiddleware)  # absurd paths and query strings: a 4xx before anything
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

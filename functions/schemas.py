@@ -34,6 +34,11 @@ class WorkflowOut(BaseModel):
     tools_required: list[str] = []
     tools_profiles: dict[str, str] = {}
     timeout_seconds: int = 60
+    webhook_auth: Literal["secret", "none"] | None = Field(
+        None, description="Webhook workflows: 'secret' (a token or HMAC signature is required) or 'none'")
+    webhook_warning: str | None = Field(None, description="Set when the webhook accepts unsigned calls")
+    retry_on_error: bool = False
+    max_attempts: int = 3
 
 
 class RunResult(BaseModel):
@@ -58,6 +63,24 @@ class RunResult(BaseModel):
         data = run.output.get("data") if isinstance(run.output, dict) else None
         return cls(**run.model_dump(include=set(cls.model_fields) - {"data", "run_url"}), data=data,
                    run_url=run_url)
+
+
+class RunAccepted(BaseModel):
+    """A run accepted but not finished yet (202): webhooks, ``?async=1``, or a sync call past its wait."""
+
+    run_id: str
+    workflow: str
+    trigger: str
+    status: RunStatus = Field(description="'queued' or 'running'; a replay may find it finished already")
+    message: str | None = None
+    created_at: datetime
+    status_url: str = Field(description="GET it for the run's status, output and logs")
+    replayed: bool = Field(False, description="True when an Idempotency-Key named an earlier request's run")
+
+    @classmethod
+    def of(cls, run: Run, status_url: str, replayed: bool = False) -> "RunAccepted":
+        return cls(run_id=run.run_id, workflow=run.workflow, trigger=run.trigger, status=run.status,
+                   message=run.message, created_at=run.created_at, status_url=status_url, replayed=replayed)
 
 
 class RunHistory(BaseModel):

@@ -1,4 +1,4 @@
-"""Prepare a process to run the platform locally: ``.env``, local AWS, tables.
+"""Prepare a process to run the platform locally: ``.env``, local AWS, tables, the runs queue.
 
 Shared by the dev server and the CLI so that ``wfp run`` sees exactly what ``wfp dev`` sees.
 """
@@ -47,9 +47,16 @@ def prepare(port: int = 0) -> LocalAws | None:
         aws = LocalAws(state_dir())
         use_endpoint(aws.start(port))
     reset_settings()
+    from functions import queue
     from functions.engine import reset_engine
     from functions.tables import create_tables
 
+    from .worker import ensure_queue
+
     reset_engine()
     create_tables()
+    if not os.environ.get("WFP_QUEUE_URL"):  # async runs: the local worker drains this queue
+        os.environ["WFP_QUEUE_URL"] = ensure_queue()
+        reset_settings()
+        queue.reset_client()
     return aws
