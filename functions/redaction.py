@@ -168,7 +168,7 @@ def scrub_record(record: logging.LogRecord, redactor: Redactor) -> None:
         clean_text = redactor.text(text)
         if clean_text != text:
             exc = record.exc_info[1]
-            record.msg = f"{record.msg} ({type(exc).__name__}: {redactor.text(str(exc))})"
+            record.msg = f"{clean} ({type(exc).__name__}: {redactor.text(str(exc))})"
             record.args = None
             record.exc_info, record.exc_text = None, clean_text
 
