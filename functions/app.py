@@ -21,6 +21,7 @@ from .engine import get_engine
 from .errors import PlatformError
 from .request_limits import RequestLimitsMiddleware
 from .routes import admin, oauth, runs, scheduler, tools, workflows
+from .schemas import declare_platform_errors
 from .security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def create_app() -> FastAPI:
     for module in (workflows, runs, tools, admin, scheduler, oauth):
         app.include_router(module.router)
 
+    generate = app.openapi
+    app.openapi = lambda: app.openapi_schema or declare_platform_errors(generate())  # type: ignore[method-assign]
     dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
     interfaces.mount(app, get_engine().registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.

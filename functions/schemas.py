@@ -16,6 +16,46 @@ class ErrorOut(BaseModel):
     detail: Any = Field(None, description="Structured detail: per-field errors for 422, file and reason for plugins")
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    """What a 422 looks like (``functions.app`` maps every validation error to it)."""
+
+    error: str
+    detail: list[FieldError]
+
+
+REQUEST_LINE_ERRORS = {"400": "Malformed request line (percent-encoding, UTF-8, NUL) or body",
+                       "414": "Path or query string too long"}
+
+
+def declare_platform_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the app answers.
+
+    - 422s: FastAPI documents its own ``HTTPValidationError`` shape (``{"detail": [{"loc", "msg",
+      "type"}]}``) on every route with parameters, but ``functions.app`` answers
+      ``{"error", "detail": [{"field", "message"}]}``.
+    - 400 and 414, which ``functions.request_limits`` may answer on any path, on every operation.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" in components:
+        ours = ValidationErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(ours.pop("$defs", {}))
+        components["HTTPValidationError"] = ours
+        components.pop("ValidationError", None)
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, text in REQUEST_LINE_ERRORS.items():
+                responses.setdefault(code, {"description": text, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
+    return schema
+
+
 class WorkflowOut(BaseModel):
     name: str = Field(description="Identifier: the folder name under plugins/workflows")
     display_name: str
