@@ -18,6 +18,7 @@ from .errors import BadRequest, PayloadTooLarge, PlatformError
 MAX_BODY_BYTES = 256 * 1024
 #: Inputs are walked recursively (validation, redaction, storage): a body nested deeper is refused.
 MAX_DEPTH = 64
+_TOO_DEEP = object()
 
 
 class UnsupportedMediaType(PlatformError):
@@ -65,8 +66,8 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
         except RecursionError:
-            value = None
-        if value is None or _depth_over(value, MAX_DEPTH):
+            value = _TOO_DEEP
+        if value is _TOO_DEEP or _depth_over(value, MAX_DEPTH):
             raise BadRequest(f"request body is nested too deeply: at most {MAX_DEPTH} levels of objects and lists")
         if not isinstance(value, dict):
             raise BadRequest(f"request body must be a JSON object of inputs, not a {type(value).__name__}")

@@ -119,3 +119,14 @@ def test_headers_the_platform_reads_are_checked(hooked, aws_calls):
     assert_clean_4xx(hooked.client.post("/api/workflows/execute/hook", json={},
                                         headers={"Idempotency-Key": "tab\there"}), (400, 422))
     assert writes(aws_calls) == []
+
+
+@pytest.mark.parametrize("path", [
+    "/api/webhooks/..%2Fworkflows", "/api/webhooks/%2e%2e/workflows", "/api/health/..%2Fworkflows",
+    "/dashboard/static/..%2F..%2Fapi%2Fworkflows", "/login/..%2Fapi/workflows", "/oauth/google/callback/..%2F..%2Fapi",
+])
+def test_the_paths_exempt_from_the_admin_token_do_not_open_others(make_platform, path):
+    platform = make_platform(WFP_ADMIN_TOKEN="admin-token-for-traversal")
+    response = platform.client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code in (400, 401, 404, 405), (path, response.status_code)
+    assert "hello_world" not in response.text
