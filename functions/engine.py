@@ -53,6 +53,12 @@ class ToolNotReady(PlatformError):
     status_code = 424
 
 
+class QueueUnavailable(PlatformError):
+    """The run was recorded but could not be sent to the queue: its record says so (``error``)."""
+
+    status_code = 503
+
+
 def runner_id() -> str:
     """``host:pid`` of this process, kept on the runs it executes (see ``functions.sweep``)."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -117,9 +123,7 @@ class Engine:
                 status: str = "running", **extra: Any) -> Run:
         """The record of a run about to be created: inputs with secrets masked (by key and by value) and
         bounded; open runs with their lease."""
-        sensitive = inputs_mod.sensitive_fields(config)
-        masked = Redactor(inputs_mod.secret_values(data, sensitive)).value(inputs_mod.redact(data, sensitive))
-        stored, truncated = inputs_mod.bounded_json(masked, self.settings.max_inputs_bytes)
+        stored, truncated = inputs_mod.bounded_json(self.masked_inputs(config, data), self.settings.max_inputs_bytes)
         now = utcnow()
         run = Run(run_id=extra.pop("run_id", None) or new_run_id(), workflow=name, trigger=trigger,
                   status=status, created_at=now, started_at=now if status == "running" else None,
@@ -132,6 +136,12 @@ class Engine:
             run.queued, run.attempt = True, 0  # the worker's claim counts the attempts
             run.lease_until = epoch + self.settings.queued_timeout_seconds
         return run
+
+    @staticmethod
+    def masked_inputs(config: WorkflowConfig, data: dict[str, Any]) -> Any:
+        """The inputs with secrets masked by key (password fields, ``token``...) and by value."""
+        sensitive = inputs_mod.sensitive_fields(config)
+        return Redactor(inputs_mod.secret_values(data, sensitive)).value(inputs_mod.redact(data, sensitive))
 
     def lease_seconds(self, config: WorkflowConfig | None) -> int:
         """How long a running run may stay open: its timeout, then the time to record it, then a grace."""
@@ -174,7 +184,7 @@ class Engine:
         to_worker = wait is None or (self.settings.sync_overflow == "worker" and config.timeout_seconds > wait)
         run = self.new_run(name, trigger, config, clean, status="queued" if to_worker else "running")
         if idempotency_key:
-            earlier = self._reserve(name, idempotency_key, trigger, run)
+            earlier = self._reserve(name, idempotency_key, trigger, run, self.masked_inputs(config, clean))
             if earlier is not None:
                 return Submission(self.wait_for(earlier, wait) if wait else earlier, replay=True)
         self.store.create(run)
@@ -212,11 +222,11 @@ class Engine:
                 continue
         return run
 
-    def _reserve(self, name: str, key: str, trigger: str, run: Run) -> Run | None:
+    def _reserve(self, name: str, key: str, trigger: str, run: Run, masked: dict[str, Any]) -> Run | None:
         """Reserve an Idempotency-Key for ``run``; the earlier run when the key is already taken."""
         from .idempotency import fingerprint, refuse_other_payload
 
-        print_ = fingerprint(trigger, run.inputs)
+        print_ = fingerprint(trigger, masked)
         for _ in range(3):
             held = self.idempotency.reserve(name, key, print_, run.run_id)
             if held is None:
@@ -312,7 +322,8 @@ class Engine:
             run.status, run.finished_at, run.lease_until = "error", utcnow(), None
             run.error = run.message = f"could not queue the run: {type(exc).__name__}: {exc}"[:1000]
             self.store.save(run)
-            raise
+            raise QueueUnavailable(f"{run.message}; nothing will run it (run {run.run_id} records this)",
+                                   {"run_id": run.run_id}) from exc
 
     def execute_queued(self, run_id: str, data: dict[str, Any], workflow: str | None = None,
                        last_delivery: bool = False) -> Run | None:

@@ -9,7 +9,9 @@ Open runs (``queued``, ``running``) carry a lease: ``lease_until`` (epoch second
 the key of the sparse ``open_runs`` index. Both are written with the open record and dropped by the
 write that finishes it (``save`` puts the whole item), so the index holds only open runs: the stale-run
 sweep (``functions.sweep``) is one Query of that index, free when nothing is open, never a Scan.
-A run whose lease passed was left behind by a process that died.
+A run whose lease passed was left behind by a process that died. The index has one partition (the
+sweep reads it with one Query): that holds about a thousand run starts per second, far above what the
+API's throttle lets in.
 
 The async worker takes a queued run with ``claim``: one conditional UpdateItem (queued, or running
 with an expired lease) that returns the record, so two deliveries of one SQS message never both run it.

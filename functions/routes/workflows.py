@@ -31,10 +31,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                        422: "Invalid inputs (one error per field)", 400: "Malformed body or header",
                        413: "Body too large", 415: "Unsupported content type",
                        401: "Missing or wrong webhook token or signature",
-                       503: "The webhook's secret cannot be read (deployed): nothing was recorded"}.items()
+                       503: "The webhook's secret cannot be read (deployed: nothing was recorded), or the "
+                            "run could not be queued (its record says so)"}.items()
 }
 ACCEPTED = {"model": RunAccepted, "description": "Accepted: recorded, not finished yet (poll status_url)"}
-RUN_RESPONSES = {202: ACCEPTED, **{c: ERRORS[c] for c in (400, 404, 409, 413, 415, 422)}}
+RUN_RESPONSES = {202: ACCEPTED, **{c: ERRORS[c] for c in (400, 404, 409, 413, 415, 422, 503)}}
 WEBHOOK_RESPONSES = {**{c: ERRORS[c] for c in (400, 401, 404, 409, 413, 415, 422, 503)}}
 
 IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER, min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
