@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,11 +90,18 @@ def queue_url() -> str:
     return url
 
 
+#: Called after each message is sent (with its delay): a poller in this process (the local worker) wakes
+#: up at once instead of on its next poll. Lambda's event source needs no such thing.
+sent_hooks: list[Callable[[int], None]] = []
+
+
 def enqueue(run: "Run", data: dict[str, Any], delay: int = 0) -> str:
     """Send the queued run to the worker (after ``delay`` seconds, at most 900); returns the message id."""
     body = QueuedRun(run.run_id, run.workflow, data).encode()
     options = {"DelaySeconds": min(900, delay)} if delay > 0 else {}
     response = client().send_message(QueueUrl=queue_url(), MessageBody=body, **options)
+    for hook in sent_hooks:
+        hook(delay)
     return str(response["MessageId"])
 
 

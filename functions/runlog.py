@@ -114,6 +114,18 @@ class _StdoutProxy(io.TextIOBase):
     def flush(self) -> None:
         self.real.flush()
 
+    # io.TextIOBase defines these (to raise or answer for itself): answer for the real stream instead,
+    # so code that asks sys.stdout/sys.stderr for its file descriptor (subprocess, faulthandler) works.
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def isatty(self) -> bool:
+        return self.real.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.real, "encoding", "utf-8")
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
 

@@ -4,6 +4,7 @@ local scheduler (cron ticks) and the local queue worker (async runs, stale-run s
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from types import FrameType
@@ -65,7 +66,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     set_toggler(NoopToggler())  # no EventBridge locally: the local scheduler reads the pause state itself
     scheduler = LocalScheduler().start()
     # A moto this process started has a new, empty queue: queued runs of a previous server are re-sent.
-    worker = LocalWorker(requeue_at_start=aws is not None and aws.owner).start()
+    worker = LocalWorker(threads=int(os.environ.get("WFP_LOCAL_WORKER_THREADS") or 4),
+                         requeue_at_start=aws is not None and aws.owner).start()
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:

@@ -2,9 +2,9 @@
 
 ``ensure_queue`` creates the runs queue and its dead-letter queue in the local AWS as the stack does
 (same redrive: ``WFP_MAX_ATTEMPTS`` deliveries, then the dead-letter queue), and the dev server points
-``WFP_QUEUE_URL`` at it. ``LocalWorker`` threads long-poll the queue, hand each batch to the worker's
-entry point (``functions.worker.process``, the code the worker Lambda runs) as the SQS event Lambda
-would build, and delete what it did not report as failed, as the event source mapping does.
+``WFP_QUEUE_URL`` at it. ``LocalWorker`` polls the queue, hands each message to the worker's entry point
+(``functions.worker.process``, the code the worker Lambda runs) as the SQS event Lambda would build,
+and deletes what it did not report as failed, as the event source mapping does.
 
 The sweep (``functions.sweep``) runs at start and every ``sweep_every`` seconds. The local queue lives
 in moto's memory (the journal keeps DynamoDB and Secrets Manager only), so after a restart every
@@ -75,13 +75,23 @@ class _Context:
 
 
 class LocalWorker:
-    def __init__(self, threads: int = 4, batch_size: int = 5, wait_seconds: int = 1, sweep_every: float = 30.0,
-                 requeue_at_start: bool = True) -> None:
-        self.threads, self.batch_size, self.wait_seconds = threads, batch_size, wait_seconds
+    """``threads`` pollers, each like one concurrent invocation of the worker Lambda: it receives a batch
+    (up to ``batch_size`` messages, the stack's batch size), runs it through the worker and deletes what
+    succeeded. The queue is short-polled, with a backoff while it is empty (moto's long polling spins on
+    the CPU while messages are in flight, which would slow the server it shares its process with), and
+    a message sent by this process wakes the pollers at once (``functions.queue.sent_hooks``).
+    """
+
+    def __init__(self, threads: int = 4, batch_size: int = 5, sweep_every: float = 30.0,
+                 requeue_at_start: bool = True, idle_backoff: tuple[float, float] = (0.05, 2.0)) -> None:
+        self.threads = max(1, threads)
+        self.batch_size = batch_size
         self.sweep_every = sweep_every
         self.requeue_at_start = requeue_at_start
+        self.idle_backoff = idle_backoff
         self.processed = 0
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -91,11 +101,10 @@ class LocalWorker:
         from functions import queue
         from functions.worker import process
 
-        event = queue.receive_event(self.batch_size, self.wait_seconds)
+        event = queue.receive_event(self.batch_size, 0)
         if not event["Records"]:
             return 0
-        response = process(event, _Context())
-        queue.acknowledge(event, response)
+        queue.acknowledge(event, process(event, _Context()))
         with self._lock:
             self.processed += len(event["Records"])
         return len(event["Records"])
@@ -109,12 +118,22 @@ class LocalWorker:
 
     # ----- the threads -----------------------------------------------------------------------------------
     def _poll_loop(self) -> None:
+        delay = self.idle_backoff[0]
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                handled = self.poll_once()
             except Exception:  # noqa: BLE001 - the local AWS restarting, a reload: try again shortly
                 log.exception("local worker: polling the queue failed")
                 self._stop.wait(1.0)
+                continue
+            if handled:
+                delay = self.idle_backoff[0]
+            else:
+                if self._wake.wait(delay):
+                    self._wake.clear()
+                    delay = self.idle_backoff[0]
+                else:
+                    delay = min(delay * 2, self.idle_backoff[1])
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self.sweep_every):
@@ -123,8 +142,16 @@ class LocalWorker:
             except Exception:  # noqa: BLE001
                 log.exception("local worker: sweep failed")
 
+    def _sent(self, delay: int) -> None:
+        if delay == 0:
+            self._wake.set()
+
     def start(self) -> "LocalWorker":
+        from functions import queue
+
         self._stop.clear()
+        if self._sent not in queue.sent_hooks:
+            queue.sent_hooks.append(self._sent)
         try:
             report = self.sweep(at_start=True)
             log.info("local worker: start sweep %s", report.as_dict())
@@ -141,7 +168,12 @@ class LocalWorker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling; runs still executing are left to finish or, if the process exits first, to
         the next start's sweep."""
+        from functions import queue
+
         self._stop.set()
+        self._wake.set()
+        if self._sent in queue.sent_hooks:
+            queue.sent_hooks.remove(self._sent)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
