@@ -19,8 +19,9 @@ from . import dashboard, interfaces
 from .auth import AdminAuthMiddleware
 from .engine import get_engine
 from .errors import PlatformError
+from .request_limits import RequestLimitsMiddleware
 from .routes import admin, oauth, runs, scheduler, tools, workflows
-from .schemas import ErrorOut
+from .schemas import declare_platform_errors
 from .security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -57,21 +58,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _json_error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
 
-def _with_error_schema(app: FastAPI) -> None:
-    """/openapi.json with ``ErrorOut`` in its components: the routes' error responses refer to it
-    (``schemas.error_responses``) instead of making FastAPI build a field per status and route."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            schemas.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Workflow Platform",
@@ -85,12 +71,14 @@ def create_app() -> FastAPI:
     for module in (workflows, runs, tools, admin, scheduler, oauth):
         app.include_router(module.router)
 
+    generate = app.openapi
+    app.openapi = lambda: app.openapi_schema or declare_platform_errors(generate())  # type: ignore[method-assign]
     dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
     interfaces.mount(app, get_engine().registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)
+    app.add_middleware(RequestLimitsMiddleware)  # absurd paths and query strings: a 4xx before anything
     app.add_middleware(SecurityHeadersMiddleware)
-    _with_error_schema(app)
     return app
 
 

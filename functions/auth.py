@@ -36,6 +36,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import redaction
+
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "WFP_ADMIN_TOKEN"
@@ -84,10 +86,12 @@ def secret_configured() -> bool:
 def configured_token() -> str | None:
     """The admin token, or None when none is configured (open, local mode). May call Secrets Manager."""
     token = os.environ.get(TOKEN_ENV, "").strip()
-    if token:
-        return token
     secret = os.environ.get(SECRET_ENV, "").strip()
-    return _read_secret(secret) if secret else None
+    if not token and secret:
+        token = _read_secret(secret)
+    if token:
+        redaction.register_global(token)  # a workflow that prints it gets *** in its logs
+    return token or None
 
 
 # ----- proofs ------------------------------------------------------------------------------------------

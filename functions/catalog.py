@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import cron, profiles
+from . import cron, profiles, webhook_auth
 from .engine import Engine
 from .errors import PlatformError
 from .plugin_config import ToolConfig, WorkflowConfig
@@ -37,6 +37,9 @@ def workflow_out(plugin: Plugin, base_url: str) -> WorkflowOut:
         webhook_url=f"{base_url}/api/webhooks/{plugin.name}" if "webhook" in config.triggers else None,
         inputs=config.inputs_schema, tools_required=config.tools_required,
         tools_profiles=config.tools_profiles, timeout_seconds=config.timeout_seconds,
+        webhook_auth=config.webhook_auth if "webhook" in config.triggers else None,
+        webhook_warning=webhook_auth.warning(plugin.name, config),
+        retry_on_error=config.retry_on_error, max_attempts=config.max_attempts,
     )
 
 

@@ -5,21 +5,31 @@ checked (exists, not broken, active, trigger allowed, inputs valid) before anyth
 refused request leaves no trace; once accepted it is recorded as ``running`` before the workflow's
 code starts and completed afterwards, whatever the code does: return an error, raise, or hang past
 its ``timeout_seconds``.
+
+Open runs carry a lease (``lease_until``: timeout plus a grace for a running run): a run whose
+process died is found by the sweep (``functions.sweep``) and never stays ``running``. What the run
+stores is scrubbed of the secrets it was given (``functions.redaction``).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from . import inputs as inputs_mod
-from .errors import Conflict, PlatformError
+from . import redaction
+from .errors import Conflict, NotFound, PlatformError
 from .plugin_config import WorkflowConfig
+from .redaction import Redactor
 from .registry import Plugin, Registry, purge_plugin_modules
 from .runlog import RunLog, capture
 from .runs import Run, RunStore, new_run_id, utcnow
@@ -34,15 +44,42 @@ TRIGGERS = ("manual", "api", "webhook", "schedule")
 run_hooks: list[Callable[[Run], None]] = []
 
 
+#: How long a request that meets an Idempotency-Key reserved by another request waits for that
+#: request's run record to appear before deciding the other request died.
+RESERVATION_GRACE = timedelta(seconds=10)
+
+
 class ToolNotReady(PlatformError):
     status_code = 424
 
 
+class QueueUnavailable(PlatformError):
+    """The run was recorded but could not be sent to the queue: its record says so (``error``)."""
+
+    status_code = 503
+
+
+def runner_id() -> str:
+    """``host:pid`` of this process, kept on the runs it executes (see ``functions.sweep``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Submission:
+    """What ``Engine.submit`` accepted: the run as it is now, and whether an Idempotency-Key named an
+    earlier request's run instead of starting a new one."""
+
+    run: Run
+    replay: bool = False
+
+
 class Engine:
-    def __init__(self, registry: Registry, store: RunStore | None, settings: Settings) -> None:
+    def __init__(self, registry: Registry, store: RunStore | None, settings: Settings,
+                 idempotency: Any = None) -> None:
         self.registry = registry
         self._store = store
         self.settings = settings
+        self._idempotency = idempotency
         self._reload_lock = threading.Lock()
 
     @property
@@ -58,6 +95,14 @@ class Engine:
     @store.setter
     def store(self, store: RunStore) -> None:
         self._store = store
+
+    @property
+    def idempotency(self) -> Any:
+        if self._idempotency is None:
+            from .idempotency_table import DynamoIdempotencyStore
+
+            self._idempotency = DynamoIdempotencyStore()
+        return self._idempotency
 
     # ----- plugins ---------------------------------------------------------------------------------------
     def reload(self) -> Registry:
@@ -91,12 +136,31 @@ class Engine:
 
     def new_run(self, name: str, trigger: str, config: WorkflowConfig, data: dict[str, Any],
                 status: str = "running", **extra: Any) -> Run:
-        stored, _ = inputs_mod.bounded_json(inputs_mod.redact(data, inputs_mod.sensitive_fields(config)),
-                                            self.settings.max_inputs_bytes)
+        """The record of a run about to be created: inputs with secrets masked (by key and by value) and
+        bounded; open runs with their lease."""
+        stored, truncated = inputs_mod.bounded_json(self.masked_inputs(config, data), self.settings.max_inputs_bytes)
         now = utcnow()
-        return Run(run_id=extra.pop("run_id", None) or new_run_id(), workflow=name, trigger=trigger,
-                   status=status, created_at=now, started_at=now if status == "running" else None,
-                   inputs=stored if isinstance(stored, dict) else {"_truncated": stored}, **extra)
+        run = Run(run_id=extra.pop("run_id", None) or new_run_id(), workflow=name, trigger=trigger,
+                  status=status, created_at=now, started_at=now if status == "running" else None,
+                  inputs=stored if isinstance(stored, dict) else {"_truncated": stored},
+                  inputs_redacted=truncated or stored != data, **extra)
+        epoch = int(now.timestamp())
+        if status == "running":
+            run.lease_until, run.runner = epoch + self.lease_seconds(config), runner_id()
+        elif status == "queued":
+            run.queued, run.attempt = True, 0  # the worker's claim counts the attempts
+            run.lease_until = epoch + self.settings.queued_timeout_seconds
+        return run
+
+    @staticmethod
+    def masked_inputs(config: WorkflowConfig, data: dict[str, Any]) -> Any:
+        """The inputs with secrets masked by key (password fields, ``token``...) and by value."""
+        sensitive = inputs_mod.sensitive_fields(config)
+        return Redactor(inputs_mod.secret_values(data, sensitive)).value(inputs_mod.redact(data, sensitive))
+
+    def lease_seconds(self, config: WorkflowConfig | None) -> int:
+        """How long a running run may stay open: its timeout, then the time to record it, then a grace."""
+        return (config.timeout_seconds if config else 0) + self.settings.lease_grace_seconds
 
     def run(self, name: str, data: dict[str, Any] | None = None, trigger: str = "manual", **extra: Any) -> Run:
         """Run a workflow synchronously and return its finished run record."""
@@ -107,18 +171,122 @@ class Engine:
         self.store.create(run)
         return self.execute(run, plugin, clean)
 
+    # ----- what the HTTP API calls -----------------------------------------------------------------------
+    def submit(self, name: str, data: dict[str, Any] | None, trigger: str, *, wait: float | None,
+               idempotency_key: str | None = None) -> Submission:
+        """Accept a run for an HTTP caller and answer within ``wait`` seconds (``None``: asynchronously).
+
+        An accepted run is durably recorded before this returns. Where it executes:
+
+        - ``wait is None`` (webhooks, ``?async=1``): recorded ``queued`` and sent to the queue; the
+          worker runs it. The caller answers 202 with the run id.
+        - a sync call whose workflow's ``timeout_seconds`` fits in ``wait``: executed here and now,
+          answered with the finished run. This is the common path and the cheapest: two DynamoDB
+          writes (create, complete), no read.
+        - a sync call whose workflow may take longer than ``wait`` (the API Gateway limit is 29 s):
+          with ``sync_overflow = "worker"`` (deployed: a Lambda cannot keep working once it has
+          answered) it is queued from the start and this call polls its record until it finishes or
+          ``wait`` passes; with ``"thread"`` (a long-lived local server) it runs in a background thread
+          of this process and this call waits for it up to ``wait``. Either way an unfinished run is
+          answered 202 and completes on its own; its record says how it ended.
+
+        With an ``idempotency_key`` the same key and payload return the first request's run
+        (``replay``), waited for like a new one; the same key with another payload is a 409.
+        """
+        if trigger not in TRIGGERS:
+            raise ValueError(f"unknown trigger {trigger!r}")
+        plugin, config, clean = self.prepare(name, data or {}, trigger)
+        to_worker = wait is None or (self.settings.sync_overflow == "worker" and config.timeout_seconds > wait)
+        run = self.new_run(name, trigger, config, clean, status="queued" if to_worker else "running")
+        if idempotency_key:
+            earlier = self._reserve(name, idempotency_key, trigger, run, self.masked_inputs(config, clean))
+            if earlier is not None:
+                return Submission(self.wait_for(earlier, wait) if wait else earlier, replay=True)
+        self.store.create(run)
+        if to_worker:
+            self._send(run, clean)
+            return Submission(self.wait_for(run, wait) if wait else run)
+        if config.timeout_seconds <= wait:  # type: ignore[operator]
+            return Submission(self.execute(run, plugin, clean))
+        accepted = run.model_copy(deep=True)  # execute() changes `run` while this call answers
+        thread = threading.Thread(target=self._execute_quietly, args=(run, plugin, clean),
+                                  name=f"sync-{run.run_id}", daemon=True)
+        thread.start()
+        thread.join(wait)
+        return Submission(run if not thread.is_alive() else accepted)
+
+    def _execute_quietly(self, run: Run, plugin: Plugin, data: dict[str, Any]) -> None:
+        try:
+            self.execute(run, plugin, data)
+        except Exception:  # noqa: BLE001 - nobody waits for this thread; the lease covers a lost save
+            log.exception("run %s could not be completed", run.run_id)
+
+    def wait_for(self, run: Run, wait: float) -> Run:
+        """Poll a run's record (consistent reads, backing off) until it finishes or ``wait`` passes."""
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        while not run.finished:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(delay, left))
+            delay = min(delay * 1.5, 1.0)
+            try:
+                run = self.store.get(run.run_id, consistent=True)
+            except NotFound:  # an idempotent replay of a run whose record is being written
+                continue
+        return run
+
+    def _reserve(self, name: str, key: str, trigger: str, run: Run, masked: dict[str, Any]) -> Run | None:
+        """Reserve an Idempotency-Key for ``run``; the earlier run when the key is already taken."""
+        from .idempotency import fingerprint, refuse_other_payload
+
+        print_ = fingerprint(trigger, masked)
+        for _ in range(3):
+            held = self.idempotency.reserve(name, key, print_, run.run_id)
+            if held is None:
+                return None
+            if held.fingerprint != print_:
+                raise refuse_other_payload(key, name)
+            deadline = held.created_at + RESERVATION_GRACE
+            while True:
+                try:
+                    return self.store.get(held.run_id, consistent=True)
+                except NotFound:
+                    if utcnow() >= deadline:
+                        break
+                    time.sleep(0.05)
+            # The request that reserved the key died before recording its run: this one takes over.
+            if self.idempotency.take_over(name, key, held, run.run_id):
+                return None
+        raise Conflict(f"Idempotency-Key {key!r} is being used by concurrent requests for workflow '{name}': "
+                       "retry in a moment")
+
     def execute(self, run: Run, plugin: Plugin, data: dict[str, Any]) -> Run:
         """Run the workflow's code for an already recorded run, then complete the record."""
+        return self._finish(self._execute(run, plugin, data))
+
+    def _finish(self, run: Run) -> Run:
+        run.lease_until = None
+        self.store.save(run)
+        _notify(run)
+        return run
+
+    def _execute(self, run: Run, plugin: Plugin, data: dict[str, Any]) -> Run:
+        """Run the workflow's code and fill in the outcome; the record is not written."""
         config = plugin.config
         assert isinstance(config, WorkflowConfig)
+        redactor = Redactor([*inputs_mod.secret_values(data, inputs_mod.sensitive_fields(config)),
+                             *redaction.environment_secrets()])
         run_log = RunLog(self.settings.max_log_lines, self.settings.max_log_line_chars,
                          self.settings.max_log_bytes)
+        run_log.redactor = redactor
         outcome: dict[str, Any] = {}
         started = time.perf_counter()
         run.status, run.started_at = "running", run.started_at or utcnow()
 
         def target() -> None:
-            with capture(run_log):
+            with capture(run_log), redaction.active(redactor):
                 try:
                     module = self.registry.module(plugin)
                     tools = self.build_tools(plugin.config)  # type: ignore[arg-type]
@@ -138,12 +306,10 @@ class Engine:
             run.error = run.message = (f"workflow exceeded its timeout of {config.timeout_seconds} s "
                                        "(raise timeout_seconds in config.json, at most 900)")
         elif "exc" in outcome:
-            self._fail(run, outcome["exc"])
+            self._fail(run, outcome["exc"], redactor)
         else:
-            self._complete(run, outcome.get("result"))
-        run.logs = run_log.result()
-        self.store.save(run)
-        _notify(run)
+            self._complete(run, outcome.get("result"), redactor)
+        run.logs = [redactor.text(line) for line in run_log.result()] if redactor else run_log.result()
         return run
 
     # ----- async runs (SQS) ------------------------------------------------------------------------------
@@ -154,46 +320,104 @@ class Engine:
         The message carries the validated inputs (the record only holds redacted ones, and the worker
         needs the real values); if it cannot be sent the record says so instead of staying queued.
         """
-        from . import queue
-
         if trigger not in TRIGGERS:
             raise ValueError(f"unknown trigger {trigger!r}")
         _, config, clean = self.prepare(name, data or {}, trigger)
         run = self.new_run(name, trigger, config, clean, status="queued", **extra)
         self.store.create(run)
-        try:
-            queue.enqueue(run, clean)
-        except Exception as exc:
-            run.status, run.finished_at = "error", utcnow()
-            run.error = run.message = f"could not queue the run: {type(exc).__name__}: {exc}"[:1000]
-            self.store.save(run)
-            raise
+        self._send(run, clean)
         return run
 
-    def execute_queued(self, run_id: str, data: dict[str, Any]) -> Run | None:
-        """The worker's half of ``enqueue``: execute a recorded ``queued`` run.
+    def _send(self, run: Run, data: dict[str, Any], delay: int = 0) -> None:
+        from . import queue
 
-        ``None`` when the run is no longer queued (SQS delivers at least once: an earlier delivery
-        already ran it). A workflow that broke or was deactivated since it was queued gives an
+        try:
+            queue.enqueue(run, data, delay)
+        except Exception as exc:
+            run.status, run.finished_at, run.lease_until = "error", utcnow(), None
+            run.error = run.message = f"could not queue the run: {type(exc).__name__}: {exc}"[:1000]
+            self.store.save(run)
+            raise QueueUnavailable(f"{run.message}; nothing will run it (run {run.run_id} records this)",
+                                   {"run_id": run.run_id}) from exc
+
+    def execute_queued(self, run_id: str, data: dict[str, Any], workflow: str | None = None,
+                       last_delivery: bool = False) -> Run | None:
+        """The worker's half of ``enqueue``: claim a recorded ``queued`` run, execute it, complete it.
+
+        ``None`` when there is nothing to do (SQS delivers at least once: an earlier delivery already
+        ran it, or runs it now). A workflow that broke or was deactivated since it was queued gives an
         ``error`` run, like any refused start would have, rather than a message retried for nothing.
+        A workflow's own failure is retried only with ``retry_on_error`` (a new, delayed message).
+
+        A platform failure (DynamoDB, a bug) raises, so the message is delivered again; the claimed run
+        goes back to ``queued`` for that delivery, or, on the ``last_delivery`` (the next stop is the
+        dead-letter queue), is closed as ``error`` saying so.
         """
-        run = self.store.get(run_id)
-        if run.status != "queued":
-            log.info("run %s is %s, not queued: nothing to do", run_id, run.status)
+        workflow = workflow or ""
+        try:
+            plugin, config = self.registry.workflow(workflow)
+            problem: PlatformError | None = None if config.active else Conflict(
+                f"workflow '{workflow}' was deactivated after this run was queued")
+        except PlatformError as exc:
+            plugin, config, problem = None, None, exc  # type: ignore[assignment]
+        try:
+            run = self.store.claim(run_id, runner_id(), self.lease_seconds(config))
+        except Exception as exc:
+            if last_delivery:
+                self._give_up(run_id, exc, ("queued", "running"))
+            raise
+        if run is None:
+            current = self.store.get(run_id, consistent=True)  # NotFound: a stray message, fails to the DLQ
+            log.info("run %s is %s: nothing to do for this delivery", run_id, current.status)
             return None
         try:
-            plugin, config = self.registry.workflow(run.workflow)
-            if not config.active:
-                raise Conflict(f"workflow '{run.workflow}' was deactivated after this run was queued")
-        except PlatformError as exc:
-            run.status, run.finished_at = "error", utcnow()
-            run.error = run.message = exc.message
-            self.store.save(run)
-            _notify(run)
-            return run
-        return self.execute(run, plugin, data)
+            if problem is not None:
+                run.status, run.finished_at = "error", utcnow()
+                run.error = run.message = problem.message
+                return self._finish(run)
+            assert plugin is not None and config is not None
+            run = self._execute(run, plugin, data)
+            if run.status in ("error", "timed_out") and config.retry_on_error and run.attempt < config.max_attempts:
+                return self._retry(run, config, data)
+            return self._finish(run)
+        except Exception as exc:
+            if last_delivery:
+                self._give_up(run_id, exc, ("running",))
+            else:
+                self._release(run, exc)
+            raise
 
-    def _complete(self, run: Run, result: Any) -> None:
+    def _retry(self, run: Run, config: WorkflowConfig, data: dict[str, Any]) -> Run:
+        """Queue another attempt of a run whose workflow failed, after a delay doubling each attempt."""
+        delay = min(900, self.settings.retry_delay_seconds * 2 ** (run.attempt - 1))
+        outcome = f"attempt {run.attempt} of {config.max_attempts} ended {run.status}: {run.error or run.message}"
+        run.status, run.finished_at = "queued", None
+        run.message = f"{outcome}; retrying in {delay} s"[:1000]
+        run.lease_until = int(utcnow().timestamp()) + delay + self.settings.queued_timeout_seconds
+        self.store.save(run)
+        self._send(run, data, delay)
+        return run
+
+    def _release(self, run: Run, exc: Exception) -> None:
+        """Put a claimed run back to ``queued`` for the next delivery (best effort: its lease covers it)."""
+        until = int(utcnow().timestamp()) + self.settings.queued_timeout_seconds
+        try:
+            self.store.release(run.run_id, run.attempt, until,
+                               f"attempt {run.attempt} failed ({type(exc).__name__}); the queue delivers it again")
+        except Exception:  # noqa: BLE001 - the original failure is what gets reported
+            log.exception("could not put run %s back in the queue", run.run_id)
+
+    def _give_up(self, run_id: str, exc: Exception, expect: tuple[str, ...]) -> None:
+        message = (f"the platform failed on every delivery of this run ({self.settings.max_attempts}): "
+                   f"{type(exc).__name__}; its message went to the dead-letter queue")
+        try:
+            self.store.close(run_id, "error", message, expect)
+        except Exception:  # noqa: BLE001 - the lease and the sweep cover a run that cannot be closed now
+            log.exception("could not mark run %s as failed", run_id)
+
+    def _complete(self, run: Run, result: Any, redactor: Redactor | None = None) -> None:
+        if redactor:
+            result = redactor.value(result)
         run.output, run.output_truncated = inputs_mod.bounded_json(result, self.settings.max_output_bytes)
         status = result.get("status") if isinstance(result, dict) else None
         message = result.get("message") if isinstance(result, dict) else None
@@ -207,13 +431,14 @@ class Engine:
             run.status = "error"
             run.error = f"workflow returned an unknown status {status!r}: return 'success' or 'error'"
 
-    def _fail(self, run: Run, exc: BaseException) -> None:
+    def _fail(self, run: Run, exc: BaseException, redactor: Redactor | None = None) -> None:
+        scrub = redactor.text if redactor else (lambda text: text)
         run.status = "error"
         if isinstance(exc, PlatformError):
-            run.error = run.message = exc.message
+            run.error = run.message = scrub(exc.message)
             return
-        run.error = run.message = f"{type(exc).__name__}: {exc}"[:1000]
-        text = "".join(traceback.format_exception(exc))
+        run.error = run.message = scrub(f"{type(exc).__name__}: {exc}")[:1000]
+        text = scrub("".join(traceback.format_exception(exc)))
         run.traceback = text[-self.settings.max_traceback_chars:]
 
     def build_tools(self, config: WorkflowConfig) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import oauth_store, profiles
+from . import oauth_store, profiles, redaction
 from .errors import BadRequest, NotFound, PlatformError
 from .log_safety import hold_secret_loggers
 from .oauth_store import PendingSignIn, TokenRecord
@@ -370,6 +370,7 @@ class GoogleConnection:
         hold_secret_loggers()
         from google.oauth2.credentials import Credentials
 
+        redaction.register(record.access_token, record.refresh_token, client.get("client_secret"))
         creds = Credentials(token=record.access_token, refresh_token=record.refresh_token,
                             token_uri=client["token_uri"], client_id=client["client_id"],
                             client_secret=client["client_secret"], scopes=record.scopes or None,
@@ -401,6 +402,7 @@ class GoogleConnection:
         except TransportError as exc:
             raise OAuthNotReady(f"{self.label}: could not reach Google to refresh the access token "
                                 f"({type(exc).__name__}): try again", "refresh_failed", None) from None
+        redaction.register(creds.token, creds.refresh_token)
         self.save_if_changed(creds, record)
         log.info("OAuth access token refreshed for %s %s", self.tool, self.profile)
 

@@ -120,6 +120,32 @@ def sensitive_fields(config: WorkflowConfig | None) -> set[str]:
     return {f.name for f in config.inputs_schema if f.type == "password"} if config else set()
 
 
+def secret_values(data: Any, sensitive: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The values ``redact`` would hide (password-typed fields, secret-looking keys), to hide them by
+    value too wherever the workflow repeats them (``functions.redaction``)."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in sensitive or SENSITIVE_RE.search(str(key)):
+                found += [v for v in _strings(value)]
+            else:
+                found += secret_values(value, sensitive)
+    elif isinstance(data, list):
+        for value in data:
+            found += secret_values(value, sensitive)
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def redact(data: Any, sensitive: set[str] = frozenset()) -> Any:  # type: ignore[assignment]
     """A copy safe to store: password-typed fields and secret-looking keys replaced by ``***``."""
     if isinstance(data, dict):

@@ -16,6 +16,9 @@ from starlette.requests import Request
 from .errors import BadRequest, PayloadTooLarge, PlatformError
 
 MAX_BODY_BYTES = 256 * 1024
+#: Inputs are walked recursively (validation, redaction, storage): a body nested deeper is refused.
+MAX_DEPTH = 64
+_TOO_DEEP = object()
 
 
 class UnsupportedMediaType(PlatformError):
@@ -39,6 +42,18 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (use null or a number)")
 
 
+def _depth_over(value: Any, limit: int) -> bool:
+    """Is ``value`` nested more than ``limit`` levels deep? Iterative: deep input cannot exhaust the stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     if not body.strip():
         return {}
@@ -50,6 +65,10 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
             value = json.loads(body, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            value = _TOO_DEEP
+        if value is _TOO_DEEP or _depth_over(value, MAX_DEPTH):
+            raise BadRequest(f"request body is nested too deeply: at most {MAX_DEPTH} levels of objects and lists")
         if not isinstance(value, dict):
             raise BadRequest(f"request body must be a JSON object of inputs, not a {type(value).__name__}")
         return value

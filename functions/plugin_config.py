@@ -106,6 +106,10 @@ class WorkflowConfig(_Tolerant):
     timeout_seconds: int = Field(default=60, ge=1, le=900)
     webhook_auth: Literal["secret", "none"] = "secret"
     concurrency: int | None = Field(default=None, ge=1)
+    #: Async runs are retried on platform failures; a workflow's own error only with this set.
+    retry_on_error: bool = False
+    #: Attempts of an async run that keeps returning an error (with ``retry_on_error``).
+    max_attempts: int = Field(default=3, ge=1, le=10)
 
     @field_validator("schedule")
     @classmethod

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import redaction
 from .errors import BadRequest, ProfileError
 from .plugin_config import ToolConfig
 from .settings import get_settings
@@ -133,7 +134,23 @@ def resolve(config: ToolConfig, profile: str) -> ResolvedProfile:
     params.update(env_params)
     sources.update(env_sources)
     resolved.missing = [p for p in config.required_params if params.get(p) in (None, "")]
+    redaction.register(*secret_values(config, params, sources))
     return resolved
+
+
+def secret_values(config: ToolConfig, params: dict[str, Any], sources: dict[str, str]) -> list[Any]:
+    """The profile values a run must never show: required parameters (credentials, mostly), secret-named
+    ones (``api_key``, ``token``...) and everything read from a Secrets Manager secret. Optional settings
+    such as ``base_url`` or ``timeout`` stay readable in logs."""
+    from .inputs import SENSITIVE_RE, secret_values as nested
+
+    found: list[Any] = []
+    for name, value in params.items():
+        if sources.get(name) == "default":
+            continue
+        if name in config.required_params or SENSITIVE_RE.search(name) or sources.get(name, "").startswith("secret:"):
+            found += [value] if not isinstance(value, (dict, list)) else nested({name: value}, {name})
+    return found
 
 
 def profiles_in_env(config: ToolConfig) -> set[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,9 @@ def client() -> Any:
             if _client is None:
                 import boto3
 
+                from .log_safety import hold_secret_loggers
+
+                hold_secret_loggers()  # botocore logs message bodies (real inputs) at DEBUG
                 _client = boto3.client("sqs")
     return _client
 
@@ -75,6 +79,7 @@ def reset_client() -> None:
     """Forget the client (tests and the local server change endpoints and credentials)."""
     global _client
     _client = None
+    _arns.clear()
 
 
 def queue_url() -> str:
@@ -85,11 +90,35 @@ def queue_url() -> str:
     return url
 
 
-def enqueue(run: "Run", data: dict[str, Any]) -> str:
-    """Send the queued run to the worker; returns the SQS message id."""
+#: Called after each message is sent (with its delay): a poller in this process (the local worker) wakes
+#: up at once instead of on its next poll. Lambda's event source needs no such thing.
+sent_hooks: list[Callable[[int], None]] = []
+
+
+def enqueue(run: "Run", data: dict[str, Any], delay: int = 0) -> str:
+    """Send the queued run to the worker (after ``delay`` seconds, at most 900); returns the message id."""
     body = QueuedRun(run.run_id, run.workflow, data).encode()
-    response = client().send_message(QueueUrl=queue_url(), MessageBody=body)
+    options = {"DelaySeconds": min(900, delay)} if delay > 0 else {}
+    response = client().send_message(QueueUrl=queue_url(), MessageBody=body, **options)
+    for hook in sent_hooks:
+        hook(delay)
     return str(response["MessageId"])
+
+
+def retry_later(receipt_handle: str, seconds: int) -> None:
+    """Make a message the worker failed visible again in ``seconds`` instead of after the queue's whole
+    visibility timeout (six times the worker's timeout: far too long to retry a platform hiccup)."""
+    client().change_message_visibility(QueueUrl=queue_url(), ReceiptHandle=receipt_handle,
+                                       VisibilityTimeout=max(0, min(seconds, 12 * 3600)))
+
+
+_arns: dict[str, str] = {}
+
+
+def _arn(url: str) -> str:
+    if url not in _arns:
+        _arns[url] = client().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return _arns[url]
 
 
 def receive_event(max_messages: int = 10, wait_seconds: int = 0) -> dict[str, Any]:
@@ -97,7 +126,9 @@ def receive_event(max_messages: int = 10, wait_seconds: int = 0) -> dict[str, An
     url = queue_url()
     response = client().receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages,
                                         WaitTimeSeconds=wait_seconds, MessageSystemAttributeNames=["All"])
-    arn = client().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if not response.get("Messages"):
+        return {"Records": []}
+    arn = _arn(url)
     region = arn.split(":")[3]
     return {"Records": [{
         "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],

@@ -3,6 +3,9 @@
 A context variable names the run being executed; one root logging handler and one stdout proxy,
 installed once, append to that run's buffer when the variable is set and do nothing otherwise. Runs
 in different threads (the local server runs several at once) never see each other's lines.
+
+What a run prints also reaches the real stdout (the server console, CloudWatch), scrubbed of the run's
+known secrets (``functions.redaction``); so does what it writes to stderr, which is not kept.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
+
+from . import redaction
 
 _current: contextvars.ContextVar["RunLog | None"] = contextvars.ContextVar("wfp_run_log", default=None)
 _installed = False
@@ -36,9 +41,13 @@ class RunLog:
         self.size = 0
         self._lock = threading.Lock()
         self._partial = ""
+        #: Scrubs each line before it is cut to ``line_chars`` (a cut secret could not be found later).
+        self.redactor: redaction.Redactor | None = None
 
     def add(self, line: str) -> None:
         line = line.rstrip("\n")
+        if self.redactor:
+            line = self.redactor.text(line)
         if len(line) > self.line_chars:
             line = line[: self.line_chars - 3] + "..."
         size = len(line.encode("utf-8", errors="replace"))
@@ -85,19 +94,37 @@ class _Handler(logging.Handler):
 
 
 class _StdoutProxy(io.TextIOBase):
-    """Sends writes to the current run's log when there is one, and always to the real stream."""
+    """Sends writes to the current run's log when there is one (``keep``), and always to the real
+    stream, scrubbed of the current run's secrets."""
 
-    def __init__(self, real: TextIO) -> None:
+    def __init__(self, real: TextIO, keep: bool = True) -> None:
         self.real = real
+        self.keep = keep
 
     def write(self, text: str) -> int:  # type: ignore[override]
         run = _current.get()
-        if run is not None:
+        if run is not None and self.keep:
             run.write(text)
+        redactor = redaction.current()
+        if redactor and isinstance(text, str):
+            self.real.write(redactor.text(text))
+            return len(text)
         return self.real.write(text)
 
     def flush(self) -> None:
         self.real.flush()
+
+    # io.TextIOBase defines these (to raise or answer for itself): answer for the real stream instead,
+    # so code that asks sys.stdout/sys.stderr for its file descriptor (subprocess, faulthandler) works.
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def isatty(self) -> bool:
+        return self.real.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.real, "encoding", "utf-8")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
@@ -121,6 +148,8 @@ def capture(run_log: RunLog) -> Iterator[RunLog]:
     install()
     if not isinstance(sys.stdout, _StdoutProxy):  # someone (a test runner, a server) swapped stdout
         sys.stdout = _StdoutProxy(sys.stdout)  # type: ignore[assignment]
+    if not isinstance(sys.stderr, _StdoutProxy):
+        sys.stderr = _StdoutProxy(sys.stderr, keep=False)  # type: ignore[assignment]
     token = _current.set(run_log)
     try:
         yield run_log

@@ -1,16 +1,23 @@
 """Run records: the ``Run`` the engine works with and the ``RunStore`` interface that keeps them.
 
-The DynamoDB side (the pynamodb model and ``DynamoRunStore``) lives in ``functions.run_table``: this
-module imports only pydantic, so the API's response models, the engine and the dashboard can use run
-records without importing pynamodb and botocore at cold start (a request that reads no run never
-pays for them). ``RunModel`` and ``DynamoRunStore`` are still importable from here, lazily.
+The DynamoDB side (the pynamodb model, its indexes and ``DynamoRunStore``) lives in
+``functions.run_table``: this module imports only pydantic, so the API's response models, the engine
+and the dashboard use run records without importing pynamodb and botocore at cold start (a request
+that reads or writes no run never pays for them). ``RunModel`` and ``DynamoRunStore`` are still
+importable from here, on first use.
+
+Open runs (``queued``, ``running``) carry a lease (``lease_until``, epoch seconds): a run whose lease
+passed was left behind by a process that died (``functions.sweep``); the worker takes a queued run
+with ``claim`` (see ``functions.run_table``).
 """
+
 
 from __future__ import annotations
 
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
@@ -18,6 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped"]
 FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped"}
+OPEN_STATUSES = {"queued", "running"}
+#: The one partition of the ``open_runs`` index (a constant: the sweep reads it with one Query).
+OPEN_SHARD = "open"
 SUMMARY_FIELDS = ["trigger", "status", "created_at", "started_at", "finished_at", "duration_ms", "message",
                   "attempt"]
 
@@ -62,27 +72,58 @@ class RunSummary(BaseModel):
 
 class Run(RunSummary):
     inputs: dict[str, Any] = Field(default_factory=dict)
+    #: True when ``inputs`` hides something the workflow received (a password, a truncated value): such
+    #: a run cannot be re-queued from its record.
+    inputs_redacted: bool = False
+    #: Went through the queue (webhook, ?async=1, a long sync run deployed): SQS delivers it again if
+    #: the process running it dies, so a lost attempt is retried rather than interrupted.
+    queued: bool = False
     output: Any = None
     output_truncated: bool = False
     error: str | None = None
     traceback: str | None = None
     logs: list[str] = Field(default_factory=list)
     scheduled_time: str | None = None
+    #: While queued or running: when (epoch seconds) the run is presumed lost if still open.
+    lease_until: int | None = None
+    #: ``host:pid`` of the process that runs it (which process to suspect when it never finishes).
+    runner: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in FINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class OpenRun:
+    """What the ``open_runs`` index says about an open run (enough to decide what the sweep does)."""
+
+    run_id: str
+    workflow: str
+    status: str
+    lease_until: int
+    runner: str | None
+    started_at: datetime | None
+    attempt: int
+    inputs_redacted: bool
+    queued: bool
+
+
 class RunStore(Protocol):
     def create(self, run: Run) -> None: ...
     def save(self, run: Run) -> None: ...
-    def get(self, run_id: str) -> Run: ...
+    def get(self, run_id: str, consistent: bool = False) -> Run: ...
     def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]: ...
+    def claim(self, run_id: str, runner: str, lease_seconds: int, now: datetime | None = None) -> Run | None: ...
+    def release(self, run_id: str, attempt: int, lease_until: int, message: str) -> bool: ...
+    def close(self, run_id: str, status: str, message: str, expect: tuple[str, ...],
+              lease_until: int | None = None) -> bool: ...
+    def extend(self, run_id: str, status: str, seen_lease: int, lease_until: int) -> bool: ...
+    def open_runs(self, expired_before: int | None = None) -> list[OpenRun]: ...
 
 
 #: Defined in ``functions.run_table`` (pynamodb); importable from here too, on first use.
-_TABLE_NAMES = frozenset({"RunModel", "WorkflowIndex", "DynamoRunStore"})
+_TABLE_NAMES = frozenset({"RunModel", "WorkflowIndex", "OpenRunsIndex", "DynamoRunStore"})
 
 
 def __getattr__(name: str) -> Any:

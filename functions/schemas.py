@@ -31,11 +31,51 @@ def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, A
 
     Written out rather than as ``{"model": ErrorOut}``: for each status of each route FastAPI would
     build a serializer of a model it never serializes (errors are answered by ``functions.app``),
-    ~0.3 ms each, 10-15 ms of a cold start in all. ``functions.app`` puts ``ErrorOut`` in the
-    document's components, which these entries refer to.
+    ~0.3 ms each, 10-15 ms of a cold start in all. ``declare_platform_errors`` puts ``ErrorOut`` in
+    the document's components, which these entries refer to.
     """
     return {code: {"description": text, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
             for code, text in descriptions.items()}
+
+
+class FieldError(_Response):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(_Response):
+    """What a 422 looks like (``functions.app`` maps every validation error to it)."""
+
+    error: str
+    detail: list[FieldError]
+
+
+REQUEST_LINE_ERRORS = {"400": "Malformed request line (percent-encoding, UTF-8, NUL) or body",
+                       "414": "Path or query string too long"}
+
+
+def declare_platform_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the app answers.
+
+    - 422s: FastAPI documents its own ``HTTPValidationError`` shape (``{"detail": [{"loc", "msg",
+      "type"}]}``) on every route with parameters, but ``functions.app`` answers
+      ``{"error", "detail": [{"field", "message"}]}``.
+    - 400 and 414, which ``functions.request_limits`` may answer on any path, on every operation.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" in components:
+        ours = ValidationErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(ours.pop("$defs", {}))
+        components["HTTPValidationError"] = ours
+        components.pop("ValidationError", None)
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, text in REQUEST_LINE_ERRORS.items():
+                responses.setdefault(code, {"description": text, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
+    return schema
 
 
 class WorkflowOut(_Response):
@@ -56,6 +96,11 @@ class WorkflowOut(_Response):
     tools_required: list[str] = []
     tools_profiles: dict[str, str] = {}
     timeout_seconds: int = 60
+    webhook_auth: Literal["secret", "none"] | None = Field(
+        None, description="Webhook workflows: 'secret' (a token or HMAC signature is required) or 'none'")
+    webhook_warning: str | None = Field(None, description="Set when the webhook accepts unsigned calls")
+    retry_on_error: bool = False
+    max_attempts: int = 3
 
 
 class RunResult(_Response):
@@ -80,6 +125,24 @@ class RunResult(_Response):
         data = run.output.get("data") if isinstance(run.output, dict) else None
         return cls(**run.model_dump(include=set(cls.model_fields) - {"data", "run_url"}), data=data,
                    run_url=run_url)
+
+
+class RunAccepted(_Response):
+    """A run accepted but not finished yet (202): webhooks, ``?async=1``, or a sync call past its wait."""
+
+    run_id: str
+    workflow: str
+    trigger: str
+    status: RunStatus = Field(description="'queued' or 'running'; a replay may find it finished already")
+    message: str | None = None
+    created_at: datetime
+    status_url: str = Field(description="GET it for the run's status, output and logs")
+    replayed: bool = Field(False, description="True when an Idempotency-Key named an earlier request's run")
+
+    @classmethod
+    def of(cls, run: Run, status_url: str, replayed: bool = False) -> "RunAccepted":
+        return cls(run_id=run.run_id, workflow=run.workflow, trigger=run.trigger, status=run.status,
+                   message=run.message, created_at=run.created_at, status_url=status_url, replayed=replayed)
 
 
 class RunHistory(_Response):

@@ -33,6 +33,27 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise ValueError(f"environment variable {name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "dev"
@@ -59,6 +80,27 @@ class Settings:
     max_traceback_chars: int = 16 * 1024
     run_retention_days: int = 90
     history_page_size: int = 20
+    #: Idempotency-Key records (``functions.idempotency``), expiring through DynamoDB TTL.
+    idempotency_table: str = "wfp-dev-idempotency"
+    idempotency_ttl_seconds: int = 24 * 3600
+    #: Deployed (the CDK sets WFP_REQUIRE_WEBHOOK_SECRETS=1): a webhook whose secret cannot be found is
+    #: refused (503) instead of accepting unsigned calls as the local platform does.
+    require_webhook_secrets: bool = False
+    #: How long a synchronous execute/trigger waits for its run before answering 202 (API Gateway gives
+    #: up at 29 s, so the default leaves room to record and answer).
+    sync_wait_seconds: float = 25.0
+    #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.engine.Engine.submit``):
+    #: "thread" keeps it in this process (a long-lived server), "worker" sends it to the queue from the
+    #: start (Lambda, whose process cannot keep working after it answers; the CDK sets it).
+    sync_overflow: str = "thread"
+    #: Attempts of an async run on platform failures (the queue's maxReceiveCount, the CDK reads it).
+    max_attempts: int = 3
+    #: First delay before retrying a run whose workflow failed (``retry_on_error``); doubles each attempt.
+    retry_delay_seconds: int = 5
+    #: A running run whose process died is marked interrupted this long after its timeout.
+    lease_grace_seconds: int = 60
+    #: A queued run that no worker started within this time is marked interrupted (its message was lost).
+    queued_timeout_seconds: int = 3600
 
     @property
     def secrets_prefix(self) -> str:
@@ -99,6 +141,14 @@ def get_settings() -> Settings:
         max_output_bytes=_int("WFP_MAX_OUTPUT_BYTES", 64 * 1024),
         max_log_lines=_int("WFP_MAX_LOG_LINES", 200),
         run_retention_days=_int("WFP_RUN_RETENTION_DAYS", 90),
+        idempotency_table=os.environ.get("WFP_IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
+        require_webhook_secrets=_flag("WFP_REQUIRE_WEBHOOK_SECRETS"),
+        sync_wait_seconds=_float("WFP_SYNC_WAIT_SECONDS", 25.0),
+        sync_overflow=_choice("WFP_SYNC_OVERFLOW", ("thread", "worker"), "thread"),
+        max_attempts=max(1, _int("WFP_MAX_ATTEMPTS", 3)),
+        retry_delay_seconds=max(0, _int("WFP_RETRY_DELAY_SECONDS", 5)),
+        lease_grace_seconds=_int("WFP_LEASE_GRACE_SECONDS", 60),
+        queued_timeout_seconds=_int("WFP_QUEUED_TIMEOUT_SECONDS", 3600),
     )
 
 

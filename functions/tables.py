@@ -24,11 +24,12 @@ class TableName:
 
 def all_models() -> list[Any]:
     """Every table of the platform (imported here, lazily, so importing this module is free)."""
+    from .idempotency_table import IdempotencyModel
     from .oauth_store import OAuthStateModel, OAuthTokenModel
     from .run_table import RunModel
     from .schedule_store import ScheduleModel
 
-    models: list[Any] = [RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel]
+    models: list[Any] = [RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel]
     return models
 
 

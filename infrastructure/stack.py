@@ -3,6 +3,7 @@
     API Gateway (REST, stage = the stage name) ──► Lambda api ──┐
     EventBridge rules (one per scheduled workflow) ► Lambda scheduler ─┼─► DynamoDB tables (from the models)
     SQS queue (+ dead-letter queue) ─────────────► Lambda worker ──┘    Secrets Manager <prefix>/*
+    EventBridge rate rule (every 5 minutes) ─────► Lambda scheduler: the stale-run sweep
     all three: Python 3.12 on arm64, the shared layer (dependencies + plugins + manifest)
 
 What depends on the plugins (rules, webhook secrets and URLs, timeouts) is read from the plugin
@@ -19,6 +20,7 @@ from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -44,11 +46,15 @@ API_TIMEOUT = Duration.seconds(29)
 RUN_MARGIN_SECONDS = 30
 MAX_LAMBDA_SECONDS = 900
 WORKER_BATCH_SIZE = 5
-MAX_RECEIVE_COUNT = 3
+#: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads the
+#: same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
+MAX_RECEIVE_COUNT = Settings.max_attempts
+#: How often the stale-run sweep runs (``functions.sweep``); it costs one Query of an empty index at rest.
+SWEEP_RATE = Duration.minutes(5)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-#: Tables only the HTTP API touches (the OAuth sign-in's pending states); runs, schedules and tokens
-#: are used wherever workflows run.
-API_ONLY_TABLES = {"oauth_states_table"}
+#: Tables only the HTTP API touches (the OAuth sign-in's pending states, Idempotency-Key records); runs,
+#: schedules and tokens are used wherever workflows run.
+API_ONLY_TABLES = {"oauth_states_table", "idempotency_table"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,17 @@ class PlatformStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "WorkflowPlatform",
         }
         scheduled = scheduled_workflows(registry)
-        self.api_function = self._function("Api", "functions.handlers.api.handler", code, environment,
+        api_environment = {
+            **environment,
+            # A webhook whose secret is missing is refused, never open (functions.webhook_auth).
+            "WFP_REQUIRE_WEBHOOK_SECRETS": "1",
+            # A Lambda cannot keep working once it has answered: a sync run that may outlast the wait
+            # bound runs on the worker from the start, and the API answers 202 past the bound.
+            "WFP_SYNC_OVERFLOW": "worker",
+            "WFP_SYNC_WAIT_SECONDS": str(Settings.sync_wait_seconds),
+            "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT),
+        }
+        self.api_function = self._function("Api", "functions.handlers.api.handler", code, api_environment,
                                            API_TIMEOUT, memory=1024, removal=removal,
                                            description="HTTP API and dashboard (API Gateway)", snap_start=snap_start)
         # API Gateway calls the alias "live", i.e. the version published for this deployment: with
@@ -166,7 +182,8 @@ class PlatformStack(Stack):
             "Scheduler", "functions.handlers.scheduler.handler", code, environment,
             run_timeout([c for _, c in scheduled]), memory=512, removal=removal,
             description="Scheduled runs (EventBridge rules)")
-        self.worker_function = self._function("Worker", "functions.handlers.worker.handler", code, environment,
+        self.worker_function = self._function("Worker", "functions.handlers.worker.handler", code,
+                                              {**environment, "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)},
                                               worker_timeout, memory=512, removal=removal,
                                               description="Queued runs (SQS)")
 
@@ -177,6 +194,8 @@ class PlatformStack(Stack):
                     table.grant_read_write_data(function)
             self._grant_secrets(function, list_profiles=function is self.api_function)
         self.queue.grant_send_messages(self.api_function)
+        # The worker re-sends a run whose workflow asked for retries on error (retry_on_error).
+        self.queue.grant_send_messages(self.worker_function)
         self.worker_function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True))
 
@@ -185,6 +204,13 @@ class PlatformStack(Stack):
         self.schedules = schedule_workflows(self, scheduled, self.scheduler_function, self.prefix)
         self.rules: dict[str, events.Rule] = self.schedules.rules
         self._grant_pause_resume(self.schedules)
+        # Named with hyphens, which no workflow name has: pausing a workflow never touches it.
+        self.sweep_rule = events.Rule(
+            self, "SweepRule", rule_name=f"{self.prefix}-stale-run-sweep", schedule=events.Schedule.rate(SWEEP_RATE),
+            description="close runs whose process died (functions.sweep)")
+        self.sweep_rule.add_target(targets.LambdaFunction(
+            self.scheduler_function, event=events.RuleTargetInput.from_object({"action": "sweep"}),
+            retry_attempts=0))  # the next sweep is minutes away
 
         # ----- outputs ---------------------------------------------------------------------------------------
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")

@@ -1,4 +1,4 @@
-"""Prepare a process to run the platform locally: ``.env``, local AWS, tables.
+"""Prepare a process to run the platform locally: ``.env``, local AWS, tables, the runs queue.
 
 Shared by the dev server and the CLI so that ``wfp run`` sees exactly what ``wfp dev`` sees.
 """
@@ -64,4 +64,12 @@ def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
         # Checking through the API builds a DynamoDB client per model (~0.5 s of a start): done only
         # when this process cannot see its own moto's tables, or some are missing.
         create_tables()
+    if not os.environ.get("WFP_QUEUE_URL"):  # async runs: the local worker drains this queue
+        from functions import queue
+
+        from .worker import ensure_queue
+
+        os.environ["WFP_QUEUE_URL"] = ensure_queue()
+        reset_settings()
+        queue.reset_client()
     return aws

@@ -1,16 +1,21 @@
-"""The local dev server: uvicorn serving ``functions.app`` over local AWS, watching ``plugins/``."""
+"""The local dev server: uvicorn serving ``functions.app`` over local AWS, watching ``plugins/``, with the
+local scheduler (cron ticks) and the local queue worker (async runs, stale-run sweep) in threads."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
+from functions.settings import reset_settings
+
 from .environment import load_env, prepare
 from .scheduler import LocalScheduler
 from .watcher import PluginWatcher
+from .worker import LocalWorker
 
 log = logging.getLogger("local_dev")
 
@@ -22,6 +27,17 @@ def report_plugins(registry: object) -> None:
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+class _NoQueryStrings(logging.Filter):
+    """uvicorn's access log line without the query string: it holds inputs (the GET trigger endpoint,
+    webhooks), which may be secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0] + "?...", args[3], args[4])
+        return True
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None:
@@ -45,6 +61,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
         from functions.interfaces import reload_platform
 
         aws = starting.result()
+    # The start may have changed settings (the local queue's URL) while the app read them: read again.
+    reset_settings()
 
     registry = get_engine().registry.check_all()
     report_plugins(registry)
@@ -58,6 +76,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
         watcher.start()
     set_toggler(NoopToggler())  # no EventBridge locally: the local scheduler reads the pause state itself
     scheduler = LocalScheduler().start()
+    # A moto this process started has a new, empty queue: queued runs of a previous server are re-sent.
+    worker = LocalWorker(threads=int(os.environ.get("WFP_LOCAL_WORKER_THREADS") or 4),
+                         requeue_at_start=aws is not None and aws.owner).start()
+    logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
@@ -65,6 +87,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
         pass
     finally:
         scheduler.stop()
+        worker.stop()
         if watcher:
             watcher.stop()
         if aws:

@@ -9,7 +9,9 @@
         platform = make_platform(plugin_dir.root)
 
 Also: ``example_plugins`` (a private copy of the examples, to edit), ``aws_calls`` (every AWS call
-the test makes, recorded by a botocore hook), ``put_secret(name, value)``. The local platform as
+the test makes, recorded by a botocore hook), ``put_secret(name, value)``. A platform has an SQS
+queue (moto): webhooks and ``?async=1`` runs wait there until ``drain(platform)`` (support) runs them
+through the worker. The local platform as
 subprocesses (CLI, dev server) has its fixtures in ``tests/local_dev/local_platform.py``.
 """
 
@@ -23,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from support import REPO, TEST_ENV, PluginDir, copy_examples, put_secret, reset_platform_state  # noqa: F401
+from support import (REPO, TEST_ENV, PluginDir, copy_examples, drain, put_secret,  # noqa: F401
+                     reset_platform_state)
 
 @pytest.fixture(autouse=True, scope="session")
 def _shared_botocore_loader() -> Iterator[None]:
@@ -112,8 +115,13 @@ def make_platform(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., P
     from starlette.testclient import TestClient
 
     def make(plugins_dir: Path | None = None, **env: str) -> Platform:
+        import boto3
+
         folder = Path(plugins_dir or REPO / "plugins")
         monkeypatch.setenv("WFP_PLUGINS_DIR", str(folder))
+        if "WFP_QUEUE_URL" not in env and not os.environ.get("WFP_QUEUE_URL"):
+            # Webhooks and ?async=1 queue their runs; `drain(platform)` (support) runs them.
+            env["WFP_QUEUE_URL"] = boto3.client("sqs").create_queue(QueueName="wfp-test-runs")["QueueUrl"]
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         reset_platform_state()

@@ -29,6 +29,7 @@ def reset_platform_state() -> None:
     import boto3
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
+    from functions import queue
     from functions.engine import reset_engine
     from functions.eventbridge import set_toggler
     from functions.settings import reset_settings
@@ -37,6 +38,7 @@ def reset_platform_state() -> None:
     reset_settings()
     reset_engine()
     reset_connections()
+    queue.reset_client()
     clear_caches()
     set_toggler(None)  # the local server installs a no-op one
     boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
@@ -100,3 +102,25 @@ def copy_examples(dest: Path) -> PluginDir:
     """A private copy of the repo's example plugins, to edit freely (reload, watcher tests)."""
     shutil.copytree(REPO / "plugins", dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return PluginDir(dest)
+
+
+class _Context:
+    """What the worker needs of a Lambda context: the time left."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def drain(platform: Any = None, rounds: int = 50) -> int:
+    """Run every queued message through the worker (``functions.worker.process``), as the local worker
+    and Lambda's event source do; returns how many messages were processed (acknowledged)."""
+    from functions import queue
+    from functions.worker import process
+
+    done = 0
+    for _ in range(rounds):
+        event = queue.receive_event(max_messages=10)
+        if not event["Records"]:
+            break
+        done += queue.acknowledge(event, process(event, _Context()))
+    return done

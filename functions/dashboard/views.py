@@ -40,7 +40,6 @@ class WorkflowCard:
     workflow: WorkflowOut
     #: Newest first; None when the history could not be read (the page says so instead of failing).
     runs: list[RunSummary] | None
-    unsigned_webhook: bool = False
 
     @property
     def last(self) -> RunSummary | None:
@@ -61,11 +60,6 @@ def ensure_inputs(engine: Engine, plugin: Plugin) -> None:
             engine.registry.module(plugin)
         except PluginError:
             pass  # now recorded on the plugin: shown as a broken workflow
-
-
-def unsigned_webhook(plugin: Plugin) -> bool:
-    config = plugin.config
-    return isinstance(config, WorkflowConfig) and "webhook" in config.triggers and config.webhook_auth == "none"
 
 
 def recent_runs(engine: Engine, names: list[str], limit: int = CHART_RUNS) -> dict[str, list[RunSummary] | None]:
@@ -91,7 +85,7 @@ def home(engine: Engine, public_base: str) -> dict[str, Any]:
     groups: dict[str, Group] = {}
     for plugin in plugins:
         workflow = catalog.workflow_out(plugin, public_base)
-        card = WorkflowCard(workflow, runs.get(plugin.name, []), unsigned_webhook(plugin))
+        card = WorkflowCard(workflow, runs.get(plugin.name, []))
         groups.setdefault(workflow.category, Group(workflow.category)).cards.append(card)
     return {
         "groups": [groups[k] for k in sorted(groups, key=str.lower)],
@@ -114,7 +108,7 @@ def workflow_page(engine: Engine, name: str, public_base: str, cursor: str | Non
         history, next_cursor = engine.store.history(name, HISTORY_PAGE, cursor)
         recent = history if not cursor else recent_runs(engine, [name])[name]
     return {
-        "card": WorkflowCard(workflow, recent or [], unsigned_webhook(plugin)),
+        "card": WorkflowCard(workflow, recent or []),
         "history": history,
         "next_cursor": next_cursor,
         "paged": cursor is not None,

@@ -5,6 +5,9 @@ transformer; Scheduler schedules send the same with ``<aws.scheduler.scheduled-t
 keyed on the time it was scheduled for: a duplicate delivery of the same tick starts nothing
 (``functions.schedules``, which the local scheduler calls too). A refused tick (malformed event) is
 logged and answered, not raised: EventBridge would retry it for nothing.
+
+The stack's sweep rule invokes the same function every few minutes with ``{"action": "sweep"}``:
+open runs whose process died are closed (``functions.sweep``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ from functions.schedules import handle_event
 
 observability.install()
 
+SWEEP_ACTION = "sweep"
+
 
 @logger.inject_lambda_context(correlation_id_path="id")
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("action") == SWEEP_ACTION:
+        from functions.engine import get_engine
+        from functions.sweep import sweep
+
+        return {"action": SWEEP_ACTION, **sweep(get_engine()).as_dict()}
     logger.append_keys(workflow=event.get("workflow"), scheduled_time=event.get("time"))
     try:
         run = handle_event(event)

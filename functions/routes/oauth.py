@@ -58,6 +58,8 @@ def _start(service: str, profile: str, tool: str | None, request_base: str) -> s
 @router.get("/oauth/google/auth", response_class=HTMLResponse, status_code=302,
             responses={302: {"description": "Redirect to Google's consent page"},
                        400: {"description": "Unknown service or bad profile (HTML page)"},
+                       404: {"description": "Unknown tool (HTML page)"},
+                       409: {"description": "Broken tool (HTML page)"},
                        424: {"description": "The profile has no OAuth client (HTML page)"}})
 async def google_auth(request: Request, service: str | None = Query(None, max_length=64),
                       profile: str = Query("DEFAULT", max_length=64),

@@ -448,10 +448,14 @@ def test_docs_and_openapi(platform):
     assert set(README_PATHS) <= set(spec["paths"])
     execute = spec["paths"]["/api/workflows/execute/{name}"]["post"]
     assert "application/json" in execute["requestBody"]["content"]
-    assert {"200", "404", "409", "422", "400", "413", "415"} <= set(execute["responses"])
-    for path in README_PATHS:  # every endpoint has a typed 200 response
+    assert {"200", "202", "404", "409", "422", "400", "413", "415"} <= set(execute["responses"])
+    webhook = spec["paths"]["/api/webhooks/{name}"]["post"]
+    assert {"202", "401", "404", "409", "422", "400", "413", "415", "503"} <= set(webhook["responses"])
+    assert "200" not in webhook["responses"]  # a webhook only ever accepts
+    for path in README_PATHS:  # every endpoint has a typed success response (202 for webhooks)
         for operation in spec["paths"][path].values():
-            assert operation["responses"]["200"]["content"]["application/json"]["schema"], (path, operation)
+            success = operation["responses"].get("200") or operation["responses"]["202"]
+            assert success["content"]["application/json"]["schema"], (path, operation)
 
 
 def test_dashboard_pages_answer(platform):

@@ -85,8 +85,10 @@ def test_success_is_recorded_with_inputs_output_and_timings(platform):
     record = stored(platform, run)
     assert record.status == "success" and record.trigger == "webhook" and record.workflow == "ok"
     assert record.message == "done"
-    assert record.output == {"status": "success", "message": "done", "data": {"x": 1, "token": "secret-value"}}
-    assert record.inputs == {"x": 1, "token": "***"}  # secret-looking keys are never stored
+    # secret-looking keys are never stored, nor their values wherever the workflow repeats them
+    assert record.output == {"status": "success", "message": "done", "data": {"x": 1, "token": "***"}}
+    assert record.inputs == {"x": 1, "token": "***"}
+    assert record.inputs_redacted is True
     assert record.error is None and record.traceback is None
     assert record.created_at <= record.started_at <= record.finished_at
     assert record.duration_ms is not None and record.duration_ms >= 0

@@ -229,7 +229,8 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
     sqs_actions = {a for s in statements for a in actions(s) if a.startswith("sqs:")}
     if handler.endswith("worker.handler"):
         assert "sqs:ReceiveMessage" in sqs_actions and "sqs:DeleteMessage" in sqs_actions
-        assert "sqs:SendMessage" not in sqs_actions
+        assert "sqs:ChangeMessageVisibility" in sqs_actions  # a platform failure is retried in seconds
+        assert "sqs:SendMessage" in sqs_actions  # retry_on_error sends the next attempt
     elif handler.endswith("api.handler"):
         assert sqs_actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
     else:
@@ -318,6 +319,8 @@ def rules_by_workflow(synth) -> dict[str, dict[str, Any]]:
     found = {}
     for rule in synth.resources("AWS::Events::Rule").values():
         (target,) = rule["Properties"]["Targets"]
+        if "InputTransformer" not in target:  # the stale-run sweep
+            continue
         template = json.loads(target["InputTransformer"]["InputTemplate"].replace("<time>", '"T"')
                               .replace("<id>", '"I"'))
         found[template["workflow"]] = rule["Properties"]
@@ -349,7 +352,7 @@ def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
                                                            "id": "e"}
         permissions = [p["Properties"] for p in synth.resources("AWS::Lambda::Permission").values()
                        if p["Properties"]["Principal"] == "events.amazonaws.com"]
-        assert len(permissions) == len(rules_by_workflow(synth))
+        assert len(permissions) == len(rules_by_workflow(synth)) + 1  # and the stale-run sweep's
         assert all(ref_of(p["FunctionName"]) == scheduler for p in permissions)
 
 
@@ -468,9 +471,9 @@ def test_template_assertions(dev):
         "Environment": {"Variables": Match.object_like({"WFP_STAGE": "dev", "WFP_PREFIX": "wfp-dev"})}})
     template.has_resource_properties("AWS::DynamoDB::Table", {
         "KeySchema": [{"AttributeName": "run_id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [Match.object_like({
+        "GlobalSecondaryIndexes": Match.array_with([Match.object_like({
             "IndexName": "by_workflow",
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": Match.array_with(["status"])}})],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": Match.array_with(["status"])}})]),
         "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}})
     template.has_resource_properties("AWS::Events::Rule", {
         "ScheduleExpression": "cron(0 9 ? * 2-6 *)",
@@ -508,3 +511,39 @@ def test_the_snapstart_setting_reads_the_context_then_the_environment(monkeypatc
     monkeypatch.setenv("WFP_SNAPSTART", "off")
     assert snap_start_of(App()) is False
     assert snap_start_of(App(context={"snapstart": "on"})) is True  # the context wins
+
+
+# ----- reliability ---------------------------------------------------------------------------------------
+def test_a_rate_rule_sweeps_stale_runs_through_the_scheduler_function(dev):
+    sweeps = [r["Properties"] for r in dev.resources("AWS::Events::Rule").values()
+              if "InputTransformer" not in r["Properties"]["Targets"][0]]
+    (sweep,) = sweeps
+    assert sweep["ScheduleExpression"] == "rate(5 minutes)" and sweep["Name"] == "wfp-dev-stale-run-sweep"
+    (target,) = sweep["Targets"]
+    assert json.loads(target["Input"]) == {"action": "sweep"}
+    scheduler_id = functions_by_handler(dev)["functions.handlers.scheduler.handler"][0]
+    assert ref_of(target["Arn"]) == scheduler_id
+
+
+def test_the_api_refuses_webhooks_without_secrets_and_hands_long_sync_runs_to_the_worker(dev):
+    from functions.settings import Settings
+
+    env = functions_by_handler(dev)["functions.handlers.api.handler"][1]["Environment"]["Variables"]
+    assert env["WFP_REQUIRE_WEBHOOK_SECRETS"] == "1" and env["WFP_SYNC_OVERFLOW"] == "worker"
+    assert float(env["WFP_SYNC_WAIT_SECONDS"]) < 29  # answered before API Gateway gives up
+    worker_env = functions_by_handler(dev)["functions.handlers.worker.handler"][1]["Environment"]["Variables"]
+    queue = next(q for q in dev.resources("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"])
+    assert int(worker_env["WFP_MAX_ATTEMPTS"]) == queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] \
+        == Settings.max_attempts
+
+
+def test_the_runs_table_has_a_sparse_open_runs_index(dev):
+    runs = next(t["Properties"] for t in dev.resources("AWS::DynamoDB::Table").values()
+                if t["Properties"]["KeySchema"] == [{"AttributeName": "run_id", "KeyType": "HASH"}])
+    (index,) = [i for i in runs["GlobalSecondaryIndexes"] if i["IndexName"] == "open_runs"]
+    assert index["KeySchema"] == [{"AttributeName": "lease_shard", "KeyType": "HASH"},
+                                  {"AttributeName": "lease_until", "KeyType": "RANGE"}]
+    idempotency = [t["Properties"] for t in dev.resources("AWS::DynamoDB::Table").values()
+                   if t["Properties"]["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]]
+    assert idempotency and idempotency[0]["TimeToLiveSpecification"] == {"AttributeName": "expires_at",
+                                                                          "Enabled": True}

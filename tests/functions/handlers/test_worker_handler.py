@@ -131,8 +131,10 @@ def test_the_first_run_of_an_invocation_always_gets_its_chance(queued, worker):
 
 def test_enqueue_without_a_queue_records_why(make_platform, plugin_dir):
     plugin_dir.workflow("with_secret", SECRET_WORKFLOW, SECRET_CODE)
-    platform = make_platform(plugin_dir.root)
-    with pytest.raises(RuntimeError, match="WFP_QUEUE_URL is not set"):
+    platform = make_platform(plugin_dir.root, WFP_QUEUE_URL="")
+    from functions.engine import QueueUnavailable
+
+    with pytest.raises(QueueUnavailable, match="WFP_QUEUE_URL is not set"):
         platform.engine.enqueue("with_secret", {"user": "a", "password": "pw"})
     (summary,), _ = platform.engine.store.history("with_secret", 5)
     assert summary.status == "error" and "could not queue" in summary.message
