@@ -44,6 +44,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     # force: the CLI configured logging for commands (WARNING); the server says where it listens.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr, force=True)
+    # The platform's INFO lines are the ones worth reading; AWS libraries at INFO say how each client
+    # found its credentials and region, on every request to the local AWS.
+    for noisy in ("botocore", "boto3", "pynamodb", "aws_xray_sdk", "urllib3", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found: with
     # the default one the process dies on the spot and the `finally` below (stopping the local AWS,
     # which waits for `wfp run` processes still using it) never runs. Exit through Python instead.

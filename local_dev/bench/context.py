@@ -78,6 +78,7 @@ class Bench:
     out: TextIO = sys.stdout
     _moto: subprocess.Popen[str] | None = None
     _endpoint: str | None = None
+    _queue_url: str | None = None
     _plugin_sets: dict[str, plugins.PluginSet] = field(default_factory=dict)
 
     @classmethod
@@ -110,6 +111,15 @@ class Bench:
             reset_engine()
             reset_connections()
             create_tables()
+            # The runs queue, as the stack creates it: webhooks and async runs are queued (nothing
+            # consumes it here; the cost section counts what the API does).
+            from functions import queue
+            from local_dev.worker import ensure_queue
+
+            self._queue_url = ensure_queue()
+            queue.reset_client()
+            os.environ["WFP_QUEUE_URL"] = self._queue_url
+            reset_settings()
         return self._endpoint
 
     def close(self) -> None:
@@ -144,6 +154,7 @@ class Bench:
         env.update(self.platform_env(plugin_set))
         env.update(LAMBDA_ENV)
         env.update(AWS_ENDPOINT_URL=self.endpoint, PYTHONPYCACHEPREFIX=str(self.workdir / "pycache"), **extra)
+        env["WFP_QUEUE_URL"] = self._queue_url or ""  # set by ``endpoint``, above
         return env
 
     # ----- plugins --------------------------------------------------------------------------------------
