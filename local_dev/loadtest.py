@@ -174,7 +174,7 @@ def fire(server: Server, phase: Phase, number: int, delay: float, kill_after: in
         barrier.wait()
         try:
             status, body = signed_call(server.port, server.secret, {"seq": seq, "phase": number, "delay": delay})
-        except OSError as exc:  # the kill cut this call off
+        except (OSError, http.client.HTTPException) as exc:  # the kill cut this call off (or its answer)
             with lock:
                 phase.refused[seq] = type(exc).__name__
             return
