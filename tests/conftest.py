@@ -150,3 +150,13 @@ def plugin_dir(tmp_path: Path) -> PluginDir:
 @pytest.fixture
 def example_plugins(tmp_path: Path) -> PluginDir:
     return copy_examples(tmp_path / "plugins")
+
+
+@pytest.fixture
+def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fake Google (OAuth and the Calendar, Drive and Sheets APIs) on 127.0.0.1."""
+    from tests.fakes.google import FakeGoogle
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks http://; tests only
+    with FakeGoogle() as fake:
+        yield fake

@@ -23,13 +23,6 @@ CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 
 
 @pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks http://; tests only
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture
 def client_file(google: FakeGoogle, tmp_path: Path) -> Path:
     path = tmp_path / "google_test_credentials.json"
     path.write_text(json.dumps(google.client_config()))

@@ -21,13 +21,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks http://; tests only
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture
 def env(google: FakeGoogle, tmp_path: Path) -> dict[str, str]:
     client = tmp_path / "google_test_credentials.json"
     client.write_text(json.dumps(google.client_config()))
