@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -222,6 +223,18 @@ class PlatformStack(Stack):
                       description=f"Webhook URL of workflow {name}")
 
     # ----- helpers -----------------------------------------------------------------------------------------
+    def stage_arn(self, **components: Any) -> str:
+        """An ARN in this stack's account and region written with the pseudo-parameters
+        (``${AWS::Region}``, ``${AWS::AccountId}``), never the literal values.
+
+        ``format_arn`` writes literals once the stack has an environment, which is what ``cdk deploy``
+        gives it (the CLI sets CDK_DEFAULT_ACCOUNT/REGION from the credentials): the ARN, and so the
+        cdk-nag finding about its wildcard, would then differ per account and region, and an
+        acknowledgment written for one would not match another. CloudFormation resolves both forms
+        to the same ARN.
+        """
+        return self.format_arn(region=Aws.REGION, account=Aws.ACCOUNT_ID, **components)
+
     def _function(self, name: str, handler: str, code: lambda_.Code, environment: dict[str, str],
                   timeout: Duration, *, memory: int, removal: RemovalPolicy, description: str,
                   snap_start: bool = False) -> lambda_.Function:
@@ -245,6 +258,12 @@ class PlatformStack(Stack):
         # orders. cfn-lint's W3005 is about that redundant half; tell it here, on this resource only.
         function.node.default_child.add_metadata(  # type: ignore[union-attr]
             "cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+        if snap_start:
+            # The warning says SnapStart applies to published versions only: the alias "live" below
+            # points at current_version, published on every deployment, and is what API Gateway invokes.
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "API Gateway invokes the alias 'live' of the version this deployment publishes")
         acknowledge(function, "L1", "Python 3.12 on purpose: the shared layer's compiled wheels (pydantic-core, "
                     "cryptography) are built for cp312; move runtime and layer build together.")
         star = ["X-Ray's PutTraceSegments/PutTelemetryRecords (tracing)"]
@@ -260,9 +279,8 @@ class PlatformStack(Stack):
 
     def _grant_secrets(self, function: lambda_.Function, *, list_profiles: bool) -> None:
         """Read ``<prefix>/*`` (profiles, admin token, webhook secrets); the API also lists profile names."""
-        pattern = self.format_arn(service="secretsmanager", resource="secret",
-                                  resource_name=f"{self.prefix}/*",
-                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        pattern = self.stage_arn(service="secretsmanager", resource="secret", resource_name=f"{self.prefix}/*",
+                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)
         function.add_to_role_policy(iam.PolicyStatement(
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=[pattern]))
         acknowledge(function.role, "IAM5",  # type: ignore[arg-type]
@@ -278,7 +296,7 @@ class PlatformStack(Stack):
         """Pausing a schedule through the API disables its rule or Scheduler schedule, by name."""
         prefix = f"{self.prefix}-*"
         if schedules.rules:
-            rules = self.format_arn(service="events", resource="rule", resource_name=prefix)
+            rules = self.stage_arn(service="events", resource="rule", resource_name=prefix)
             self.api_function.add_to_role_policy(iam.PolicyStatement(
                 actions=["events:EnableRule", "events:DisableRule"], resources=[rules]))
             acknowledge(self.api_function.role, "IAM5",  # type: ignore[arg-type]
@@ -286,7 +304,7 @@ class PlatformStack(Stack):
                         f"Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{prefix}")
         if schedules.schedules and schedules.role is not None:
             group = next(iter(schedules.deployed.values())).group or "default"
-            arns = self.format_arn(service="scheduler", resource="schedule", resource_name=f"{group}/{prefix}")
+            arns = self.stage_arn(service="scheduler", resource="schedule", resource_name=f"{group}/{prefix}")
             self.api_function.add_to_role_policy(iam.PolicyStatement(
                 actions=["scheduler:GetSchedule", "scheduler:UpdateSchedule"], resources=[arns]))
             # UpdateSchedule re-sends the whole target, role included.

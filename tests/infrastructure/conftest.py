@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synth_support import LONG_NAME, Synth, synthesize
+from synth_support import LONG_NAME, Synth, synthesize, synthesize_with
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +48,16 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     workflow(plugins, "hook_signed", {"triggers": ["webhook", "manual"]})
     workflow(plugins, LONG_NAME, {"schedule": "0 3 * * 1", "triggers": ["schedule"]})
     return synthesize(tmp, "prod", plugins)
+
+
+#: Where ``cdk deploy`` synthesizes: the CLI resolved the account and region from the credentials.
+DEPLOY_TARGETS = {"us-east-1": ("123456789012", "us-east-1", "dev"),
+                  "eu-west-3": ("210987654321", "eu-west-3", "staging")}
+
+
+@pytest.fixture(scope="session", params=sorted(DEPLOY_TARGETS))
+def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The stack as ``cdk deploy`` synthesizes it: account- and region-specific, in two regions, the
+    second with a non-default stage."""
+    account, region, stage = DEPLOY_TARGETS[request.param]
+    return synthesize_with(tmp_path_factory.mktemp(f"synth-{region}"), stage, account=account, region=region)

@@ -42,8 +42,14 @@ def synthesize(tmp: Path, stage: str, plugins_dir: Path | None = None) -> Synth:
     return synthesize_with(tmp, stage, plugins_dir)
 
 
-def synthesize_with(tmp: Path, stage: str, plugins_dir: Path | None = None, **context: str) -> Synth:
-    """A synthesis with more CDK context (``snapstart="off"``...)."""
+#: What the CDK CLI sets before it runs the app when it has credentials (``cdk deploy``, ``cdk synth``).
+DEPLOY_ENV_VARS = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+
+
+def synthesize_with(tmp: Path, stage: str, plugins_dir: Path | None = None,
+                    account: str | None = None, region: str | None = None, **context: str) -> Synth:
+    """A synthesis with more CDK context (``snapstart="off"``...); with ``account`` and ``region`` it runs
+    as under ``cdk deploy``: the CLI's ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` set in the environment."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
     from aws_cdk import App
@@ -53,8 +59,17 @@ def synthesize_with(tmp: Path, stage: str, plugins_dir: Path | None = None, **co
     from layers.build import build
 
     result = build(tmp / "build", with_deps=False, plugins_dir=plugins_dir)
-    app, stack = create_app(App(outdir=str(tmp / "cdk.out"), context={"stage": stage, **context}),
-                            built=Artifacts(result.layer_dir, result.function_dir))
-    app.synth()  # runs cdk-nag: an unacknowledged finding raises here
+    saved = {k: os.environ.pop(k, None) for k in DEPLOY_ENV_VARS}
+    try:
+        if account and region:
+            os.environ.update(CDK_DEFAULT_ACCOUNT=account, CDK_DEFAULT_REGION=region)
+        app, stack = create_app(App(outdir=str(tmp / "cdk.out"), context={"stage": stage, **context}),
+                                built=Artifacts(result.layer_dir, result.function_dir))
+        app.synth()  # runs cdk-nag: an unacknowledged finding raises here
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
     template_file = tmp / "cdk.out" / f"{stack.stack_name}.template.json"
     return Synth(stack, json.loads(template_file.read_text()), tmp / "cdk.out", template_file)
