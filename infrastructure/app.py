@@ -4,7 +4,9 @@
 
 Context: ``stage`` (default ``dev``) names the stack ``wfp-<stage>`` and everything in it;
 ``build=skip`` uses ``build/`` as it is instead of rebuilding it (the layer build is cached and takes a
-second or two when nothing changed; the first one downloads the dependencies); ``snapstart=off``
+second or two when nothing changed; the first one downloads the dependencies); ``build_dir=PATH``
+builds there instead of ``build/`` (the deploy rehearsal and the tests keep the repository's own
+build untouched); ``snapstart=off``
 (or ``WFP_SNAPSTART=off`` in the environment) deploys the api function without Lambda SnapStart
 (see README, Performance: it has a cost at rest).
 The AwsSolutions checks of cdk-nag run on every synthesis: an unacknowledged finding fails it.
@@ -54,6 +56,7 @@ def create_app(app: App | None = None, built: Artifacts | None = None,
                build_dir: Path = REPO / "build") -> tuple[App, PlatformStack]:
     app = app or App()
     stage = stage_of(app)
+    build_dir = Path(app.node.try_get_context("build_dir") or build_dir)
     built = built or artifacts(app, build_dir)
     registry = registry_from_manifest(built.layer_dir / MANIFEST_NAME, built.layer_dir / "python" / "plugins")
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")

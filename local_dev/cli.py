@@ -165,17 +165,92 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deploy(args: argparse.Namespace) -> int:
-    from .deploy import DeployError, deploy, stack_urls, stage_settings
+def _target(args: argparse.Namespace) -> Any:
+    from .deploy import Target
 
+    return Target(profile=getattr(args, "profile", None), region=getattr(args, "region", None))
+
+
+def _context(args: argparse.Namespace) -> dict[str, str]:
+    pairs = {}
+    for item in getattr(args, "context", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"-c expects KEY=VALUE (CDK context), got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from . import smoke
+    from .deploy import DeployError, check_prerequisites, deploy, stack_urls, stage_settings
+
+    stage, target = stage_settings(args.stage).stage, _target(args)
     try:
-        code = deploy(stage_settings(args.stage).stage, bootstrap=args.bootstrap, approval=args.require_approval)
-        if code == 0:
-            _print_urls(stack_urls(args.stage))
-        return code
+        found = check_prerequisites(target, bootstrap=not args.bootstrap)
+        print(f"deploying stack wfp-{stage}\n{found.report()}", file=sys.stderr)
+        if not found.ok:
+            print("error: fix the prerequisites marked FAIL, then run 'wfp deploy' again", file=sys.stderr)
+            return EXIT_REFUSED
+        code = deploy(stage, target, bootstrap=args.bootstrap, approval=args.require_approval,
+                      context=_context(args))
+        if code:
+            print(f"error: cdk deploy failed (exit code {code}); its output above says why", file=sys.stderr)
+            return code
+        _print_urls(stack_urls(stage, target.client("cloudformation")))
+        if args.no_smoke:
+            return 0
+        report = smoke.run(smoke.stack_target(stage, target))
+        print(report.text())
+        if not report.ok:
+            print(f"error: the stack is deployed but the smoke test failed; run 'wfp smoke --stage {stage}' again "
+                  "once it is fixed", file=sys.stderr)
+            return EXIT_FAILED
+        return 0
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from . import smoke
+    from .deploy import DeployError
+
+    try:
+        if args.url:
+            target = smoke.SmokeTarget(base_url=args.url, token=args.token or os.environ.get("WFP_ADMIN_TOKEN"),
+                                       webhook=None if args.no_webhook else args.webhook,
+                                       webhook_secret=args.webhook_secret)
+        else:
+            target = smoke.stack_target(args.stage, _target(args), webhook=args.webhook,
+                                        with_webhook=not args.no_webhook)
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    report = smoke.run(target, wait_seconds=args.wait)
+    print(report.text())
+    return 0 if report.ok else EXIT_FAILED
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    from .deploy import DeployError, destroy, kept_after_destroy, stage_settings
+
+    stage, target = stage_settings(args.stage).stage, _target(args)
+    try:
+        kept = kept_after_destroy(stage, target)
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"destroying stack wfp-{stage}. Kept afterwards (delete them yourself if you mean to):")
+    for kind, logical in kept.retained:
+        print(f"  {kind:<28} {logical} (the stack retains it{': its data stays' if 'DynamoDB' in kind else ''})")
+    for name in kept.outside:
+        print(f"  {'AWS::SecretsManager::Secret':<28} {name} (pushed by 'wfp profiles push', not part of the stack)")
+    print("  the CDK bootstrap stack CDKToolkit and its asset bucket (shared by every CDK app in the region)")
+    code = destroy(stage, target, force=args.yes, context=_context(args))
+    if code:
+        print(f"error: cdk destroy failed (exit code {code})", file=sys.stderr)
+    return code
 
 
 def cmd_profiles_push(args: argparse.Namespace) -> int:
@@ -186,7 +261,10 @@ def cmd_profiles_push(args: argparse.Namespace) -> int:
 
     env_file = args.env_file or Path(os.environ.get("WFP_ENV_FILE") or REPO_ROOT / ".env")
     try:
-        name, params, created = push_profile(args.tool, args.profile, args.stage, env_file)
+        from .deploy import Target
+
+        client = Target(profile=args.aws_profile, region=args.region).client("secretsmanager")
+        name, params, created = push_profile(args.tool, args.profile, args.stage, env_file, client=client)
     except (DeployError, PlatformError) as exc:
         print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return EXIT_REFUSED
@@ -214,7 +292,7 @@ def cmd_urls(args: argparse.Namespace) -> int:
     from .deploy import DeployError, stack_urls
 
     try:
-        urls = stack_urls(args.stage)
+        urls = stack_urls(args.stage, _target(args).client("cloudformation"))
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -277,18 +355,50 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--skip-build", action="store_true", help="use the build folder as it is")
     synth.set_defaults(func=cmd_synth)
 
-    deploy = sub.add_parser("deploy", help="deploy the stack with the CDK CLI (checks the bootstrap first)")
-    deploy.add_argument("--stage", default=None, help=stage_help)
-    deploy.add_argument("--bootstrap", action="store_true", help="run 'cdk bootstrap' first")
+    def aws_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--stage", default=None, help=stage_help)
+        command.add_argument("--profile", default=None, help="AWS credentials profile (default: $AWS_PROFILE or default)")
+        command.add_argument("--region", default=None, help="AWS region (default: $AWS_REGION or the profile's)")
+
+    context_help = "CDK context KEY=VALUE (repeatable): alarm_email=..., snapstart=off, reserved_concurrency=..."
+    deploy = sub.add_parser("deploy", help="check the prerequisites, deploy the stack with the CDK CLI, print its "
+                            "URLs and smoke-test it")
+    aws_options(deploy)
+    deploy.add_argument("--bootstrap", action="store_true", help="run 'cdk bootstrap' first (once per account "
+                        "and region)")
     deploy.add_argument("--require-approval", default="broadening", choices=["never", "any-change", "broadening"])
+    deploy.add_argument("-c", "--context", action="append", metavar="KEY=VALUE", help=context_help)
+    deploy.add_argument("--no-smoke", action="store_true", help="skip the smoke test after the deployment")
     deploy.set_defaults(func=cmd_deploy)
+
+    smoke_cmd = sub.add_parser("smoke", help="smoke-test a deployed stack (health, auth, workflows, a signed "
+                               "webhook run to the end)")
+    aws_options(smoke_cmd)
+    smoke_cmd.add_argument("--url", default=None, help="test this base URL instead of the stack's (e.g. the dev "
+                           "server); with --token and --webhook-secret")
+    smoke_cmd.add_argument("--token", default=None, help="admin token with --url (default: $WFP_ADMIN_TOKEN)")
+    smoke_cmd.add_argument("--webhook", default=None, help="the workflow that receives the test delivery "
+                           "(default: the stack's first webhook)")
+    smoke_cmd.add_argument("--webhook-secret", default=None, help="its secret, with --url")
+    smoke_cmd.add_argument("--no-webhook", action="store_true", help="skip the webhook delivery (it runs the workflow)")
+    smoke_cmd.add_argument("--wait", type=float, default=90, help="seconds to wait for the test run to finish")
+    smoke_cmd.set_defaults(func=cmd_smoke)
+
+    destroy_cmd = sub.add_parser("destroy", help="delete the stack; says first what is kept (prod tables, pushed "
+                                 "profiles, the CDK bootstrap)")
+    aws_options(destroy_cmd)
+    destroy_cmd.add_argument("-c", "--context", action="append", metavar="KEY=VALUE", help=context_help)
+    destroy_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy_cmd.set_defaults(func=cmd_destroy)
 
     profiles_cmd = sub.add_parser("profiles", help="tool profiles on AWS")
     profiles_sub = profiles_cmd.add_subparsers(dest="profiles_command", required=True)
     push = profiles_sub.add_parser("push", help="upload a profile from .env to Secrets Manager")
     push.add_argument("tool")
-    push.add_argument("--profile", required=True)
+    push.add_argument("--profile", required=True, help="the tool profile to push (TEST, PROD...)")
     push.add_argument("--stage", default=None, help=stage_help)
+    push.add_argument("--aws-profile", dest="aws_profile", default=None, help="AWS credentials profile")
+    push.add_argument("--region", default=None, help="AWS region (default: $AWS_REGION or the profile's)")
     push.add_argument("--env-file", type=Path, default=None, help="default: $WFP_ENV_FILE or .env")
     push.set_defaults(func=cmd_profiles_push)
 
@@ -298,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     urls = sub.add_parser("urls", help="print the deployed API, dashboard and webhook URLs")
-    urls.add_argument("--stage", default=None, help=stage_help)
+    aws_options(urls)
     urls.add_argument("--json", action="store_true")
     urls.set_defaults(func=cmd_urls)
     return parser

@@ -12,6 +12,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,94 @@ def synth(stage: str, out: Path, *, skip_build: bool = False, lint: bool = True,
     return SynthResult(template, counts, findings)
 
 
-# ----- deploy --------------------------------------------------------------------------------------------
+# ----- where: the AWS profile and region -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """The AWS credentials profile and region a command acts on (``--profile``, ``--region``); ``None``
+    leaves the SDKs' own resolution (``AWS_PROFILE``, ``AWS_REGION``, ``~/.aws/config``...).
+
+    The same choice reaches boto3 here and the CDK CLI in its subprocess (as ``AWS_PROFILE`` and
+    ``AWS_REGION``), so the prerequisites are checked against the account the CLI then deploys to.
+    """
+
+    profile: str | None = None
+    region: str | None = None
+
+    def session(self) -> Any:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            return boto3.Session(profile_name=self.profile, region_name=self.region)
+        except ProfileNotFound:
+            raise DeployError(f"AWS profile {self.profile!r} is not configured: add it with "
+                              f"'aws configure --profile {self.profile}' (or 'aws configure sso'), or pick "
+                              "another with --profile") from None
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service)
+
+    def environment(self) -> dict[str, str]:
+        """The environment of the CDK CLI: this target, no telemetry, and this interpreter first on PATH
+        (``cdk.json`` runs ``python3 -m infrastructure.app``: it must find the CDK libraries installed here)."""
+        env = {**os.environ, **CDK_ENV}
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        if self.profile:
+            env["AWS_PROFILE"] = self.profile
+            env.pop("AWS_ACCESS_KEY_ID", None)  # explicit keys would win over the profile
+            env.pop("AWS_SECRET_ACCESS_KEY", None)
+            env.pop("AWS_SESSION_TOKEN", None)
+        if self.region:
+            env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.region
+        return env
+
+
+# ----- prerequisites ---------------------------------------------------------------------------------------
+#: The CDK CLI's own floor (``engines`` of the aws-cdk package).
+MIN_NODE = (18, 0)
+
+
+@dataclass
+class Check:
+    """One prerequisite: what was found when ``ok``, otherwise what to do."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Prerequisites:
+    checks: list[Check]
+    account: str | None = None
+    region: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def failed(self, name: str) -> bool:
+        return any(c.name == name and not c.ok for c in self.checks)
+
+    def report(self) -> str:
+        return "\n".join(f"  {'ok  ' if c.ok else 'FAIL'} {c.name:<12} {c.detail}" for c in self.checks)
+
+
+def check_node() -> Check:
+    node = shutil.which("node")
+    if not node:
+        return Check("node", False, "Node.js is not installed: the CDK CLI runs on it; install Node.js 18 or "
+                     "newer (https://nodejs.org, or your package manager: apt-get install nodejs)")
+    try:
+        version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=20).stdout.strip()
+        numbers = tuple(int(part) for part in version.lstrip("v").split(".")[:2])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return Check("node", False, f"{node} --version did not answer: reinstall Node.js 18 or newer")
+    if numbers < MIN_NODE:
+        return Check("node", False, f"Node.js {version} is too old for the CDK CLI: install 18 or newer")
+    return Check("node", True, f"Node.js {version}")
+
+
 def cdk_command() -> list[str]:
     configured = os.environ.get("WFP_CDK")
     if configured:
@@ -86,8 +174,46 @@ def cdk_command() -> list[str]:
         return [str(local)]
     if shutil.which("cdk"):
         return ["cdk"]
-    raise DeployError("the CDK CLI is not installed: run 'npm install' in the repository (it installs the "
+    raise DeployError("the CDK CLI is not installed: run 'npm ci' in the repository (it installs the "
                       "version package.json pins), or install it globally with 'npm install -g aws-cdk'")
+
+
+def check_cdk() -> Check:
+    try:
+        return Check("cdk", True, " ".join(cdk_command()))
+    except DeployError as exc:
+        return Check("cdk", False, str(exc))
+
+
+def check_credentials(target: Target) -> tuple[Check, str | None, str | None]:
+    """Ask STS who we are (what the CDK CLI does first); returns the check, the account and the region."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+    where = f" (profile {target.profile})" if target.profile else ""
+    try:
+        session = target.session()
+    except DeployError as exc:
+        return Check("credentials", False, str(exc)), None, None
+    region = session.region_name
+    if not region:
+        return (Check("region", False, "no AWS region: pass --region (e.g. --region eu-west-3), or set AWS_REGION, "
+                      "or 'region' in ~/.aws/config"), None, None)
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except NoCredentialsError:
+        return (Check("credentials", False, f"no AWS credentials{where}: run 'aws configure' (or 'aws sso login'), "
+                      "set AWS_PROFILE, or pass --profile"), None, region)
+    except NoRegionError:
+        return Check("region", False, "no AWS region: pass --region or set AWS_REGION"), None, None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        return (Check("credentials", False, f"AWS refused the credentials{where} ({code}): they may have expired; "
+                      f"renew them (aws sso login{' --profile ' + target.profile if target.profile else ''}) "
+                      "or configure others"), None, region)
+    except BotoCoreError as exc:
+        return Check("credentials", False, f"could not reach AWS STS{where}: {exc}"), None, region
+    account = str(identity["Account"])
+    return Check("credentials", True, f"account {account} as {identity.get('Arn', '?')}, region {region}"), account, region
 
 
 def check_bootstrap(client: Any = None) -> str:
@@ -104,7 +230,7 @@ def check_bootstrap(client: Any = None) -> str:
     except ClientError as exc:
         if "does not exist" in str(exc):
             raise DeployError(f"the account is not bootstrapped for the CDK in {region}: run "
-                              f"'npx cdk bootstrap' once (or 'wfp deploy --bootstrap')") from None
+                              f"'wfp deploy --bootstrap' (or 'npx cdk bootstrap') once per account and region") from None
         raise
     status = stacks[0]["StackStatus"]
     if not status.endswith("_COMPLETE") or status.startswith(("DELETE", "ROLLBACK")):
@@ -113,18 +239,91 @@ def check_bootstrap(client: Any = None) -> str:
     return status
 
 
-def deploy(stage: str, *, bootstrap: bool = False, approval: str = "broadening") -> int:
-    """``cdk deploy wfp-<stage>`` after checking the bootstrap (or running it with ``bootstrap``)."""
-    cdk = cdk_command()
-    env = {**os.environ, **CDK_ENV}
+def check_prerequisites(target: Target, *, bootstrap: bool = True) -> Prerequisites:
+    """Node, the CDK CLI, credentials and region, and (``bootstrap``) the CDK bootstrap stack: each with
+    what to do when it is missing. The later checks need the earlier ones."""
+    checks = [check_node(), check_cdk()]
+    credentials, account, region = check_credentials(target)
+    checks.append(credentials)
+    if credentials.ok and bootstrap:
+        try:
+            status = check_bootstrap(target.client("cloudformation"))
+            checks.append(Check("bootstrap", True, f"{BOOTSTRAP_STACK} {status} in {region}"))
+        except DeployError as exc:
+            checks.append(Check("bootstrap", False, str(exc)))
+    return Prerequisites(checks, account, region)
+
+
+# ----- deploy and destroy ----------------------------------------------------------------------------------
+def context_args(stage: str, context: dict[str, str] | None = None) -> list[str]:
+    args = ["-c", f"stage={stage}"]
+    for key, value in (context or {}).items():
+        args += ["-c", f"{key}={value}"]
+    return args
+
+
+def run_cdk(args: list[str], target: Target) -> int:
+    return subprocess.run([*cdk_command(), *args], cwd=REPO_ROOT, env=target.environment(), check=False).returncode
+
+
+def deploy(stage: str, target: Target | None = None, *, bootstrap: bool = False, approval: str = "broadening",
+           context: dict[str, str] | None = None, extra_args: list[str] | None = None) -> int:
+    """``cdk deploy wfp-<stage>`` after checking the prerequisites (running ``cdk bootstrap`` first with
+    ``bootstrap``). ``extra_args`` go to ``cdk deploy`` as they are (the rehearsal's ``--method=direct``)."""
+    target = target or Target()
+    found = check_prerequisites(target, bootstrap=not bootstrap)
+    if not found.ok:
+        raise DeployError("prerequisites missing:\n" + found.report())
     if bootstrap:
-        result = subprocess.run([*cdk, "bootstrap", "-c", f"stage={stage}"], cwd=REPO_ROOT, env=env, check=False)
-        if result.returncode:
-            return result.returncode
-    else:
-        check_bootstrap()
-    command = [*cdk, "deploy", stack_name(stage), "-c", f"stage={stage}", "--require-approval", approval]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, check=False).returncode
+        code = run_cdk(["bootstrap", f"aws://{found.account}/{found.region}", *context_args(stage, context)], target)
+        if code:
+            return code
+    return run_cdk(["deploy", stack_name(stage), *context_args(stage, context), "--require-approval", approval,
+                    *(extra_args or [])], target)
+
+
+@dataclass
+class Kept:
+    """What outlives ``wfp destroy``: resources the stack retains, and what was never in the stack."""
+
+    retained: list[tuple[str, str]]  # (type, logical id) with DeletionPolicy Retain
+    outside: list[str]  # secrets created after deployment (profiles, their index)
+
+
+def kept_after_destroy(stage: str, target: Target | None = None) -> Kept:
+    """Read from the deployed template (not restated here): what CloudFormation will keep."""
+    from botocore.exceptions import ClientError
+
+    target = target or Target()
+    name = stack_name(stage)
+    cloudformation = target.client("cloudformation")
+    try:
+        body = cloudformation.get_template(StackName=name)["TemplateBody"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise DeployError(f"stack {name} is not deployed in {cloudformation.meta.region_name}: nothing to "
+                              "destroy") from None
+        raise
+    template = body if isinstance(body, dict) else json.loads(body)
+    retained = sorted((r["Type"], logical) for logical, r in template.get("Resources", {}).items()
+                      if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"))
+    prefix = f"{stage_settings(stage).prefix}/profiles"
+    outside: list[str] = []
+    try:  # the operator's credentials may list secrets (the functions' roles may not)
+        pages = target.client("secretsmanager").get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [prefix]}])
+        outside = sorted(s["Name"] for page in pages for s in page.get("SecretList", []))
+    except ClientError:
+        pass
+    return Kept(retained, outside)
+
+
+def destroy(stage: str, target: Target | None = None, *, force: bool = False,
+            context: dict[str, str] | None = None) -> int:
+    """``cdk destroy wfp-<stage>`` (it asks for confirmation unless ``force``)."""
+    target = target or Target()
+    return run_cdk(["destroy", stack_name(stage), *context_args(stage, context), *(["--force"] if force else [])],
+                   target)
 
 
 # ----- profiles ------------------------------------------------------------------------------------------

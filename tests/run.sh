@@ -2,20 +2,36 @@
 # The test command: installs what the tests need on a fresh machine, then runs pytest.
 #   ./tests/run.sh              # everything
 #   ./tests/run.sh -k registry  # pytest arguments pass through
+# Everything Python goes into a virtual environment (.venv, or $WFP_VENV): Debian's and Ubuntu's
+# python3 refuse `pip install` outside one (PEP 668).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi; }
+
+VENV="${WFP_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    # Debian ships venv's pip bootstrap separately.
+    rm -rf "$VENV"
+    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+      || { echo "error: python3 -m venv failed; install python3-venv" >&2; exit 1; }
+    python3 -m venv "$VENV"
+  fi
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# The CDK CLI pinned in package.json: the deploy rehearsal and the CLI synthesis tests run it.
+pinned=$(node -p "require('./package.json').devDependencies['aws-cdk']")
+installed=$(node -p "require('./node_modules/aws-cdk/package.json').version" 2>/dev/null || true)
+if [ "$pinned" != "$installed" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not possible here).
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
-  else
-    echo "warning: chromium is not installed and apt-get needs root: browser tests will be skipped" >&2
-  fi
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null \
+    || echo "warning: chromium is not installed and apt-get needs root: browser tests will be skipped" >&2
 fi
 
-exec python3 -m pytest "$@"
+exec "$VENV/bin/python" -m pytest "$@"
