@@ -41,6 +41,8 @@ from functions.plugin_config import WorkflowConfig
 from functions.registry import Registry
 from functions.settings import Settings
 
+#: CDK ids of the stack's constructs the checks look up (``infrastructure/stack.py`` names them).
+RUNS_QUEUE, DEAD_LETTER_QUEUE, REST_API, SWEEP_RULE = "RunsQueue", "RunsDeadLetterQueue", "Api", "SweepRule"
 #: The platform's three Lambda entry points, by the CDK id of their function.
 ENTRY_POINTS = {"ApiFunction": "functions.handlers.api.handler",
                 "SchedulerFunction": "functions.handlers.scheduler.handler",
@@ -129,7 +131,8 @@ class Expected:
     schedules: list[tuple[DeployedSchedule, WorkflowConfig]]
     schedule_errors: dict[str, str]
     webhooks: list[tuple[str, WorkflowConfig]]
-    workflows: list[WorkflowConfig]
+    #: Every workflow config, a broken plugin's too: the stack sizes the worker's timeout on all of them.
+    workflow_configs: list[WorkflowConfig]
 
     @classmethod
     def of(cls, registry: Registry, settings: Settings) -> Expected:
@@ -139,8 +142,9 @@ class Expected:
 
         models = all_models()
         specs = [spec_of(m) for m in models]
+        loaded = workflows(registry)
         schedules, errors = [], {}
-        for name, config in workflows(registry):
+        for name, config in loaded:
             try:
                 spec = deployed_schedule(name, config, settings.prefix)
             except CronError as exc:
@@ -148,9 +152,9 @@ class Expected:
                 continue
             if spec is not None:
                 schedules.append((spec, config))
-        return cls(settings, specs, {s.setting: m.__name__ for s, m in zip(specs, models)}, schedules, errors,
-                   [(n, c) for n, c in workflows(registry) if "webhook" in c.triggers],
-                   [c for _, c in workflows(registry)])
+        return cls(settings, specs, {s.setting: m.__name__ for s, m in zip(specs, models, strict=True)},
+                   schedules, errors, [(n, c) for n, c in loaded if "webhook" in c.triggers],
+                   [p.config for p in registry.of_kind("workflow") if isinstance(p.config, WorkflowConfig)])
 
 
 # ----- what the stack created --------------------------------------------------------------------------
@@ -175,6 +179,10 @@ class StackView:
         pattern = re.compile(re.escape(construct_id) + "[0-9A-F]{8}")
         found = [r for r in self.of_type(kind) if pattern.fullmatch(r["LogicalResourceId"])]
         return found[0] if len(found) == 1 else None
+
+    def logical_ids(self, kind: str, construct_ids: Iterable[str]) -> set[str]:
+        """The logical ids of the constructs found among ``construct_ids``."""
+        return {r["LogicalResourceId"] for r in (self.find(kind, c) for c in construct_ids) if r is not None}
 
     def physical_id(self, kind: str, construct_id: str) -> str:
         resource = self.find(kind, construct_id)
@@ -245,7 +253,7 @@ class Verifier:
 
     @cached_property
     def queue_url(self) -> str:
-        return self.stack.physical_id("AWS::SQS::Queue", "RunsQueue")
+        return self.stack.physical_id("AWS::SQS::Queue", RUNS_QUEUE)
 
     @cached_property
     def queue_arn(self) -> str:
@@ -262,7 +270,7 @@ class Verifier:
 
     @cached_property
     def rest_api_id(self) -> str:
-        return self.stack.physical_id("AWS::ApiGateway::RestApi", "Api")
+        return self.stack.physical_id("AWS::ApiGateway::RestApi", REST_API)
 
     @cached_property
     def timeouts(self) -> dict[str, int]:
@@ -272,10 +280,14 @@ class Verifier:
         scheduled = [config for _, config in self.expected.schedules]
         return {"ApiFunction": int(API_TIMEOUT.to_seconds()),
                 "SchedulerFunction": int(run_timeout(scheduled).to_seconds()),
-                "WorkerFunction": int(run_timeout(self.expected.workflows).to_seconds())}
+                "WorkerFunction": int(run_timeout(self.expected.workflow_configs).to_seconds())}
+
+    def created(self, kind: str, construct_id: str) -> str:
+        """The physical id, or a placeholder that names the absence (for comparisons that go on)."""
+        resource = self.stack.find(kind, construct_id)
+        return str(resource.get("PhysicalResourceId")) if resource else f"<no {construct_id} in the stack>"
 
     # ----- data --------------------------------------------------------------------------------------
-
     def tables(self) -> None:
         dynamodb = self.client("dynamodb")
         for spec in self.expected.specs:
@@ -286,24 +298,35 @@ class Verifier:
             self.result.add(f"table {spec.setting} ({name})", not problems,
                             "; ".join(problems) or f"keys, attribute types, {len(spec.global_indexes)} global and "
                             f"{len(spec.local_indexes)} local indexes as model {model} says")
-        known = {self.stack.find("AWS::DynamoDB::Table", s.construct_id)["LogicalResourceId"]  # type: ignore[index]
-                 for s in self.expected.specs if self.stack.find("AWS::DynamoDB::Table", s.construct_id)}
+            if spec.ttl_attribute:
+                self.time_to_live(spec, name)
+        known = self.stack.logical_ids("AWS::DynamoDB::Table", [s.construct_id for s in self.expected.specs])
         extra = sorted(r["LogicalResourceId"] for r in self.stack.of_type("AWS::DynamoDB::Table")
                        if r["LogicalResourceId"] not in known)
         self.result.add("every table comes from a model", not extra,
                         f"tables no model describes: {', '.join(extra)}" if extra else
                         f"{len(known)} tables, {len(self.expected.specs)} models")
 
+    def time_to_live(self, spec: Any, name: str) -> None:
+        """The model's TTL attribute, when the stand-in shows one (moto's CloudFormation ignores it)."""
+        ttl = self.client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            self.result.expect(f"table {spec.setting} TTL", spec.ttl_attribute, ttl.get("AttributeName"))
+        else:
+            self.result.not_checkable.append(
+                f"table {spec.setting}: TTL on {spec.ttl_attribute} (the model's) reads {ttl.get('TimeToLiveStatus')}: "
+                "moto's CloudFormation ignores TimeToLiveSpecification")
+
     def queues(self) -> None:
         from infrastructure.stack import MAX_RECEIVE_COUNT
 
         attributes = self.queue_attributes(self.queue_url)
-        dead_arn = self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", "RunsDeadLetterQueue"))["QueueArn"]
+        dead_arn = self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", DEAD_LETTER_QUEUE))["QueueArn"]
         redrive = json.loads(attributes.get("RedrivePolicy") or "{}")
         self.result.expect("runs queue redrives to its dead-letter queue",
                            {"deadLetterTargetArn": dead_arn, "maxReceiveCount": MAX_RECEIVE_COUNT},
                            {"deadLetterTargetArn": redrive.get("deadLetterTargetArn"),
-                            "maxReceiveCount": int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None},
+                            "maxReceiveCount": int(redrive.get("maxReceiveCount", 0)) or None},
                            f"after {MAX_RECEIVE_COUNT} deliveries (MAX_RECEIVE_COUNT = Settings.max_attempts)")
         worker_timeout = self.timeouts["WorkerFunction"]
         visibility = int(attributes.get("VisibilityTimeout", 0))
@@ -316,9 +339,10 @@ class Verifier:
         from layers.build import MANIFEST_NAME
 
         settings = self.settings
-        tables = {spec.env_var: self.table_name(spec) for spec in self.expected.specs}
+        tables = {s.env_var: self.created("AWS::DynamoDB::Table", s.construct_id) for s in self.expected.specs}
         common = {"WFP_STAGE": settings.stage, "WFP_PREFIX": settings.prefix, **tables,
-                  "WFP_QUEUE_URL": self.queue_url, "WFP_ADMIN_TOKEN_SECRET": settings.admin_token_secret_name,
+                  "WFP_QUEUE_URL": self.created("AWS::SQS::Queue", RUNS_QUEUE),
+                  "WFP_ADMIN_TOKEN_SECRET": settings.admin_token_secret_name,
                   "WFP_MANIFEST": f"/opt/{MANIFEST_NAME}", "WFP_PLUGINS_DIR": "/opt/python/plugins"}
         extra = {"ApiFunction": {"WFP_REQUIRE_WEBHOOK_SECRETS": "1", "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)},
                  "WorkerFunction": {"WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)}}
@@ -359,7 +383,8 @@ class Verifier:
 
         worker = self.function_configs["WorkerFunction"]["FunctionArn"]
         # Listed by queue: moto filters FunctionName on the exact string the mapping was created with.
-        mappings = self.client("lambda").list_event_source_mappings(EventSourceArn=self.queue_arn)["EventSourceMappings"]
+        mappings = self.client("lambda").list_event_source_mappings(
+            EventSourceArn=self.queue_arn)["EventSourceMappings"]
         found = [m for m in mappings if m.get("FunctionArn") == worker]
         if len(found) != 1 or len(mappings) != 1:
             self.result.add("worker consumes the runs queue", False,
@@ -383,15 +408,24 @@ class Verifier:
         for workflow, error in self.expected.schedule_errors.items():
             self.result.add(f"rule of {workflow}", False, f"its schedule cannot be deployed: {error}")
         expected_names = set()
+        stack_rules = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::Events::Rule")}
         for spec, config in self.expected.schedules:
             if spec.kind != "rule":
                 continue
             expected_names.add(spec.name)
             label = f"rule {spec.name}"
-            rule = events.describe_rule(Name=spec.name)
+            try:
+                rule = events.describe_rule(Name=spec.name)
+            except events.exceptions.ResourceNotFoundException:
+                self.result.add(f"{label} schedule", False, f"expected a rule named {spec.name} for workflow "
+                                f"{spec.workflow}, found none")
+                continue
             targets = events.list_targets_by_rule(Rule=spec.name)["Targets"]
-            self.result.expect(f"{label} schedule", (spec.expression, "ENABLED" if config.active else "DISABLED"),
-                               (rule.get("ScheduleExpression"), rule.get("State")))
+            self.result.expect(f"{label} schedule",
+                               (spec.expression, "ENABLED" if config.active else "DISABLED", "created by the stack"),
+                               (rule.get("ScheduleExpression"), rule.get("State"),
+                                "created by the stack" if spec.name in stack_rules else "not a resource of the stack"),
+                               f"{spec.expression}, {rule.get('State')}")
             wanted = {"Arn": scheduler_arn, "InputPathsMap": RULE_INPUT_PATHS,
                       "renders": render(spec.target_input["input_template"], RULE_INPUT_PATHS)}
             self.result.expect(f"{label} target", [wanted], [
@@ -399,7 +433,7 @@ class Verifier:
                  "renders": render((t.get("InputTransformer") or {}).get("InputTemplate"),
                                    (t.get("InputTransformer") or {}).get("InputPathsMap") or {})} for t in targets],
                 f"the scheduler receives {json.dumps(wanted['renders'])} for an event at {SAMPLE_EVENT['time']}")
-        sweep_name = self.stack.physical_id("AWS::Events::Rule", "SweepRule")
+        sweep_name = self.stack.physical_id("AWS::Events::Rule", SWEEP_RULE)
         expected_names.add(sweep_name)
         minutes = int(SWEEP_RATE.to_minutes())
         rule = events.describe_rule(Name=sweep_name)
@@ -409,7 +443,8 @@ class Verifier:
                             [{"Arn": scheduler_arn, "Input": SWEEP_INPUT}]),
                            (rule.get("ScheduleExpression"), rule.get("State"),
                             [{"Arn": t.get("Arn"), "Input": json.loads(t["Input"]) if t.get("Input") else None}
-                             for t in targets]))
+                             for t in targets]),
+                           f"every {minutes} minutes, {json.dumps(SWEEP_INPUT)} to the scheduler")
         extra = sorted(r["PhysicalResourceId"] for r in self.stack.of_type("AWS::Events::Rule")
                        if r.get("PhysicalResourceId") not in expected_names)
         if extra:
@@ -421,16 +456,26 @@ class Verifier:
             return
         scheduler = self.client("scheduler")
         scheduler_arn = self.function_configs["SchedulerFunction"]["FunctionArn"]
+        roles = {r["PhysicalResourceId"] for r in self.stack.of_type("AWS::IAM::Role")}
+        in_stack = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::Scheduler::Schedule")}
         for spec, config in wanted:
-            found = scheduler.get_schedule(Name=spec.name, GroupName=spec.group or "default")
+            try:
+                found = scheduler.get_schedule(Name=spec.name, GroupName=spec.group or "default")
+            except scheduler.exceptions.ResourceNotFoundException:
+                self.result.add(f"schedule {spec.name}", False, f"expected a Scheduler schedule named {spec.name} "
+                                f"in group {spec.group or 'default'} for workflow {spec.workflow}, found none")
+                continue
             target = found.get("Target") or {}
             self.result.expect(f"schedule {spec.name}", {
                 "expression": spec.expression, "timezone": spec.timezone,
                 "state": "ENABLED" if config.active else "DISABLED",
-                "target": scheduler_arn, "input": json.loads(spec.target_input["input"])}, {
+                "target": scheduler_arn, "input": json.loads(spec.target_input["input"]), "role of the stack": True,
+                "created by the stack": True}, {
                 "expression": found.get("ScheduleExpression"), "timezone": found.get("ScheduleExpressionTimezone"),
                 "state": found.get("State"), "target": target.get("Arn"),
-                "input": json.loads(target["Input"]) if target.get("Input") else None},
+                "input": json.loads(target["Input"]) if target.get("Input") else None,
+                "role of the stack": str(target.get("RoleArn")).rsplit("/", 1)[-1] in roles,
+                "created by the stack": spec.name in in_stack},
                 f"{spec.expression} in {spec.timezone}, invoking the scheduler")
 
     def secrets(self) -> None:
@@ -468,10 +513,11 @@ class Verifier:
                 for r in resources for method, spec in (r.get("resourceMethods") or {}).items()}
         invoked = {key: uri.split("/functions/", 1)[-1].removesuffix("/invocations") for key, uri in uris.items()}
         wrong = {key: arn for key, arn in invoked.items() if arn not in aliases}
+        targets = ", ".join(sorted(set(invoked.values())))
         self.result.add("API Gateway invokes the api function's alias", bool(invoked) and not wrong,
-                        f"{', '.join(sorted(invoked))} → {', '.join(sorted(set(invoked.values())))}" if invoked and not wrong
-                        else f"expected every method to invoke one of {sorted(aliases) or 'no alias'}, found "
-                             f"{wrong or 'no method'}")
+                        f"{', '.join(sorted(invoked))} → {targets}" if invoked and not wrong else
+                        f"expected every method to invoke one of {sorted(aliases) or 'no alias'}, "
+                        f"found {wrong or 'no method'}")
         for arn in sorted(set(invoked.values()) & set(aliases)):
             version = aliases[arn]["FunctionVersion"]
             self.result.add(f"alias {arn.rsplit(':', 1)[1]} points at a published version", version != "$LATEST",
@@ -496,7 +542,8 @@ class Verifier:
         base = f"https://{self.rest_api_id}.execute-api.{self.region}.amazonaws.com/{self.settings.stage}/"
         wanted = {"ApiUrl": base, "DashboardUrl": f"{base}dashboard/",
                   "AdminTokenSecret": self.settings.admin_token_secret_name}
-        wanted.update({output_id("WebhookUrl", name): f"{base}api/webhooks/{name}" for name, _ in self.expected.webhooks})
+        wanted.update({output_id("WebhookUrl", name): f"{base}api/webhooks/{name}"
+                       for name, _ in self.expected.webhooks})
         for key, value in wanted.items():
             self.result.expect(f"output {key}", value, self.stack.outputs.get(key, "<missing>"))
 
@@ -518,12 +565,12 @@ class Verifier:
                             f"{'no alarm' if not found else 'actions on unknown topics ' + ', '.join(dangling)}")
         if self.stack.of_type("AWS::Lambda::LayerVersion"):
             layers = self.client("lambda").list_layers()["Layers"]
-            self.result.add("shared layer published", bool(layers), ", ".join(l["LayerName"] for l in layers))
+            self.result.add("shared layer published", bool(layers), ", ".join(layer["LayerName"] for layer in layers))
+        runs_queues = self.stack.logical_ids("AWS::SQS::Queue", [RUNS_QUEUE, DEAD_LETTER_QUEUE])
         for queue in self.stack.of_type("AWS::SQS::Queue"):
-            if queue["LogicalResourceId"] not in {self.stack.find("AWS::SQS::Queue", c)["LogicalResourceId"]  # type: ignore[index]
-                                                  for c in ("RunsQueue", "RunsDeadLetterQueue")}:
-                self.client("sqs").get_queue_attributes(QueueUrl=queue["PhysicalResourceId"], AttributeNames=["QueueArn"])
-                self.result.add(f"queue {queue['LogicalResourceId']}", True, "exists")
+            if queue["LogicalResourceId"] not in runs_queues:
+                arn = self.queue_attributes(queue["PhysicalResourceId"])["QueueArn"]
+                self.result.add(f"queue {queue['LogicalResourceId']}", True, arn)
         kinds: dict[str, int] = {}
         for resource in self.stack.resources.values():
             kind = resource.get("ResourceType", "?")
@@ -538,10 +585,8 @@ class Verifier:
             if kind == "AWS::CDK::Metadata":
                 continue  # the CDK's version report, no part of the platform
             notes.append(f"{kind} ×{count}: in the template, not created (moto has no CloudFormation model for it)")
-        ttl = [f"{s.setting}.{s.ttl_attribute}" for s in self.expected.specs if s.ttl_attribute]
-        if ttl:
-            notes.append(f"table TTL ({', '.join(ttl)}), point-in-time recovery and encryption: moto's "
-                         "CloudFormation ignores TimeToLiveSpecification, PointInTimeRecoverySpecification, SSESpecification")
+        notes.append("tables' point-in-time recovery and encryption: moto's CloudFormation ignores "
+                     "PointInTimeRecoverySpecification and SSESpecification")
         if "function_configs" in self.__dict__:  # read by a check above
             from infrastructure.stack import ARCHITECTURE
 
