@@ -416,6 +416,9 @@ def install() -> tuple[str, ...]:
 def serve(host: str, port: int, stop_on_stdin_eof: bool = False, out: IO[str] = sys.stdout) -> int:
     """Install the models, serve moto on ``host:port`` (0: a free port), print one JSON line
     (``{"endpoint", "port", "cloudformation_types"}``) once it listens, and serve until stopped."""
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
     installed = install()
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -424,9 +427,6 @@ def serve(host: str, port: int, stop_on_stdin_eof: bool = False, out: IO[str] = 
     port = server.get_host_and_port()[1]
     print(json.dumps({"endpoint": f"http://localhost:{port}", "port": port,
                       "cloudformation_types": list(installed)}), file=out, flush=True)
-    stopped = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
     if stop_on_stdin_eof:  # the parent holds the other end: it closes it to stop us, or dies
         threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
     stopped.wait()
