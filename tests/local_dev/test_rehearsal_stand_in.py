@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from local_dev.rehearsal.stand_in import ACCOUNT_ID, StandIn
+from local_dev.rehearsal.stand_in import ACCOUNT_ID, StandIn, client_env
 from support import REPO, copy_examples
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -82,8 +82,9 @@ def create_stack(cloudformation: Any, name: str, template: dict[str, Any]) -> di
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def test_alias_version_permission_and_secrets_are_created_with_cloudformation_refs(session):
+def test_alias_version_permission_and_secrets_are_created_with_cloudformation_refs(session, stand_in):
     cloudformation, lambda_, secrets = (session.client(s) for s in ("cloudformation", "lambda", "secretsmanager"))
+    assert session.client("s3").meta.endpoint_url == f"http://localhost:{stand_in.port}"  # the stand-in, not moto in-process
     outputs = create_stack(cloudformation, "rehearsal-small", SMALL_STACK)
     function = cloudformation.describe_stack_resource(StackName="rehearsal-small", LogicalResourceId="Fn")[
         "StackResourceDetail"]["PhysicalResourceId"]
@@ -159,10 +160,26 @@ def test_alarms_are_created_and_the_verifier_checks_them_on_any_stack(session):
     assert not cloudwatch.describe_alarms(AlarmNames=["rehearsal-dead-letters"])["MetricAlarms"]
 
 
-def test_the_stand_in_environment_leaves_nothing_of_the_callers_aws_configuration(stand_in):
-    env = stand_in.client_env({"AWS_PROFILE": "prod", "AWS_SESSION_TOKEN": "t", "AWS_ENDPOINT_URL_S3": "https://x",
-                               "AWS_REGION": "eu-west-3", "PATH": "/bin"})
-    assert env["AWS_ENDPOINT_URL"] == stand_in.endpoint == f"http://localhost:{stand_in.port}"
+def test_the_platform_never_imports_the_rehearsal():
+    """The stand-in's models are for the rehearsal only: what runs on Lambda or builds the stack never sees them."""
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    offenders = [str(path.relative_to(REPO)) for folder in ("functions", "infrastructure", "layers")
+                 for path in (REPO / folder).rglob("*.py")
+                 if any(m.startswith("local_dev.rehearsal") for m in imported(path))]
+    assert not offenders
+
+
+def test_the_stand_in_environment_leaves_nothing_of_the_callers_aws_configuration():
+    env = client_env("http://localhost:4566", base={
+        "AWS_PROFILE": "prod", "AWS_SESSION_TOKEN": "t", "AWS_ENDPOINT_URL_S3": "https://x", "AWS_REGION": "eu-west-3",
+        "PATH": "/bin"})
+    assert env["AWS_ENDPOINT_URL"] == "http://localhost:4566"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert not {"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"} & set(env)
