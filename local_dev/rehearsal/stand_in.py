@@ -1,7 +1,9 @@
 """moto's server standing in for AWS in the deploy rehearsal, with the CloudFormation support it lacks.
 
     python -m local_dev.rehearsal.stand_in --port 5000     # serves until Ctrl-C
-    with StandIn() as aws: subprocess.run([...cdk...], env=aws.client_env())
+    with StandIn() as aws:
+        subprocess.run([...cdk...], env=aws.client_env())   # a subprocess
+        with aws.environment(): verify(...)                 # this process
 
 moto's CloudFormation implementation silently skips resource types it has no model for (and reports
 ``CREATE_COMPLETE``), so the platform's template would come out without its alias (and then crash on
@@ -35,7 +37,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -489,6 +492,22 @@ class StandIn:
     def client_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) pointed at the stand-in; see ``client_env()``."""
         return client_env(self.endpoint, self.region, base)
+
+    @contextmanager
+    def environment(self) -> Iterator[dict[str, str]]:
+        """This process's environment pointed at the stand-in while the block runs, then restored: for
+        in-process clients (``verify()``, the ``wfp`` commands). Create boto3 sessions inside the block:
+        boto3's default session keeps the credentials it resolved first."""
+        saved = dict(os.environ)
+        env = self.client_env(saved)
+        for key in set(saved) - set(env):
+            del os.environ[key]
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def start(self) -> StandIn:
         repo = Path(__file__).resolve().parents[2]

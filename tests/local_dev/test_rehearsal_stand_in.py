@@ -32,17 +32,15 @@ def stand_in() -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def session(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A boto3 session whose clients talk to the stand-in (this process's AWS_* variables switched to it)."""
+def session(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 session whose clients talk to the stand-in (this process's environment switched to it)."""
     import boto3
 
-    env = stand_in.client_env()
-    for key in [k for k in os.environ if k.startswith("AWS_") and k not in env]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("AWS_"):
-            monkeypatch.setenv(key, value)
-    return boto3.session.Session()
+    monkeypatch.setenv("AWS_PROFILE", "someone-elses")  # what the stand-in's environment must not keep
+    with stand_in.environment():
+        assert "AWS_PROFILE" not in os.environ
+        yield boto3.session.Session()
+    assert os.environ["AWS_PROFILE"] == "someone-elses"  # restored
 
 
 # ----- the stand-in's CloudFormation models ----------------------------------------------------------------
