@@ -1,0 +1,688 @@
+"""Check what a deployed stack created against what the platform derives it from, not against its status.
+
+moto's CloudFormation answers ``CREATE_COMPLETE`` for a stack whose resources it partly skipped or
+simplified, so the rehearsal reads the created resources back through the ordinary APIs and compares
+them with their sources:
+
+* tables: the pynamodb models (``functions.tables.all_models()`` read by ``infrastructure.tables.spec_of``),
+* rules, schedules, webhook secrets and URLs, timeouts: the plugin registry (the built layer's manifest)
+  through ``functions.eventbridge.deployed_schedule`` and the workflows' configs,
+* names: ``functions.settings.Settings``; queue redrive and batch size: ``infrastructure.stack``'s constants;
+* the wiring: each function's environment names the tables and queue the stack created, the worker
+  consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias.
+
+    result = verify("wfp-dev", registry_from_layer(Path("build/layer")))
+    print(result.report()); assert result.ok
+
+Resources are found through the stack's own resource list (a construct's logical id is its CDK id plus
+an 8-character hash); kinds this module does not know are listed, never fatal. What the stand-in cannot
+show (moto ignores the property, or never runs anything) is reported as "not checkable here", never as
+passed. The boto3 clients follow the environment (``AWS_ENDPOINT_URL``: the stand-in's ``client_env()``).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from functions.eventbridge import DeployedSchedule, deployed_schedule
+from functions.plugin_config import WorkflowConfig
+from functions.registry import Registry
+from functions.settings import Settings
+
+#: CDK ids of the stack's constructs the checks look up (``infrastructure/stack.py`` names them).
+RUNS_QUEUE, DEAD_LETTER_QUEUE, REST_API, SWEEP_RULE = "RunsQueue", "RunsDeadLetterQueue", "Api", "SweepRule"
+#: The platform's three Lambda entry points, by the CDK id of their function.
+ENTRY_POINTS = {"ApiFunction": "functions.handlers.api.handler",
+                "SchedulerFunction": "functions.handlers.scheduler.handler",
+                "WorkerFunction": "functions.handlers.worker.handler"}
+#: The scheduler's input for the stale-run sweep (``functions.handlers.scheduler.SWEEP_ACTION``).
+SWEEP_INPUT = {"action": "sweep"}
+#: What an EventBridge rule's event carries, to render input transformers as EventBridge would.
+SAMPLE_EVENT = {"time": "2026-01-05T09:00:00Z", "id": "7bf73129-1428-4cd3-a780-95db273d1602"}
+#: Resource kinds the checks below cover (others are listed as created, unchecked).
+COVERED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping",
+           "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::Permission", "AWS::Lambda::LayerVersion",
+           "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::SecretsManager::Secret",
+           "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment",
+           "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm"}
+
+
+# ----- result --------------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Verification:
+    stack_name: str
+    checks: list[Check] = field(default_factory=list)
+    #: What the stand-in cannot show (moto ignores it, or nothing runs there): neither passed nor failed.
+    not_checkable: list[str] = field(default_factory=list)
+    #: Resources of kinds no check covers: created, not verified further.
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def add(self, name: str, ok: bool, detail: str = "") -> Check:
+        check = Check(name, ok, detail)
+        self.checks.append(check)
+        return check
+
+    def expect(self, name: str, expected: Any, found: Any, what: str = "") -> Check:
+        """A check that ``found`` equals ``expected``; the detail says both when they differ."""
+        if expected == found:
+            return self.add(name, True, what or f"{found!r}")
+        return self.add(name, False, f"expected {expected!r}, found {found!r}")
+
+    def report(self) -> str:
+        lines = [f"Stack {self.stack_name}: {len(self.checks)} checks, {len(self.failures)} failed"]
+        lines += [f"  {'ok  ' if c.ok else 'FAIL'}  {c.name}" + (f": {c.detail}" if c.detail else "")
+                  for c in self.checks]
+        if self.not_checkable:
+            lines.append("Not checkable on the stand-in:")
+            lines += [f"  - {note}" for note in self.not_checkable]
+        if self.unchecked:
+            lines.append("Created, not verified further (no check knows the kind):")
+            lines += [f"  - {item}" for item in self.unchecked]
+        return "\n".join(lines)
+
+
+# ----- what the platform derives the stack from --------------------------------------------------------
+def registry_from_layer(layer_dir: Path) -> Registry:
+    """The plugin registry the stack was built from: the layer's manifest (``wfp build``)."""
+    from functions.manifest import registry_from_manifest
+    from layers.build import MANIFEST_NAME
+
+    return registry_from_manifest(layer_dir / MANIFEST_NAME, layer_dir / "python" / "plugins")
+
+
+def workflows(registry: Registry) -> list[tuple[str, WorkflowConfig]]:
+    """Workflows that load (a broken plugin deploys nothing)."""
+    return [(p.name, p.config) for p in registry.of_kind("workflow")
+            if not p.error and isinstance(p.config, WorkflowConfig)]
+
+
+@dataclass
+class Expected:
+    settings: Settings
+    specs: list[Any]  # infrastructure.tables.TableSpec, one per model
+    models: dict[str, str]  # setting → model class name
+    schedules: list[tuple[DeployedSchedule, WorkflowConfig]]
+    schedule_errors: dict[str, str]
+    webhooks: list[tuple[str, WorkflowConfig]]
+    #: Every workflow config, a broken plugin's too: the stack sizes the worker's timeout on all of them.
+    workflow_configs: list[WorkflowConfig]
+
+    @classmethod
+    def of(cls, registry: Registry, settings: Settings) -> Expected:
+        from functions.cron import CronError
+        from functions.tables import all_models
+        from infrastructure.tables import spec_of
+
+        models = all_models()
+        specs = [spec_of(m) for m in models]
+        loaded = workflows(registry)
+        schedules, errors = [], {}
+        for name, config in loaded:
+            try:
+                spec = deployed_schedule(name, config, settings.prefix)
+            except CronError as exc:
+                errors[name] = str(exc)
+                continue
+            if spec is not None:
+                schedules.append((spec, config))
+        return cls(settings, specs, {s.setting: m.__name__ for s, m in zip(specs, models, strict=True)},
+                   schedules, errors, [(n, c) for n, c in loaded if "webhook" in c.triggers],
+                   [p.config for p in registry.of_kind("workflow") if isinstance(p.config, WorkflowConfig)])
+
+
+# ----- what the stack created --------------------------------------------------------------------------
+class StackView:
+    """The stack's created resources (logical id → summary), its outputs, and the template's resources."""
+
+    def __init__(self, cloudformation: Any, stack_name: str) -> None:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        self.status = stack["StackStatus"]
+        self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs") or []}
+        listed = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+        # moto lists a resource it skipped without id or type: only the created ones are kept.
+        self.resources = {r["LogicalResourceId"]: r for r in listed if r.get("LogicalResourceId")}
+        body = cloudformation.get_template(StackName=stack_name)["TemplateBody"]
+        self.template = (json.loads(body) if isinstance(body, str) else body).get("Resources", {})
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources.values() if r.get("ResourceType") == kind]
+
+    def find(self, kind: str, construct_id: str) -> dict[str, Any] | None:
+        """The resource CDK named ``<construct_id><8-hex hash>`` (a construct at the stack's top level)."""
+        pattern = re.compile(re.escape(construct_id) + "[0-9A-F]{8}")
+        found = [r for r in self.of_type(kind) if pattern.fullmatch(r["LogicalResourceId"])]
+        return found[0] if len(found) == 1 else None
+
+    def logical_ids(self, kind: str, construct_ids: Iterable[str]) -> set[str]:
+        """The logical ids of the constructs found among ``construct_ids``."""
+        return {r["LogicalResourceId"] for r in (self.find(kind, c) for c in construct_ids) if r is not None}
+
+    def physical_id(self, kind: str, construct_id: str) -> str:
+        resource = self.find(kind, construct_id)
+        if resource is None or not resource.get("PhysicalResourceId"):
+            known = ", ".join(sorted(r["LogicalResourceId"] for r in self.of_type(kind))) or "none"
+            raise LookupError(f"no {kind} {construct_id}<hash> in the stack (created {kind}: {known})")
+        return str(resource["PhysicalResourceId"])
+
+    def not_created(self) -> dict[str, int]:
+        """Template resources the stack did not create (moto has no model for them): type → count."""
+        counts: dict[str, int] = {}
+        for logical_id, resource in self.template.items():
+            if logical_id not in self.resources:
+                counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
+        return counts
+
+
+# ----- the checks --------------------------------------------------------------------------------------
+class Verifier:
+    def __init__(self, stack_name: str, registry: Registry, *, settings: Settings | None = None,
+                 session: Any = None) -> None:
+        import boto3
+
+        self.stack_name = stack_name
+        self.settings = settings or Settings(stage=stack_name.removeprefix("wfp-"), prefix=stack_name)
+        self.registry = registry
+        self.session = session or boto3.session.Session()
+        self._clients: dict[str, Any] = {}
+        self.result = Verification(stack_name)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    @property
+    def region(self) -> str:
+        return str(self.client("cloudformation").meta.region_name)
+
+    def run(self) -> Verification:
+        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        from botocore.exceptions import ClientError
+
+        self.expected = Expected.of(self.registry, self.settings)
+        try:
+            self.stack = StackView(self.client("cloudformation"), self.stack_name)
+        except ClientError as exc:
+            self.result.add(f"stack {self.stack_name}", False, f"expected a deployed stack, found: {exc}")
+            return self.result
+        self.result.add("stack status", self.stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"),
+                        f"{self.stack.status} (moto reports it even for what it skipped: the checks below "
+                        "read the resources)")
+        sections: list[tuple[str, Callable[[], None]]] = [
+            ("tables", self.tables), ("queues", self.queues), ("functions", self.functions),
+            ("event source", self.event_source), ("rules", self.rules), ("schedules", self.scheduler_schedules),
+            ("secrets", self.secrets), ("API", self.api), ("outputs", self.outputs), ("other resources", self.others)]
+        for name, section in sections:
+            try:
+                section()
+            except Exception as exc:  # noqa: BLE001 - one section's surprise must not hide the others' findings
+                self.result.add(f"{name}: could not be verified", False, f"{type(exc).__name__}: {exc}")
+        self.notes()
+        return self.result
+
+    # ----- lookups (what the checks compare with one another) -------------------------------------------
+    def table_name(self, spec: Any) -> str:
+        return self.stack.physical_id("AWS::DynamoDB::Table", spec.construct_id)
+
+    @cached_property
+    def queue_url(self) -> str:
+        return self.stack.physical_id("AWS::SQS::Queue", RUNS_QUEUE)
+
+    @cached_property
+    def queue_arn(self) -> str:
+        return self.queue_attributes(self.queue_url)["QueueArn"]
+
+    def queue_attributes(self, url: str) -> dict[str, str]:
+        return self.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+    @cached_property
+    def function_configs(self) -> dict[str, dict[str, Any]]:
+        lambda_ = self.client("lambda")
+        return {cid: lambda_.get_function_configuration(
+            FunctionName=self.stack.physical_id("AWS::Lambda::Function", cid)) for cid in ENTRY_POINTS}
+
+    @cached_property
+    def rest_api_id(self) -> str:
+        return self.stack.physical_id("AWS::ApiGateway::RestApi", REST_API)
+
+    @cached_property
+    def timeouts(self) -> dict[str, int]:
+        """Each function's timeout as the stack derives it (the API's limit; the workflows' timeouts)."""
+        from infrastructure.stack import API_TIMEOUT, run_timeout
+
+        scheduled = [config for _, config in self.expected.schedules]
+        return {"ApiFunction": int(API_TIMEOUT.to_seconds()),
+                "SchedulerFunction": int(run_timeout(scheduled).to_seconds()),
+                "WorkerFunction": int(run_timeout(self.expected.workflow_configs).to_seconds())}
+
+    def created(self, kind: str, construct_id: str) -> str:
+        """The physical id, or a placeholder that names the absence (for comparisons that go on)."""
+        resource = self.stack.find(kind, construct_id)
+        return str(resource.get("PhysicalResourceId")) if resource else f"<no {construct_id} in the stack>"
+
+    # ----- data --------------------------------------------------------------------------------------
+    def tables(self) -> None:
+        dynamodb = self.client("dynamodb")
+        for spec in self.expected.specs:
+            name = self.table_name(spec)
+            table = dynamodb.describe_table(TableName=name)["Table"]
+            problems = table_differences(spec, table)
+            model = self.expected.models[spec.setting]
+            self.result.add(f"table {spec.setting} ({name})", not problems,
+                            "; ".join(problems) or f"keys, attribute types, {len(spec.global_indexes)} global and "
+                            f"{len(spec.local_indexes)} local indexes as model {model} says")
+            if spec.ttl_attribute:
+                self.time_to_live(spec, name)
+        known = self.stack.logical_ids("AWS::DynamoDB::Table", [s.construct_id for s in self.expected.specs])
+        extra = sorted(r["LogicalResourceId"] for r in self.stack.of_type("AWS::DynamoDB::Table")
+                       if r["LogicalResourceId"] not in known)
+        self.result.add("every table comes from a model", not extra,
+                        f"tables no model describes: {', '.join(extra)}" if extra else
+                        f"{len(known)} tables, {len(self.expected.specs)} models")
+
+    def time_to_live(self, spec: Any, name: str) -> None:
+        """The model's TTL attribute, when the stand-in shows one (moto's CloudFormation ignores it)."""
+        ttl = self.client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            self.result.expect(f"table {spec.setting} TTL", spec.ttl_attribute, ttl.get("AttributeName"))
+        else:
+            self.result.not_checkable.append(
+                f"table {spec.setting}: TTL on {spec.ttl_attribute} (the model's) reads {ttl.get('TimeToLiveStatus')}: "
+                "moto's CloudFormation ignores TimeToLiveSpecification")
+
+    def queues(self) -> None:
+        from infrastructure.stack import MAX_RECEIVE_COUNT
+
+        attributes = self.queue_attributes(self.queue_url)
+        dead_arn = self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", DEAD_LETTER_QUEUE))["QueueArn"]
+        redrive = json.loads(attributes.get("RedrivePolicy") or "{}")
+        self.result.expect("runs queue redrives to its dead-letter queue",
+                           {"deadLetterTargetArn": dead_arn, "maxReceiveCount": MAX_RECEIVE_COUNT},
+                           {"deadLetterTargetArn": redrive.get("deadLetterTargetArn"),
+                            "maxReceiveCount": int(redrive.get("maxReceiveCount", 0)) or None},
+                           f"after {MAX_RECEIVE_COUNT} deliveries (MAX_RECEIVE_COUNT = Settings.max_attempts)")
+        worker_timeout = self.timeouts["WorkerFunction"]
+        visibility = int(attributes.get("VisibilityTimeout", 0))
+        self.result.add("runs queue visibility timeout covers the worker's timeout", visibility >= worker_timeout,
+                        f"{visibility} s for a worker timeout of {worker_timeout} s")
+
+    # ----- code --------------------------------------------------------------------------------------
+    def functions(self) -> None:
+        from infrastructure.stack import MAX_RECEIVE_COUNT, RUNTIME
+        from layers.build import MANIFEST_NAME
+
+        settings = self.settings
+        tables = {s.env_var: self.created("AWS::DynamoDB::Table", s.construct_id) for s in self.expected.specs}
+        common = {"WFP_STAGE": settings.stage, "WFP_PREFIX": settings.prefix, **tables,
+                  "WFP_QUEUE_URL": self.created("AWS::SQS::Queue", RUNS_QUEUE),
+                  "WFP_ADMIN_TOKEN_SECRET": settings.admin_token_secret_name,
+                  "WFP_MANIFEST": f"/opt/{MANIFEST_NAME}", "WFP_PLUGINS_DIR": "/opt/python/plugins"}
+        extra = {"ApiFunction": {"WFP_REQUIRE_WEBHOOK_SECRETS": "1", "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)},
+                 "WorkerFunction": {"WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)}}
+        for cid, config in self.function_configs.items():
+            label = f"function {cid.removesuffix('Function').lower()}"
+            variables = (config.get("Environment") or {}).get("Variables") or {}
+            wanted = {**common, **extra.get(cid, {})}
+            problems = [f"{k}: expected {v!r}, found {variables.get(k, '<unset>')!r}"
+                        for k, v in wanted.items() if variables.get(k) != v]
+            self.result.add(f"{label} environment", not problems, "; ".join(problems) or
+                            f"{len(wanted)} variables name this stack's tables, queue, secret and stage")
+            self.result.expect(f"{label} handler", ENTRY_POINTS[cid], config.get("Handler"))
+            self.result.expect(f"{label} runtime", RUNTIME.name, config.get("Runtime"))
+            self.result.expect(f"{label} timeout", self.timeouts[cid], config.get("Timeout"),
+                               f"{config.get('Timeout')} s" + ("" if cid == "ApiFunction" else
+                                                              " (the longest workflow timeout + the margin)"))
+            self.code_package(label, config)
+
+    def code_package(self, label: str, config: dict[str, Any]) -> None:
+        """The uploaded code (the S3 object whose SHA-256 the function reports) defines the handler."""
+        package = find_package(self.client("s3"), int(config.get("CodeSize") or 0), config.get("CodeSha256") or "")
+        if package is None:
+            self.result.not_checkable.append(f"{label}: its code package is not in the stand-in's S3 (CodeSha256 "
+                                             f"{config.get('CodeSha256')}), so its handler was not looked up in it")
+            return
+        module, _, attribute = str(config.get("Handler")).rpartition(".")
+        path = module.replace(".", "/") + ".py"
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            source = archive.read(path).decode() if path in archive.namelist() else None
+        defined = source is not None and attribute in top_level_names(source)
+        self.result.add(f"{label} code package defines its handler", defined,
+                        f"{path} defines {attribute}" if defined else
+                        f"expected {path} defining {attribute!r} in the uploaded package, "
+                        f"found {'no ' + path if source is None else 'no such name'}")
+
+    def event_source(self) -> None:
+        from infrastructure.stack import WORKER_BATCH_SIZE
+
+        worker = self.function_configs["WorkerFunction"]["FunctionArn"]
+        # Listed by queue: moto filters FunctionName on the exact string the mapping was created with.
+        mappings = self.client("lambda").list_event_source_mappings(
+            EventSourceArn=self.queue_arn)["EventSourceMappings"]
+        found = [m for m in mappings if m.get("FunctionArn") == worker]
+        if len(found) != 1 or len(mappings) != 1:
+            self.result.add("worker consumes the runs queue", False,
+                            f"expected one event source mapping {self.queue_arn} → {worker}, found "
+                            f"{[m.get('FunctionArn') for m in mappings] or 'none'}")
+            return
+        mapping = found[0]
+        self.result.expect("worker consumes the runs queue", {
+            "BatchSize": WORKER_BATCH_SIZE, "State": "Enabled", "ReportBatchItemFailures": True}, {
+            "BatchSize": mapping.get("BatchSize"), "State": mapping.get("State"),
+            "ReportBatchItemFailures": "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])},
+            f"batches of {WORKER_BATCH_SIZE}, partial failures reported")
+
+    # ----- entry points ----------------------------------------------------------------------------------
+    def rules(self) -> None:
+        from functions.eventbridge import RULE_INPUT_PATHS
+        from infrastructure.stack import SWEEP_RATE
+
+        events = self.client("events")
+        scheduler_arn = self.function_configs["SchedulerFunction"]["FunctionArn"]
+        for workflow, error in self.expected.schedule_errors.items():
+            self.result.add(f"rule of {workflow}", False, f"its schedule cannot be deployed: {error}")
+        expected_names = set()
+        stack_rules = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::Events::Rule")}
+        for spec, config in self.expected.schedules:
+            if spec.kind != "rule":
+                continue
+            expected_names.add(spec.name)
+            label = f"rule {spec.name}"
+            try:
+                rule = events.describe_rule(Name=spec.name)
+            except events.exceptions.ResourceNotFoundException:
+                self.result.add(f"{label} schedule", False, f"expected a rule named {spec.name} for workflow "
+                                f"{spec.workflow}, found none")
+                continue
+            targets = events.list_targets_by_rule(Rule=spec.name)["Targets"]
+            self.result.expect(f"{label} schedule",
+                               (spec.expression, "ENABLED" if config.active else "DISABLED", "created by the stack"),
+                               (rule.get("ScheduleExpression"), rule.get("State"),
+                                "created by the stack" if spec.name in stack_rules else "not a resource of the stack"),
+                               f"{spec.expression}, {rule.get('State')}")
+            wanted = {"Arn": scheduler_arn, "InputPathsMap": RULE_INPUT_PATHS,
+                      "renders": render(spec.target_input["input_template"], RULE_INPUT_PATHS)}
+            self.result.expect(f"{label} target", [wanted], [
+                {"Arn": t.get("Arn"), "InputPathsMap": (t.get("InputTransformer") or {}).get("InputPathsMap"),
+                 "renders": render((t.get("InputTransformer") or {}).get("InputTemplate"),
+                                   (t.get("InputTransformer") or {}).get("InputPathsMap") or {})} for t in targets],
+                f"the scheduler receives {json.dumps(wanted['renders'])} for an event at {SAMPLE_EVENT['time']}")
+        sweep_name = self.stack.physical_id("AWS::Events::Rule", SWEEP_RULE)
+        expected_names.add(sweep_name)
+        minutes = int(SWEEP_RATE.to_minutes())
+        rule = events.describe_rule(Name=sweep_name)
+        targets = events.list_targets_by_rule(Rule=sweep_name)["Targets"]
+        self.result.expect(f"sweep rule {sweep_name}",
+                           (f"rate({minutes} minute{'s' if minutes != 1 else ''})", "ENABLED",
+                            [{"Arn": scheduler_arn, "Input": SWEEP_INPUT}]),
+                           (rule.get("ScheduleExpression"), rule.get("State"),
+                            [{"Arn": t.get("Arn"), "Input": json.loads(t["Input"]) if t.get("Input") else None}
+                             for t in targets]),
+                           f"every {minutes} minutes, {json.dumps(SWEEP_INPUT)} to the scheduler")
+        extra = sorted(r["PhysicalResourceId"] for r in self.stack.of_type("AWS::Events::Rule")
+                       if r.get("PhysicalResourceId") not in expected_names)
+        if extra:
+            self.result.unchecked.append(f"AWS::Events::Rule not derived from a workflow: {', '.join(extra)}")
+
+    def scheduler_schedules(self) -> None:
+        wanted = [(spec, config) for spec, config in self.expected.schedules if spec.kind == "schedule"]
+        if not wanted:
+            return
+        scheduler = self.client("scheduler")
+        scheduler_arn = self.function_configs["SchedulerFunction"]["FunctionArn"]
+        roles = {r["PhysicalResourceId"] for r in self.stack.of_type("AWS::IAM::Role")}
+        in_stack = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::Scheduler::Schedule")}
+        for spec, config in wanted:
+            try:
+                found = scheduler.get_schedule(Name=spec.name, GroupName=spec.group or "default")
+            except scheduler.exceptions.ResourceNotFoundException:
+                self.result.add(f"schedule {spec.name}", False, f"expected a Scheduler schedule named {spec.name} "
+                                f"in group {spec.group or 'default'} for workflow {spec.workflow}, found none")
+                continue
+            target = found.get("Target") or {}
+            self.result.expect(f"schedule {spec.name}", {
+                "expression": spec.expression, "timezone": spec.timezone,
+                "state": "ENABLED" if config.active else "DISABLED",
+                "target": scheduler_arn, "input": json.loads(spec.target_input["input"]), "role of the stack": True,
+                "created by the stack": True}, {
+                "expression": found.get("ScheduleExpression"), "timezone": found.get("ScheduleExpressionTimezone"),
+                "state": found.get("State"), "target": target.get("Arn"),
+                "input": json.loads(target["Input"]) if target.get("Input") else None,
+                "role of the stack": str(target.get("RoleArn")).rsplit("/", 1)[-1] in roles,
+                "created by the stack": spec.name in in_stack},
+                f"{spec.expression} in {spec.timezone}, invoking the scheduler")
+
+    def secrets(self) -> None:
+        secretsmanager = self.client("secretsmanager")
+        created = {r["PhysicalResourceId"] for r in self.stack.of_type("AWS::SecretsManager::Secret")}
+        wanted = [("admin token secret", self.settings.admin_token_secret_name)] + [
+            (f"webhook secret of {name}:", self.settings.webhook_secret_name(name))
+            for name, config in self.expected.webhooks if config.webhook_auth != "none"]
+        for label, name in wanted:
+            try:
+                described = secretsmanager.describe_secret(SecretId=name)
+                value = secretsmanager.get_secret_value(SecretId=name).get("SecretString") or ""
+            except secretsmanager.exceptions.ResourceNotFoundException:
+                self.result.add(f"{label} {name}", False, f"expected a secret named {name}, found none")
+                continue
+            in_stack = described["ARN"] in created
+            self.result.add(f"{label} {name}", bool(value) and in_stack,
+                            f"created by the stack, a generated value of {len(value)} characters" if value and in_stack
+                            else f"expected a stack-created secret with a value, found "
+                                 f"{'no value' if not value else 'a secret the stack did not create'}")
+
+    def api(self) -> None:
+        apigateway = self.client("apigateway")
+        stage = apigateway.get_stage(restApiId=self.rest_api_id, stageName=self.settings.stage)
+        deployments = {d["id"] for d in apigateway.get_deployments(restApiId=self.rest_api_id)["items"]}
+        self.result.add(f"API stage {self.settings.stage}", stage.get("deploymentId") in deployments,
+                        f"deployment {stage.get('deploymentId')}" if stage.get("deploymentId") in deployments
+                        else f"expected one of the API's deployments {sorted(deployments)}, found "
+                             f"{stage.get('deploymentId')!r}")
+        api_function = self.function_configs["ApiFunction"]
+        aliases = {a["AliasArn"]: a for a in self.client("lambda").list_aliases(
+            FunctionName=api_function["FunctionName"])["Aliases"]}
+        resources = apigateway.get_resources(restApiId=self.rest_api_id, embed=["methods"])["items"]
+        uris = {f"{r['path']} {method}": ((spec.get("methodIntegration") or {}).get("uri") or "")
+                for r in resources for method, spec in (r.get("resourceMethods") or {}).items()}
+        invoked = {key: uri.split("/functions/", 1)[-1].removesuffix("/invocations") for key, uri in uris.items()}
+        wrong = {key: arn for key, arn in invoked.items() if arn not in aliases}
+        targets = ", ".join(sorted(set(invoked.values())))
+        self.result.add("API Gateway invokes the api function's alias", bool(invoked) and not wrong,
+                        f"{', '.join(sorted(invoked))} → {targets}" if invoked and not wrong else
+                        f"expected every method to invoke one of {sorted(aliases) or 'no alias'}, "
+                        f"found {wrong or 'no method'}")
+        for arn in sorted(set(invoked.values()) & set(aliases)):
+            version = aliases[arn]["FunctionVersion"]
+            self.result.add(f"alias {arn.rsplit(':', 1)[1]} points at a published version", version != "$LATEST",
+                            f"version {version} (SnapStart applies to published versions)")
+            self.alias_permission(arn)
+
+    def alias_permission(self, alias_arn: str) -> None:
+        function, alias = alias_arn.rsplit(":", 1)
+        policy = json.loads(self.client("lambda").get_policy(FunctionName=function, Qualifier=alias)["Policy"])
+        source = f":{self.rest_api_id}/"
+        allowed = [s for s in policy["Statement"] if s.get("Resource") == alias_arn
+                   and (s.get("Principal") or {}).get("Service") == "apigateway.amazonaws.com"
+                   and source in json.dumps(s.get("Condition") or {})]
+        self.result.add(f"API Gateway may invoke alias {alias}", bool(allowed),
+                        f"{len(allowed)} statements for API {self.rest_api_id}" if allowed else
+                        f"expected an apigateway.amazonaws.com statement on {alias_arn} for API {self.rest_api_id}, "
+                        f"found {[s.get('Resource') for s in policy['Statement']]}")
+
+    def outputs(self) -> None:
+        from infrastructure.stack import output_id
+
+        base = f"https://{self.rest_api_id}.execute-api.{self.region}.amazonaws.com/{self.settings.stage}/"
+        wanted = {"ApiUrl": base, "DashboardUrl": f"{base}dashboard/",
+                  "AdminTokenSecret": self.settings.admin_token_secret_name}
+        wanted.update({output_id("WebhookUrl", name): f"{base}api/webhooks/{name}"
+                       for name, _ in self.expected.webhooks})
+        for key, value in wanted.items():
+            self.result.expect(f"output {key}", value, self.stack.outputs.get(key, "<missing>"))
+
+    def others(self) -> None:
+        """Kinds other parts of the stack add (SNS topics, alarms...): each exists, or is listed."""
+        for topic in self.stack.of_type("AWS::SNS::Topic"):
+            arn = topic["PhysicalResourceId"]
+            self.client("sns").get_topic_attributes(TopicArn=arn)
+            self.result.add(f"SNS topic {topic['LogicalResourceId']}", True, arn)
+        topics = {t["PhysicalResourceId"] for t in self.stack.of_type("AWS::SNS::Topic")}
+        for alarm in self.stack.of_type("AWS::CloudWatch::Alarm"):
+            name = alarm["PhysicalResourceId"]
+            found = self.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+            actions = [a for f in found for a in f.get("AlarmActions") or []]
+            dangling = [a for a in actions if a.startswith("arn:aws:sns:") and a not in topics]
+            self.result.add(f"alarm {name}", bool(found) and not dangling,
+                            f"notifies {', '.join(actions) or 'nobody'}" if found and not dangling else
+                            f"expected an alarm notifying existing topics, found "
+                            f"{'no alarm' if not found else 'actions on unknown topics ' + ', '.join(dangling)}")
+        if self.stack.of_type("AWS::Lambda::LayerVersion"):
+            layers = self.client("lambda").list_layers()["Layers"]
+            self.result.add("shared layer published", bool(layers), ", ".join(layer["LayerName"] for layer in layers))
+        runs_queues = self.stack.logical_ids("AWS::SQS::Queue", [RUNS_QUEUE, DEAD_LETTER_QUEUE])
+        for queue in self.stack.of_type("AWS::SQS::Queue"):
+            if queue["LogicalResourceId"] not in runs_queues:
+                arn = self.queue_attributes(queue["PhysicalResourceId"])["QueueArn"]
+                self.result.add(f"queue {queue['LogicalResourceId']}", True, arn)
+        kinds: dict[str, int] = {}
+        for resource in self.stack.resources.values():
+            kind = resource.get("ResourceType", "?")
+            if kind not in COVERED and kind != "AWS::SQS::Queue":
+                kinds[kind] = kinds.get(kind, 0) + 1
+        self.result.unchecked += [f"{kind} ×{count}" for kind, count in sorted(kinds.items())]
+
+    # ----- what the stand-in cannot show -------------------------------------------------------------------
+    def notes(self) -> None:
+        notes = self.result.not_checkable
+        for kind, count in sorted(self.stack.not_created().items()):
+            if kind == "AWS::CDK::Metadata":
+                continue  # the CDK's version report, no part of the platform
+            notes.append(f"{kind} ×{count}: in the template, not created (moto has no CloudFormation model for it)")
+        notes.append("tables' point-in-time recovery and encryption: moto's CloudFormation ignores "
+                     "PointInTimeRecoverySpecification and SSESpecification")
+        if "function_configs" in self.__dict__:  # read by a check above
+            from infrastructure.stack import ARCHITECTURE
+
+            found = sorted({a for c in self.function_configs.values() for a in c.get("Architectures") or []})
+            notes.append(f"functions' architecture ({ARCHITECTURE.name} asked; moto reads {', '.join(found)}), "
+                         "layers, SnapStart, tracing and log configuration: moto's CloudFormation ignores them")
+        notes.append("API stage throttling, access logs and method settings: the stand-in's Stage keeps none of them")
+        notes.append("IAM: moto does not evaluate policies, so no grant was tested; nothing was invoked "
+                     "(moto runs Lambda code only with Docker)")
+
+
+def verify(stack_name: str, registry: Registry, *, settings: Settings | None = None,
+           session: Any = None) -> Verification:
+    """Verify ``stack_name`` (``wfp-<stage>``) against the platform; see the module docstring."""
+    return Verifier(stack_name, registry, settings=settings, session=session).run()
+
+
+# ----- helpers ------------------------------------------------------------------------------------------
+def _index_view(index: dict[str, Any]) -> dict[str, Any]:
+    keys = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema") or []}
+    projection = index.get("Projection") or {}
+    return {"keys": (keys.get("HASH"), keys.get("RANGE")), "projection": projection.get("ProjectionType"),
+            "non_key_attributes": sorted(projection.get("NonKeyAttributes") or [])}
+
+
+def _spec_index_view(index: dict[str, Any]) -> dict[str, Any]:
+    return {"keys": (index["partition_key"][0], index["sort_key"][0] if index["sort_key"] else None),
+            "projection": index["projection"], "non_key_attributes": sorted(index["non_key_attributes"])}
+
+
+def table_differences(spec: Any, table: dict[str, Any]) -> list[str]:
+    """What differs between a model's table (``TableSpec``) and DescribeTable's answer, readably."""
+    problems = []
+    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema") or []}
+    wanted_keys = (spec.partition_key[0], spec.sort_key[0] if spec.sort_key else None)
+    if (keys.get("HASH"), keys.get("RANGE")) != wanted_keys:
+        problems.append(f"keys: expected {wanted_keys}, found {(keys.get('HASH'), keys.get('RANGE'))}")
+    types = dict(k for k in [spec.partition_key, spec.sort_key] if k)
+    for index in spec.global_indexes + spec.local_indexes:
+        types.update(dict(k for k in [index["partition_key"], index["sort_key"]] if k))
+    found_types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions") or []}
+    if found_types != types:
+        problems.append(f"attribute types: expected {types}, found {found_types}")
+    for kind, wanted, found in (("global index", spec.global_indexes, table.get("GlobalSecondaryIndexes")),
+                                ("local index", spec.local_indexes, table.get("LocalSecondaryIndexes"))):
+        wanted_views = {i["name"]: _spec_index_view(i) for i in wanted}
+        found_views = {i["IndexName"]: _index_view(i) for i in found or []}
+        for name in sorted(set(wanted_views) | set(found_views)):
+            if wanted_views.get(name) != found_views.get(name):
+                problems.append(f"{kind} {name}: expected {wanted_views.get(name) or 'none'}, "
+                                f"found {found_views.get(name) or 'none'}")
+    return problems
+
+
+def render(template: str | None, paths: dict[str, str], event: dict[str, Any] = SAMPLE_EVENT) -> Any:
+    """An input transformer's output for ``event``, as EventBridge builds it: ``<name>`` takes the JSON
+    value at the name's path, ``"<name>"`` its text (the same for a string). None when it is not JSON."""
+    if template is None:
+        return None
+
+    def value(name: str) -> Any:
+        current: Any = event
+        for part in paths.get(name, "").removeprefix("$.").split("."):
+            current = current.get(part) if isinstance(current, dict) else None
+        return current
+
+    text = re.sub(r'"<([A-Za-z0-9_.-]+)>"', lambda m: json.dumps(str(value(m.group(1)))), template)
+    text = re.sub(r"<([A-Za-z0-9_.-]+)>", lambda m: json.dumps(value(m.group(1))), text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def top_level_names(source: str) -> set[str]:
+    """Names a module defines at its top level (functions, classes, assignments), without importing it."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def find_package(s3: Any, size: int, sha256_b64: str, buckets: Iterable[str] | None = None) -> bytes | None:
+    """The S3 object of ``size`` bytes whose SHA-256 (base64, Lambda's CodeSha256) matches, if any."""
+    if not size or not sha256_b64:
+        return None
+    for bucket in buckets if buckets is not None else [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                if item["Size"] != size:
+                    continue
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                if base64.b64encode(hashlib.sha256(body).digest()).decode() == sha256_b64:
+                    return body
+    return None

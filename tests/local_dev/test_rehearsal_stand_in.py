@@ -1,0 +1,264 @@
+"""The deploy rehearsal's two pieces: the stand-in (moto's server with the CloudFormation models it lacks)
+and the verifier (what a stack created, read back and compared with what the platform derives it from).
+
+The verifier's test deploys the platform's template with the real CDK CLI (``node_modules/.bin/cdk``,
+``npm ci``): bootstrap, then ``deploy --method=direct`` of an in-process synthesis (a layer without
+dependencies, the example plugins plus a timezone schedule and a paused one), about 20 s in all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_dev.rehearsal.stand_in import ACCOUNT_ID, StandIn, client_env
+from support import REPO, copy_examples
+
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+CDK_ENV = {"CDK_DISABLE_CLI_TELEMETRY": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[StandIn]:
+    with StandIn() as aws:
+        yield aws
+
+
+@pytest.fixture
+def session(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 session whose clients talk to the stand-in (this process's environment switched to it)."""
+    import boto3
+
+    monkeypatch.setenv("AWS_PROFILE", "someone-elses")  # what the stand-in's environment must not keep
+    with stand_in.environment():
+        assert "AWS_PROFILE" not in os.environ
+        yield boto3.session.Session()
+    assert os.environ["AWS_PROFILE"] == "someone-elses"  # restored
+
+
+# ----- the stand-in's CloudFormation models ----------------------------------------------------------------
+SMALL_STACK = {
+    "Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"ZipFile": "def handler(event, context):\n    return event\n"}}},
+        "FnVersion": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+        "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "FunctionVersion": {"Fn::GetAtt": ["FnVersion", "Version"]}, "Name": "live"}},
+        "InvokeLive": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Live"}, "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:abc123/*/*"}}},
+        "Token": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Name": "rehearsal-test/token", "Description": "a generated token",
+            "GenerateSecretString": {"PasswordLength": 24, "ExcludePunctuation": True}}},
+        "Login": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Name": "rehearsal-test/login", "GenerateSecretString": {
+                "SecretStringTemplate": '{"username": "admin"}', "GenerateStringKey": "password",
+                "PasswordLength": 16, "ExcludeCharacters": "abc"}}},
+    },
+    "Outputs": {
+        "AliasRef": {"Value": {"Ref": "Live"}}, "AliasArn": {"Value": {"Fn::GetAtt": ["Live", "AliasArn"]}},
+        "VersionRef": {"Value": {"Ref": "FnVersion"}}, "VersionNumber": {"Value": {"Fn::GetAtt": ["FnVersion", "Version"]}},
+        "TokenRef": {"Value": {"Ref": "Token"}}, "TokenId": {"Value": {"Fn::GetAtt": ["Token", "Id"]}},
+    },
+}
+
+
+def create_stack(cloudformation: Any, name: str, template: dict[str, Any]) -> dict[str, str]:
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def test_alias_version_permission_and_secrets_are_created_with_cloudformation_refs(session, stand_in):
+    cloudformation, lambda_, secrets = (session.client(s) for s in ("cloudformation", "lambda", "secretsmanager"))
+    assert session.client("s3").meta.endpoint_url == f"http://localhost:{stand_in.port}"  # the stand-in, not moto in-process
+    outputs = create_stack(cloudformation, "rehearsal-small", SMALL_STACK)
+    function = cloudformation.describe_stack_resource(StackName="rehearsal-small", LogicalResourceId="Fn")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+
+    # Version: Ref is its ARN, Version its number; Alias: Ref and AliasArn its ARN, on that version.
+    alias = lambda_.get_alias(FunctionName=function, Name="live")
+    assert outputs["AliasRef"] == outputs["AliasArn"] == alias["AliasArn"]
+    assert alias["AliasArn"].endswith(f":function:{function}:live")
+    assert outputs["VersionNumber"] == alias["FunctionVersion"] == "1"
+    assert outputs["VersionRef"] == alias["AliasArn"].removesuffix(":live") + ":1"
+
+    # The permission is on the alias (its statement's resource is the alias, as AddPermission writes it).
+    policy = json.loads(lambda_.get_policy(FunctionName=function, Qualifier="live")["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Resource"] == alias["AliasArn"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == f"arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:abc123/*/*"
+
+    # Secrets: Ref and Id are the ARN; the values are generated as GenerateSecretString says.
+    described = secrets.describe_secret(SecretId="rehearsal-test/token")
+    assert outputs["TokenRef"] == outputs["TokenId"] == described["ARN"]
+    assert described["Description"] == "a generated token"
+    token = secrets.get_secret_value(SecretId="rehearsal-test/token")["SecretString"]
+    assert len(token) == 24 and token.isalnum()
+    login = json.loads(secrets.get_secret_value(SecretId="rehearsal-test/login")["SecretString"])
+    assert login["username"] == "admin" and len(login["password"]) == 16
+    assert not set("abc") & set(login["password"])
+
+    # Deleting the stack deletes them, the secrets at once: a new stack reuses the names and draws new values.
+    cloudformation.delete_stack(StackName="rehearsal-small")
+    assert function not in [f["FunctionName"] for f in lambda_.list_functions()["Functions"]]
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.describe_secret(SecretId="rehearsal-test/token")
+    create_stack(cloudformation, "rehearsal-small", SMALL_STACK)
+    assert secrets.get_secret_value(SecretId="rehearsal-test/token")["SecretString"] != token
+    cloudformation.delete_stack(StackName="rehearsal-small")
+
+
+ALARM_STACK = {
+    "Resources": {
+        "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "rehearsal-alerts"}},
+        "DeadLetters": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "rehearsal-dead-letters", "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible", "Statistic": "Maximum", "Period": 300,
+            "Dimensions": [{"Name": "QueueName", "Value": "runs-dlq"}], "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [{"Ref": "Alerts"}]}},
+    },
+    "Outputs": {"AlarmRef": {"Value": {"Ref": "DeadLetters"}}, "AlarmArn": {"Value": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}},
+}
+
+
+def test_alarms_are_created_and_the_verifier_checks_them_on_any_stack(session):
+    """An alarm (moto's CloudFormation has no model for it) on the CloudWatch backend; the verifier, given
+    a stack that is not the platform's, fails each section with what it looked for and still checks them."""
+    from functions.registry import Registry
+    from local_dev.rehearsal.verify import verify
+
+    cloudformation, cloudwatch = session.client("cloudformation"), session.client("cloudwatch")
+    outputs = create_stack(cloudformation, "rehearsal-alarms", ALARM_STACK)
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=["rehearsal-dead-letters"])["MetricAlarms"]
+    assert outputs == {"AlarmRef": "rehearsal-dead-letters", "AlarmArn": alarm["AlarmArn"]}
+    topic = cloudformation.describe_stack_resource(StackName="rehearsal-alarms", LogicalResourceId="Alerts")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert alarm["AlarmActions"] == [topic] and alarm["Threshold"] == 0 and alarm["Dimensions"][0]["Value"] == "runs-dlq"
+
+    result = verify("rehearsal-alarms", Registry(REPO / "plugins"), session=session)
+    checks = {c.name: c for c in result.checks}
+    assert checks["alarm rehearsal-dead-letters"].ok and checks["SNS topic Alerts"].ok, result.report()
+    assert not result.ok
+    assert "no AWS::DynamoDB::Table RunsTable<hash> in the stack (created AWS::DynamoDB::Table: none)" in result.report()
+
+    cloudformation.delete_stack(StackName="rehearsal-alarms")
+    assert not cloudwatch.describe_alarms(AlarmNames=["rehearsal-dead-letters"])["MetricAlarms"]
+
+
+def test_the_platform_never_imports_the_rehearsal():
+    """The stand-in's models are for the rehearsal only: what runs on Lambda or builds the stack never sees them."""
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    offenders = [str(path.relative_to(REPO)) for folder in ("functions", "infrastructure", "layers")
+                 for path in (REPO / folder).rglob("*.py")
+                 if any(m.startswith("local_dev.rehearsal") for m in imported(path))]
+    assert not offenders
+
+
+def test_the_stand_in_environment_leaves_nothing_of_the_callers_aws_configuration():
+    env = client_env("http://localhost:4566", base={
+        "AWS_PROFILE": "prod", "AWS_SESSION_TOKEN": "t", "AWS_ENDPOINT_URL_S3": "https://x", "AWS_REGION": "eu-west-3",
+        "PATH": "/bin"})
+    assert env["AWS_ENDPOINT_URL"] == "http://localhost:4566"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert not {"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"} & set(env)
+    assert env["PATH"] == "/bin"
+
+
+# ----- the verifier, against the platform's template deployed by the CDK CLI --------------------------------
+def synthesize(tmp: Path, stage: str) -> Any:
+    """The platform's stack as ``cdk deploy`` synthesizes it (tests/infrastructure/synth_support.py)."""
+    sys.path.insert(0, str(REPO / "tests" / "infrastructure"))
+    try:
+        from synth_support import synthesize_with
+    finally:
+        sys.path.remove(str(REPO / "tests" / "infrastructure"))
+    plugins = copy_examples(tmp / "plugins")
+    plugins.workflow("paris_morning", {"schedule": "0 9 * * *", "timezone": "Europe/Paris", "triggers": ["schedule"]})
+    plugins.workflow("paused_nightly", {"schedule": "30 2 * * *", "triggers": ["schedule"], "active": False})
+    return synthesize_with(tmp, stage, plugins.root, account=ACCOUNT_ID, region="us-east-1")
+
+
+def cdk(stand_in: StandIn, *args: str, cwd: Path) -> None:
+    """The CDK CLI against the stand-in; run outside the repository, so it does not synthesize the app."""
+    result = subprocess.run([str(CDK), *args], cwd=cwd, env={**stand_in.client_env(), **CDK_ENV},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (f"cdk {' '.join(args)} failed:\n{result.stderr[-3000:]}\n"
+                                    f"stand-in log:\n{stand_in.log_tail()}")
+
+
+@pytest.fixture
+def deployed(stand_in: StandIn, tmp_path: Path) -> tuple[str, Path, Any]:
+    """``wfp-rehearsal`` deployed on the stand-in by the real CLI: (stack name, layer folder, synthesis)."""
+    if not CDK.exists():
+        pytest.fail(f"the CDK CLI is not installed ({CDK} is missing): run 'npm ci' in the repository")
+    synth = synthesize(tmp_path, "rehearsal")
+    cdk(stand_in, "bootstrap", f"aws://{ACCOUNT_ID}/us-east-1", cwd=tmp_path)
+    cdk(stand_in, "deploy", "--app", str(synth.outdir), synth.stack.stack_name, "--method=direct",
+        "--require-approval", "never", cwd=tmp_path)
+    return synth.stack.stack_name, tmp_path / "build" / "layer", synth
+
+
+def test_verifier_passes_on_the_deployed_stack_and_names_what_differs(deployed, session, stand_in, tmp_path):
+    from local_dev.rehearsal.verify import registry_from_layer, verify
+
+    stack_name, layer, synth = deployed
+    registry = registry_from_layer(layer)
+    result = verify(stack_name, registry, session=session)
+    assert result.ok, result.report()
+    passed = {c.name for c in result.checks}
+    for name in ("table runs_table", "function worker environment", "worker consumes the runs queue",
+                 "rule wfp-rehearsal-daily_digest target", "rule wfp-rehearsal-paused_nightly schedule",
+                 "schedule wfp-rehearsal-paris_morning", "admin token secret wfp-rehearsal/admin-token",
+                 "webhook secret of incoming_webhook: wfp-rehearsal/webhooks/incoming_webhook",
+                 "API Gateway invokes the api function's alias", "output ApiUrl", "output WebhookUrlIncomingWebhook"):
+        assert any(p.startswith(name) for p in passed), f"no check {name!r} in\n{result.report()}"
+    assert any("TTL" in note for note in result.not_checkable)
+
+    # Changed behind the stack's back, through the stand-in's ordinary APIs: each change is named.
+    dynamodb, lambda_, scheduler = (session.client(s) for s in ("dynamodb", "lambda", "scheduler"))
+    runs = next(t for t in dynamodb.list_tables()["TableNames"] if "RunsTable" in t)
+    dynamodb.update_table(TableName=runs, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "open_runs"}}])
+    api = next(f for f in lambda_.list_functions()["Functions"] if "ApiFunction" in f["FunctionName"])
+    queue_url = api["Environment"]["Variables"]["WFP_QUEUE_URL"]
+    variables = {**api["Environment"]["Variables"], "WFP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/other"}
+    lambda_.update_function_configuration(FunctionName=api["FunctionName"], Environment={"Variables": variables})
+    scheduler.delete_schedule(Name="wfp-rehearsal-paris_morning", GroupName="default")
+
+    result = verify(stack_name, registry, session=session)
+    report = result.report()
+    failed = {c.name.split(" (")[0]: c.detail for c in result.failures}
+    assert set(failed) == {"table runs_table", "function api environment", "schedule wfp-rehearsal-paris_morning"}, report
+    assert failed["table runs_table"].startswith("global index open_runs: expected {'keys': ('lease_shard', "
+                                                 "'lease_until')"), report
+    assert failed["table runs_table"].endswith("found none")
+    assert failed["function api environment"] == (
+        f"WFP_QUEUE_URL: expected {queue_url!r}, found 'https://sqs.us-east-1.amazonaws.com/1/other'")
+    assert failed["schedule wfp-rehearsal-paris_morning"].endswith("found none")
+    assert "FAIL  table runs_table" in report and not result.ok
+
+    # cdk destroy deletes what the stand-in's models created, the secrets included (the names are free again).
+    cdk(stand_in, "destroy", "--app", str(synth.outdir), stack_name, "--force", cwd=tmp_path)
+    names = [s["Name"] for s in session.client("secretsmanager").list_secrets()["SecretList"]]
+    assert not [n for n in names if n.startswith(f"{stack_name}/")]
+    assert not session.client("scheduler").list_schedules(NamePrefix=stack_name)["Schedules"]
+    assert not [f for f in lambda_.list_functions()["Functions"] if f["FunctionName"].startswith(stack_name)]
