@@ -186,6 +186,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from .deploy import DeployError, check_prerequisites, deploy, stack_urls, stage_settings
 
     stage, target = stage_settings(args.stage).stage, _target(args)
+    if args.rehearse:
+        from .rehearsal.rehearse import rehearse
+
+        result = rehearse(stage, args.region or "us-east-1", context=_context(args),
+                          say=lambda line: print(line, file=sys.stderr))
+        print(result.report())
+        return 0 if result.ok else EXIT_FAILED
     try:
         found = check_prerequisites(target, bootstrap=not args.bootstrap)
         print(f"deploying stack wfp-{stage}\n{found.report()}", file=sys.stderr)
@@ -369,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--require-approval", default="broadening", choices=["never", "any-change", "broadening"])
     deploy.add_argument("-c", "--context", action="append", metavar="KEY=VALUE", help=context_help)
     deploy.add_argument("--no-smoke", action="store_true", help="skip the smoke test after the deployment")
+    deploy.add_argument("--rehearse", action="store_true", help="rehearse it all on this machine against a stand-in "
+                        "AWS (moto): bootstrap, synth, deploy, verify the resources, urls, profiles push, destroy")
     deploy.set_defaults(func=cmd_deploy)
 
     smoke_cmd = sub.add_parser("smoke", help="smoke-test a deployed stack (health, auth, workflows, a signed "

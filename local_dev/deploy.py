@@ -262,12 +262,22 @@ def context_args(stage: str, context: dict[str, str] | None = None) -> list[str]
     return args
 
 
-def run_cdk(args: list[str], target: Target) -> int:
-    return subprocess.run([*cdk_command(), *args], cwd=REPO_ROOT, env=target.environment(), check=False).returncode
+def run_cdk(args: list[str], target: Target, log: Path | None = None, cwd: Path = REPO_ROOT) -> int:
+    """The CDK CLI in the repository (``cdk.json``: the app); its output to the console, or appended to
+    ``log``. From another ``cwd`` the CLI finds no app and synthesizes nothing (bootstrap needs none)."""
+    command = [*cdk_command(), *args]
+    if log is None:
+        return subprocess.run(command, cwd=cwd, env=target.environment(), check=False).returncode
+    with log.open("a") as out:
+        out.write(f"\n$ cdk {' '.join(args)}\n")
+        out.flush()
+        return subprocess.run(command, cwd=cwd, env=target.environment(), stdout=out, stderr=subprocess.STDOUT,
+                              check=False).returncode
 
 
 def deploy(stage: str, target: Target | None = None, *, bootstrap: bool = False, approval: str = "broadening",
-           context: dict[str, str] | None = None, extra_args: list[str] | None = None) -> int:
+           context: dict[str, str] | None = None, extra_args: list[str] | None = None,
+           log: Path | None = None) -> int:
     """``cdk deploy wfp-<stage>`` after checking the prerequisites (running ``cdk bootstrap`` first with
     ``bootstrap``). ``extra_args`` go to ``cdk deploy`` as they are (the rehearsal's ``--method=direct``)."""
     target = target or Target()
@@ -275,11 +285,12 @@ def deploy(stage: str, target: Target | None = None, *, bootstrap: bool = False,
     if not found.ok:
         raise DeployError("prerequisites missing:\n" + found.report())
     if bootstrap:
-        code = run_cdk(["bootstrap", f"aws://{found.account}/{found.region}", *context_args(stage, context)], target)
+        code = run_cdk(["bootstrap", f"aws://{found.account}/{found.region}", *context_args(stage, context)], target,
+                       log)
         if code:
             return code
     return run_cdk(["deploy", stack_name(stage), *context_args(stage, context), "--require-approval", approval,
-                    *(extra_args or [])], target)
+                    *(extra_args or [])], target, log)
 
 
 @dataclass
@@ -319,11 +330,12 @@ def kept_after_destroy(stage: str, target: Target | None = None) -> Kept:
 
 
 def destroy(stage: str, target: Target | None = None, *, force: bool = False,
-            context: dict[str, str] | None = None) -> int:
+            context: dict[str, str] | None = None, extra_args: list[str] | None = None,
+            log: Path | None = None) -> int:
     """``cdk destroy wfp-<stage>`` (it asks for confirmation unless ``force``)."""
     target = target or Target()
-    return run_cdk(["destroy", stack_name(stage), *context_args(stage, context), *(["--force"] if force else [])],
-                   target)
+    return run_cdk(["destroy", stack_name(stage), *context_args(stage, context), *(["--force"] if force else []),
+                    *(extra_args or [])], target, log)
 
 
 # ----- profiles ------------------------------------------------------------------------------------------
