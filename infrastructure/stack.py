@@ -168,8 +168,9 @@ class PlatformStack(Stack):
         # Scheduled events that did not become a run: the scheduler function failed on them after Lambda's
         # two retries of an asynchronous invocation (the function's DeadLetterConfig), or EventBridge could
         # not deliver them at all (each rule's and Scheduler schedule's target DeadLetterConfig). One queue,
-        # one alarm; each message's attributes say which (Lambda: ErrorCode, ErrorMessage, RequestID;
-        # EventBridge: RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE).
+        # one alarm, one place to look; each message says which: Lambda keeps the event as the body and adds
+        # the attributes ErrorCode and ErrorMessage, a rule adds RULE_ARN, ERROR_CODE and ERROR_MESSAGE,
+        # Scheduler sends a JSON "dead-letter event" with the invocation's details.
         self.scheduler_dead_letters = self._queue("SchedulerDeadLetterQueue", removal,
                                                   retention_period=DEAD_LETTER_RETENTION)
         acknowledge(self.scheduler_dead_letters, "SQS3", "This queue is itself a dead-letter queue (of the "
