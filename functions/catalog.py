@@ -51,16 +51,33 @@ def configured_profiles(config: ToolConfig, from_secrets: dict[str, set[str]]) -
     return sorted(profiles.profiles_in_env(config) | from_secrets.get(config.tool_name, set()))
 
 
-def secret_profiles() -> dict[str, set[str]]:
-    """Profiles stored in Secrets Manager; an unreachable Secrets Manager just means none are listed."""
+def profile_candidates(engine: Engine) -> dict[str, set[str]]:
+    """Per tool, the profile names the platform's own configuration mentions: ``DEFAULT`` (what a workflow
+    gets without ``tools_profiles``), the tool's ``profile_examples`` and every workflow's
+    ``tools_profiles`` for it. Names already set in the environment are left out: they are listed anyway
+    (``profiles_in_env``), so asking Secrets Manager about them would cost a call for nothing."""
+    configs = {p.config.tool_name: p.config for p in engine.registry.of_kind("tool") if isinstance(p.config, ToolConfig)}
+    names = {tool: {"DEFAULT", *config.profile_examples} for tool, config in configs.items()}
+    for plugin in engine.registry.of_kind("workflow"):
+        if isinstance(plugin.config, WorkflowConfig):
+            for tool, profile in plugin.config.tools_profiles.items():
+                if tool in names:
+                    names[tool].add(profile)
+    return {tool: {n.upper() for n in mentioned if profiles.PROFILE_RE.match(n)} - profiles.profiles_in_env(configs[tool])
+            for tool, mentioned in names.items()}
+
+
+def secret_profiles(engine: Engine) -> dict[str, set[str]]:
+    """Profiles stored in Secrets Manager (by exact name: ``profiles.profiles_in_secrets``); an unreachable
+    Secrets Manager just means none are listed."""
     try:
-        return profiles.profiles_in_secrets()
+        return profiles.profiles_in_secrets(profile_candidates(engine))
     except Exception:  # noqa: BLE001 - listing is best effort; running a tool reports the real error
         return {}
 
 
 def tools(engine: Engine) -> list[ToolOut]:
-    in_secrets = secret_profiles()
+    in_secrets = secret_profiles(engine)
     result = []
     for plugin in engine.registry.of_kind("tool"):
         config = plugin.config
@@ -107,7 +124,7 @@ def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
     One tool that cannot answer (broken code, a raising get_oauth_status) is listed with its error
     instead of failing the whole list.
     """
-    in_secrets = secret_profiles()
+    in_secrets = secret_profiles(engine)
     result = []
     for plugin in engine.registry.of_kind("tool"):
         config = plugin.config

@@ -20,7 +20,8 @@ from .tables import TableName
 
 class IdempotencyModel(Model):
     class Meta:
-        table_name = TableName("idempotency_table")
+        # reserve: PutItem (conditional), then GetItem when the key is held; take_over: UpdateItem.
+        table_name = TableName("idempotency_table", operations=("PutItem", "GetItem", "UpdateItem"))
         billing_mode = "PAY_PER_REQUEST"
 
     key = UnicodeAttribute(hash_key=True)

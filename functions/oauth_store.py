@@ -39,7 +39,8 @@ def utcnow() -> datetime:
 
 class OAuthStateModel(Model):
     class Meta:
-        table_name = TableName("oauth_states_table")
+        # save_state: PutItem; consume_state: GetItem, then a conditional UpdateItem (used_at).
+        table_name = TableName("oauth_states_table", operations=("PutItem", "GetItem", "UpdateItem"))
         billing_mode = "PAY_PER_REQUEST"
 
     state = UnicodeAttribute(hash_key=True)
@@ -56,7 +57,8 @@ class OAuthStateModel(Model):
 
 class OAuthTokenModel(Model):
     class Meta:
-        table_name = TableName("tokens_table")
+        # get_token: GetItem; save_token: PutItem. Nothing deletes a token: signing in again replaces it.
+        table_name = TableName("tokens_table", operations=("GetItem", "PutItem"))
         billing_mode = "PAY_PER_REQUEST"
 
     tool = UnicodeAttribute(hash_key=True)
@@ -179,7 +181,3 @@ def save_token(record: TokenRecord) -> None:
     record.updated_at = utcnow()
     OAuthTokenModel(record.tool, record.profile,
                     **{name: getattr(record, name) for name in _TOKEN_FIELDS}).save()
-
-
-def delete_token(tool: str, profile: str) -> None:
-    OAuthTokenModel(tool, profile).delete()

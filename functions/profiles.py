@@ -6,6 +6,14 @@ Resolution order, later wins: the tool's ``optional_params`` defaults, then the 
 The secret is only read when the environment does not already provide every required parameter, so a
 fully ``.env``-configured profile costs no AWS call. Secrets go through Powertools Parameters, whose
 cache keeps warm Lambdas from calling Secrets Manager on every run.
+
+Listing which profiles exist (``GET /api/tools``) never lists secrets (ListSecrets would need
+``Resource: "*"``, i.e. the right to see every secret name of the account). The platform asks about
+exact names instead: each tool's candidate names (its ``profile_examples``, the profiles workflows
+use, ``DEFAULT``: see ``functions.catalog``) plus the names recorded in the profile index, the secret
+``<prefix>/profiles-index`` (``{"<tool>": ["PROD", ...]}``) that ``wfp profiles push`` keeps up to date
+for names the configuration does not mention. Each name costs one DescribeSecret (metadata only, never
+the value), cached 5 minutes like the secrets themselves.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +34,11 @@ log = logging.getLogger(__name__)
 
 PROFILE_RE = re.compile(r"^[A-Za-z0-9_]+$")
 SECRET_MAX_AGE = 300  # seconds a secret stays cached in a warm Lambda
+#: Most names one listing asks Secrets Manager about (one DescribeSecret each, uncached): the bound on
+#: what a listing can cost whatever the configuration and the index hold.
+MAX_LISTED_NAMES = 200
+#: DescribeSecret calls in flight at once when a listing is not cached (one shared boto3 client).
+LISTING_THREADS = 8
 
 
 def normalize_profile(profile: str) -> str:
@@ -168,18 +182,113 @@ def profiles_in_env(config: ToolConfig) -> set[str]:
     return found
 
 
-def profiles_in_secrets() -> dict[str, set[str]]:
-    """``{tool: {PROFILE, ...}}`` for every profile secret of this deployment (one paginated call)."""
-    import boto3
+# ----- which profiles exist in Secrets Manager -----------------------------------------------------------
+def index_secret_name(prefix: str | None = None) -> str:
+    """``<prefix>/profiles-index``: beside ``<prefix>/profiles/``, never inside it, so no tool and profile
+    name can collide with it (a profile secret is always ``<prefix>/profiles/<tool>/<PROFILE>``)."""
+    return f"{prefix or get_settings().prefix}/profiles-index"
 
-    prefix = f"{get_settings().prefix}/profiles/"
-    client = boto3.client("secretsmanager")
+
+def parse_index(value: Any) -> dict[str, set[str]]:
+    """The index's JSON (``{"<tool>": ["PROD", ...]}``) as ``{tool: {PROFILE}}``; what is not a valid
+    tool or profile name is ignored (a hand-edited index must not break the listing)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"the profile index must be a JSON object {{tool: [PROFILE, ...]}}, not {type(value).__name__}")
+    index: dict[str, set[str]] = {}
+    for tool, names in value.items():
+        if isinstance(tool, str) and isinstance(names, list):
+            valid = {n.upper() for n in names if isinstance(n, str) and PROFILE_RE.match(n)}
+            if valid:
+                index[tool] = valid
+    return index
+
+
+def _secrets_provider() -> Any:
+    """Powertools' default Secrets Manager provider, the one ``get_secret`` uses: its boto3 client (created
+    once, on first use) serves the listing too, and its cache keeps the listing's answers. Whatever drops
+    that provider (SnapStart's restore, the tests) drops the listing's client and cache with it."""
+    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+    from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
+
+    if "secrets" not in DEFAULT_PROVIDERS:
+        DEFAULT_PROVIDERS["secrets"] = SecretsProvider()
+    return DEFAULT_PROVIDERS["secrets"]
+
+
+def _cached(key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept ``SECRET_MAX_AGE`` seconds in the provider's cache under ``key`` (an answer
+    that is "absent" is cached too; an exception is not)."""
+    provider = _secrets_provider()
+    if provider.has_not_expired_in_cache(key):
+        return provider.fetch_from_cache(key)
+    value = compute()
+    provider.add_to_cache(key=key, value=value, max_age=SECRET_MAX_AGE)
+    return value
+
+
+def read_index() -> dict[str, set[str]]:
+    """The profile index, ``{}`` when nobody pushed a profile yet; cached 5 minutes either way."""
+    name = index_secret_name()
+    return _cached(("wfp:profile-index", name), lambda: parse_index(read_secret(name) or {}))
+
+
+def _exists_key(name: str) -> tuple[str, str]:
+    return ("wfp:secret-exists", name)
+
+
+def secret_exists(name: str) -> bool:
+    """Whether the secret exists and is not scheduled for deletion: one DescribeSecret (metadata, never the
+    value), cached 5 minutes. Raises on anything but "not found" (no access, no network)."""
+    from botocore.exceptions import ClientError
+
+    def describe() -> bool:
+        try:
+            return "DeletedDate" not in _secrets_provider().client.describe_secret(SecretId=name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            return False
+
+    return bool(_cached(_exists_key(name), describe))
+
+
+def profiles_in_secrets(candidates: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """``{tool: {PROFILE, ...}}``: which of these tools' profiles have a secret in this deployment.
+
+    Asked about: each tool's ``candidates`` (names the configuration mentions) and the names the profile
+    index records for it. Bounded: one read of the index, then one DescribeSecret per name (at most
+    ``MAX_LISTED_NAMES``), the uncached ones in parallel, each answer cached 5 minutes. If the index
+    cannot be read (Secrets Manager unreachable, no permission) this raises at once, before any other call.
+    """
+    index = read_index()
+    wanted = sorted({(tool, profile.upper()) for tool, names in candidates.items()
+                     for profile in {*names, *index.get(tool, ())} if PROFILE_RE.match(profile)})
+    if len(wanted) > MAX_LISTED_NAMES:
+        log.warning("%d profile names to look up, more than %d: only the first %d are listed",
+                    len(wanted), MAX_LISTED_NAMES, MAX_LISTED_NAMES)
+        wanted = wanted[:MAX_LISTED_NAMES]
+    settings = get_settings()
+    names = {pair: settings.profile_secret_name(*pair) for pair in wanted}
+
+    def exists(pair: tuple[str, str]) -> bool:
+        try:
+            return secret_exists(names[pair])
+        except Exception as exc:  # noqa: BLE001 - one name that cannot be described is left out, not the rest
+            log.warning("profile secret %s could not be described: %s", names[pair], exc)
+            return False
+
+    provider = _secrets_provider()
+    uncached = [pair for pair in wanted if not provider.has_not_expired_in_cache(_exists_key(names[pair]))]
+    if len(uncached) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(LISTING_THREADS, len(uncached))) as pool:
+            answers = dict(zip(uncached, pool.map(exists, uncached)))
+    else:
+        answers = {pair: exists(pair) for pair in uncached}
     found: dict[str, set[str]] = {}
-    for page in client.get_paginator("list_secrets").paginate(
-        Filters=[{"Key": "name", "Values": [prefix]}]
-    ):
-        for secret in page.get("SecretList", []):
-            parts = secret["Name"][len(prefix):].split("/")
-            if secret["Name"].startswith(prefix) and len(parts) == 2:
-                found.setdefault(parts[0], set()).add(parts[1])
+    for pair in wanted:
+        present = answers[pair] if pair in answers else exists(pair)  # the others were cached
+        if present:
+            found.setdefault(pair[0], set()).add(pair[1])
     return found

@@ -71,7 +71,9 @@ class OpenRunsIndex(GlobalSecondaryIndex["RunModel"]):
 
 class RunModel(Model):
     class Meta:
-        table_name = TableName("runs_table")
+        # create/save: PutItem; get: GetItem; claim/release/close/extend: UpdateItem;
+        # history and open_runs: Query (on the by_workflow and open_runs indexes).
+        table_name = TableName("runs_table", operations=("GetItem", "PutItem", "UpdateItem", "Query"))
         billing_mode = "PAY_PER_REQUEST"
 
     run_id = UnicodeAttribute(hash_key=True)

@@ -27,7 +27,8 @@ from .tables import TableName
 
 class ScheduleModel(Model):
     class Meta:
-        table_name = TableName("schedules_table")
+        # get: GetItem; get_many: BatchGetItem; set_enabled/record: UpdateItem (conditional).
+        table_name = TableName("schedules_table", operations=("GetItem", "BatchGetItem", "UpdateItem"))
         billing_mode = "PAY_PER_REQUEST"
 
     workflow = UnicodeAttribute(hash_key=True)

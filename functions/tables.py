@@ -1,22 +1,45 @@
-"""What the pynamodb models share: table names that follow the settings, and the list of models.
+"""What the pynamodb models share: table names that follow the settings, the DynamoDB operations
+each table is used with, and the list of models.
 
 pynamodb reads ``Meta.table_name`` on every connection lookup, so a descriptor lets one model class
 serve every stage (``wfp-dev-runs``, ``wfp-prod-runs``) and every test without redefining it. The CDK
 app derives its tables from ``all_models()``; the local server and the tests create them from it too.
+
+The same descriptor says which DynamoDB operations the code of the model's module issues on that table
+(``operations``): the stack grants the functions exactly those IAM actions (``dynamodb:<Operation>``)
+and nothing else, and a test runs every public method of every store against moto and checks that the
+operations it records are the declared ones. A new kind of call (a DeleteItem, a Scan) therefore needs
+a deliberate change here, which the grant follows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .settings import get_settings
 
+#: Operations a model may declare: DynamoDB's item and query operations, each authorized by the IAM
+#: action of the same name (``dynamodb:GetItem``...). pynamodb's item and query methods never call
+#: DescribeTable (it builds requests from the model), so no store needs it; creating tables (the local
+#: server, tests) is not a deployed function's business.
+OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+                        "BatchWriteItem", "ConditionCheckItem"})
+
 
 class TableName:
-    """``table_name = TableName("runs_table")`` in a model's Meta: resolved from settings on each use."""
+    """``table_name = TableName("runs_table", operations=("GetItem", ...))`` in a model's Meta: the name
+    is resolved from settings on each use; ``operations`` are the DynamoDB calls the model's store makes."""
 
-    def __init__(self, setting: str) -> None:
+    def __init__(self, setting: str, *, operations: Iterable[str]) -> None:
+        declared = frozenset(operations)
+        if not declared:
+            raise ValueError(f"TableName({setting!r}): declare the DynamoDB operations its store issues")
+        if declared - OPERATIONS:
+            raise ValueError(f"TableName({setting!r}): unknown DynamoDB operation(s) "
+                             f"{sorted(declared - OPERATIONS)}; known: {', '.join(sorted(OPERATIONS))}")
         self.setting = setting
+        self.operations = declared
 
     def __get__(self, obj: Any, owner: Any = None) -> str:
         return str(getattr(get_settings(), self.setting))

@@ -8,13 +8,17 @@ second or two when nothing changed; the first one downloads the dependencies); `
 builds there instead of ``build/`` (the deploy rehearsal and the tests keep the repository's own
 build untouched); ``snapstart=off``
 (or ``WFP_SNAPSTART=off`` in the environment) deploys the api function without Lambda SnapStart
-(see README, Performance: it has a cost at rest).
+(see README, Performance: it has a cost at rest);
+``alarm_email=ops@example.com`` (or ``WFP_ALARM_EMAIL``) subscribes that address to the alarm topic
+(AWS sends it a confirmation e-mail first); ``reserved_concurrency=api=20,worker=10,scheduler=2`` (or
+``WFP_RESERVED_CONCURRENCY``) reserves concurrency for the functions named, none by default.
 The AwsSolutions checks of cdk-nag run on every synthesis: an unacknowledged finding fails it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +28,12 @@ from functions.manifest import registry_from_manifest
 from layers.build import MANIFEST_NAME, REPO, BuildError, build
 
 from .nag import add_checks
-from .stack import Artifacts, PlatformStack
+from .stack import FUNCTION_NAMES, Artifacts, PlatformStack
+
+#: Enough to catch a typo or a missing value; AWS sends a confirmation e-mail, which settles the rest.
+EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+#: Lambda's lowest MaximumConcurrency of an SQS event source (the worker's reservation sets it too).
+MIN_WORKER_CONCURRENCY = 2
 
 
 def stage_of(app: App) -> str:
@@ -38,6 +47,49 @@ def snap_start_of(app: App) -> bool:
     """SnapStart on the api function unless context ``snapstart=off`` or ``WFP_SNAPSTART=off`` says so."""
     setting = app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on"
     return str(setting).lower() not in ("off", "false", "0", "no")
+
+
+def alarm_email_of(app: App) -> str | None:
+    """The address to subscribe to the alarm topic: context ``alarm_email``, else ``WFP_ALARM_EMAIL``."""
+    email = str(app.node.try_get_context("alarm_email") or os.environ.get("WFP_ALARM_EMAIL") or "").strip()
+    if email and not EMAIL_RE.match(email):
+        raise SystemExit(f"alarm_email {email!r} is not an e-mail address (e.g. -c alarm_email=ops@example.com)")
+    return email or None
+
+
+def reserved_concurrency_of(app: App) -> dict[str, int]:
+    """Reserved concurrency per function: context ``reserved_concurrency``, else ``WFP_RESERVED_CONCURRENCY``,
+    written ``api=20,worker=10,scheduler=2`` (any of them; a dict in cdk.json works too). None by default.
+
+    A reservation takes that much of the account's concurrency for the function alone, and Lambda keeps
+    10 unreserved: on a new account (quota 10) any reservation fails the deployment. The worker's value
+    also caps how many batches its SQS event source runs at once, so it must be at least 2.
+    """
+    raw = app.node.try_get_context("reserved_concurrency") or os.environ.get("WFP_RESERVED_CONCURRENCY") or ""
+    example = "e.g. -c reserved_concurrency=api=20,worker=10,scheduler=2"
+    if isinstance(raw, dict):
+        pairs = [(str(k), str(v)) for k, v in raw.items()]
+    else:
+        pairs = []
+        for item in filter(None, (part.strip() for part in str(raw).split(","))):
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise SystemExit(f"reserved_concurrency: {item!r} is not <function>=<number> ({example})")
+            pairs.append((name.strip(), value.strip()))
+    result: dict[str, int] = {}
+    for name, value in pairs:
+        if name not in FUNCTION_NAMES:
+            raise SystemExit(f"reserved_concurrency: no function named {name!r}: the functions are "
+                             f"{', '.join(FUNCTION_NAMES)} ({example})")
+        if name in result:
+            raise SystemExit(f"reserved_concurrency: {name} is given twice ({example})")
+        lowest = MIN_WORKER_CONCURRENCY if name == "worker" else 1
+        if not value.isdigit() or int(value) < lowest:
+            raise SystemExit(f"reserved_concurrency: {name}={value!r} must be a whole number of at least {lowest}"
+                             + (" (it is also the SQS event source's maximum concurrency, whose lowest value "
+                                "is 2)" if name == "worker" else "") + f" ({example})")
+        result[name] = int(value)
+    return result
 
 
 def artifacts(app: App, out: Path = REPO / "build") -> Artifacts:
@@ -56,12 +108,13 @@ def create_app(app: App | None = None, built: Artifacts | None = None,
                build_dir: Path = REPO / "build") -> tuple[App, PlatformStack]:
     app = app or App()
     stage = stage_of(app)
+    reserved, email = reserved_concurrency_of(app), alarm_email_of(app)  # refused before any build
     build_dir = Path(app.node.try_get_context("build_dir") or build_dir)
     built = built or artifacts(app, build_dir)
     registry = registry_from_manifest(built.layer_dir / MANIFEST_NAME, built.layer_dir / "python" / "plugins")
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = PlatformStack(app, f"wfp-{stage}", stage=stage, registry=registry, artifacts=built,
-                          snap_start=snap_start_of(app),
+                          snap_start=snap_start_of(app), reserved_concurrency=reserved, alarm_email=email,
                           env=Environment(account=account, region=region) if account and region else None,
                           description=f"Workflow Platform, stage {stage}")
     Tags.of(stack).add("wfp:stage", stage)

@@ -9,6 +9,11 @@ functions as ``WFP_<SETTING>`` (e.g. ``runs_table`` → ``WFP_RUNS_TABLE``), the
 
 Every table: on-demand, point-in-time recovery, encrypted with KMS (the AWS-managed key, which costs
 nothing at rest; a customer-managed key would cost $1/month for no gain here).
+
+Access follows the model too: ``grant_operations`` gives a function the IAM actions of the operations
+the model declares (``TableName(..., operations=...)``), on the table and, only when it has some, on its
+indexes. No ``grant_read_write_data``: that would add Scan, DeleteItem, BatchWriteItem, DescribeTable
+and the stream reads, none of which the platform issues.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from functions.tables import TableName
+
+from .nag import checkov_skip
 
 ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
                    "B": dynamodb.AttributeType.BINARY}
@@ -38,6 +46,17 @@ class TableSpec:
     global_indexes: list[dict[str, Any]]
     local_indexes: list[dict[str, Any]]
     ttl_attribute: str | None
+    #: The DynamoDB operations the model's store issues (``TableName(..., operations=...)``).
+    operations: frozenset[str] = frozenset()
+
+    @property
+    def actions(self) -> list[str]:
+        """The IAM actions of ``operations`` (``dynamodb:GetItem``...), sorted."""
+        return [f"dynamodb:{operation}" for operation in sorted(self.operations)]
+
+    @property
+    def has_indexes(self) -> bool:
+        return bool(self.global_indexes or self.local_indexes)
 
     @property
     def env_var(self) -> str:
@@ -81,7 +100,7 @@ def spec_of(model: Any) -> TableSpec:
     return TableSpec(setting=name.setting, partition_key=partition, sort_key=sort,
                      global_indexes=indexes("global_secondary_indexes"),
                      local_indexes=indexes("local_secondary_indexes"),
-                     ttl_attribute=ttl.attr_name if ttl is not None else None)
+                     ttl_attribute=ttl.attr_name if ttl is not None else None, operations=name.operations)
 
 
 def _attribute(key: tuple[str, str] | None) -> dynamodb.Attribute | None:
@@ -110,4 +129,14 @@ def model_table(scope: Construct, model: Any, removal_policy: RemovalPolicy) -> 
         table.add_local_secondary_index(
             index_name=index["name"], sort_key=_attribute(index["sort_key"]),  # type: ignore[arg-type]
             projection_type=PROJECTIONS[index["projection"]], non_key_attributes=index["non_key_attributes"] or None)
+    checkov_skip(table, "CKV_AWS_119", "Encrypted at rest with the AWS-managed KMS key (aws/dynamodb) on purpose: "
+                 "a customer-managed key costs $1/month per key plus its KMS requests, and "
+                 "a key policy to maintain; access is controlled by IAM, each function role being granted only "
+                 "the operations its stores declare, on its tables.")
     return table, spec
+
+
+def grant_operations(table: dynamodb.Table, spec: TableSpec, grantee: iam.IGrantable) -> iam.Grant:
+    """Exactly the model's declared operations, on the table (and on ``<table>/index/*`` only when the
+    table has secondary indexes: ``Table.grant`` adds the index ARNs then, and only then)."""
+    return table.grant(grantee, *spec.actions)

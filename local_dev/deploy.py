@@ -379,12 +379,13 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
 
 
 def push_profile(tool: str, profile: str, stage: str | None, env_file: Path, client: Any = None) -> tuple[str, list[str], bool]:
-    """Create or update ``<prefix>/profiles/<tool>/<PROFILE>``; returns its name, the parameter names, and
-    whether it was created."""
+    """Create or update ``<prefix>/profiles/<tool>/<PROFILE>``, and record the name in the profile index;
+    returns the secret's name, the parameter names, and whether it was created."""
     import boto3
 
     params, profile = profile_from_env_file(tool, profile, env_file)
-    name = stage_settings(stage).profile_secret_name(tool, profile)
+    settings = stage_settings(stage)
+    name = settings.profile_secret_name(tool, profile)
     secrets = client or boto3.client("secretsmanager")
     body = json.dumps(params)
     try:
@@ -394,7 +395,36 @@ def push_profile(tool: str, profile: str, stage: str | None, env_file: Path, cli
         secrets.create_secret(Name=name, SecretString=body,
                               Description=f"wfp profile {profile} of tool {tool} (wfp profiles push)")
         created = True
+    record_in_profile_index(secrets, settings.prefix, tool, profile)
     return name, sorted(params), created
+
+
+def record_in_profile_index(secrets: Any, prefix: str, tool: str, profile: str) -> bool:
+    """Add ``profile`` to ``tool``'s names in ``<prefix>/profiles-index`` (``functions.profiles``), the
+    secret the deployed API reads to list profiles its configuration does not name (it never lists
+    secrets). Written only when the name is new; returns whether it was. Two pushes at the same moment
+    could each miss the other's name (read, then write): push again to repair it."""
+    from functions import profiles
+
+    index_name = profiles.index_secret_name(prefix)
+    try:
+        current = json.loads(secrets.get_secret_value(SecretId=index_name)["SecretString"])
+        index = profiles.parse_index(current)
+    except secrets.exceptions.ResourceNotFoundException:
+        current, index = None, {}
+    except (ValueError, KeyError) as exc:
+        raise DeployError(f"the profile index {index_name} is not a JSON object {{tool: [PROFILE, ...]}} ({exc}): "
+                          "fix or delete it, then push again") from None
+    if profile in index.get(tool, set()):
+        return False
+    index.setdefault(tool, set()).add(profile)
+    body = json.dumps({t: sorted(names) for t, names in sorted(index.items())})
+    if current is None:
+        secrets.create_secret(Name=index_name, SecretString=body,
+                              Description="wfp: profile names per tool, for the API's listing (wfp profiles push)")
+    else:
+        secrets.put_secret_value(SecretId=index_name, SecretString=body)
+    return True
 
 
 # ----- urls ----------------------------------------------------------------------------------------------

@@ -34,4 +34,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     || echo "warning: chromium is not installed and apt-get needs root: browser tests will be skipped" >&2
 fi
 
+# checkov (tests/infrastructure/test_checkov.py) lives in a virtualenv of its own: it pins versions of
+# many libraries the platform also uses. Installed once (about 40 s); a rerun finds it and costs nothing.
+CHECKOV_VERSION=3.3.30
+CHECKOV_VENV=build/tools/checkov-venv
+if [ -z "${WFP_CHECKOV:-}" ] && [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
+  rm -rf "$CHECKOV_VENV"  # a half-made one from an interrupted install
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+fi
+export WFP_CHECKOV="${WFP_CHECKOV:-$PWD/$CHECKOV_VENV/bin/checkov}"
+
 exec "$VENV/bin/python" -m pytest "$@"

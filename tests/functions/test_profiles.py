@@ -188,14 +188,114 @@ def test_profiles_in_env_finds_names_from_declared_parameters(monkeypatch):
     assert profiles.profiles_in_env(CRM) == {"TEST", "STAGING_EU"}
 
 
-def test_profiles_in_secrets_lists_this_deployments_profiles_only(aws):
+INDEX = "wfp-test/profiles-index"
+
+
+def test_profiles_in_secrets_lists_this_deployments_profiles_only(aws_calls):
+    """Exact names only: the candidates given and the index's, each asked with one DescribeSecret; never
+    a ListSecrets (it needs Resource "*"), never a secret's value but the index's."""
+    import boto3
+
     put_secret("wfp-test/profiles/crm/PROD", {"api_key": "x"})
     put_secret("wfp-test/profiles/crm/TEST", {"api_key": "y"})
-    put_secret("wfp-test/profiles/mail/PROD", {})
-    put_secret("wfp-other/profiles/crm/OTHER", {})     # another deployment
-    put_secret("wfp-test/profiles/crm/PROD/extra", {})  # not a profile secret
-    put_secret("wfp-test/oauth/crm", {})
-    assert profiles.profiles_in_secrets() == {"crm": {"PROD", "TEST"}, "mail": {"PROD"}}
+    put_secret("wfp-test/profiles/mail/PROD", {})        # named by the index only
+    put_secret("wfp-test/profiles/mail/HIDDEN", {})      # named by nothing: not looked for
+    put_secret("wfp-test/profiles/crm/GONE", {})
+    boto3.client("secretsmanager").delete_secret(SecretId="wfp-test/profiles/crm/GONE", RecoveryWindowInDays=7)
+    put_secret("wfp-other/profiles/crm/OTHER", {})       # another deployment
+    put_secret("wfp-test/profiles/crm/PROD/extra", {})   # not a profile secret
+    put_secret(INDEX, {"mail": ["PROD", "not a name", 3], "crm": ["prod"]})
+    aws_calls.clear()
+
+    found = profiles.profiles_in_secrets({"crm": {"PROD", "TEST", "OTHER", "GONE", "DEFAULT"}, "mail": {"DEFAULT"}})
+
+    assert found == {"crm": {"PROD", "TEST"}, "mail": {"PROD"}}
+    calls = [(op, params.get("SecretId")) for service, op, params in aws_calls if service == "secretsmanager"]
+    assert ("GetSecretValue", INDEX) in calls
+    described = sorted(name for op, name in calls if op == "DescribeSecret")
+    assert described == sorted(f"wfp-test/profiles/{name}" for name in (
+        "crm/DEFAULT", "crm/GONE", "crm/OTHER", "crm/PROD", "crm/TEST", "mail/DEFAULT", "mail/PROD"))
+    assert {op for op, _ in calls} == {"GetSecretValue", "DescribeSecret"}
+    assert [name for op, name in calls if op == "GetSecretValue"] == [INDEX]
+
+
+def test_a_listing_is_cached_five_minutes_and_costs_one_call_per_name(aws_calls, monkeypatch):
+    put_secret("wfp-test/profiles/crm/PROD", {"api_key": "x"})
+    aws_calls.clear()
+    candidates = {"crm": {"PROD", "TEST", "DEFAULT"}}
+    assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+    first = secret_calls(aws_calls)
+    assert sorted(first) == ["DescribeSecret"] * 3 + ["GetSecretValue"]  # the (absent) index, then each name
+    for _ in range(3):
+        assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+    assert secret_calls(aws_calls) == first  # absent names and the absent index are cached too
+
+    # Five minutes later (the cache's age is Powertools' own clock), every answer is asked again.
+    from datetime import datetime, timedelta
+
+    from aws_lambda_powertools.utilities.parameters import base
+
+    later = datetime.now() + timedelta(seconds=profiles.SECRET_MAX_AGE + 1)
+    monkeypatch.setattr(base, "datetime", type("Later", (datetime,), {"now": classmethod(lambda cls, tz=None: later)}))
+    assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+    assert len(secret_calls(aws_calls)) == 2 * len(first)
+
+
+def test_a_listing_is_bounded(aws_calls, monkeypatch, caplog):
+    monkeypatch.setattr(profiles, "MAX_LISTED_NAMES", 5)
+    aws_calls.clear()
+    assert profiles.profiles_in_secrets({"crm": {f"P{i}" for i in range(40)}}) == {}
+    assert secret_calls(aws_calls).count("DescribeSecret") == 5
+    assert "only the first 5 are listed" in caplog.text
+
+
+def test_the_listing_reuses_one_secrets_manager_client(aws, monkeypatch):
+    """The client Powertools builds for get_secret serves the listing too: none is built per request."""
+    import boto3
+
+    put_secret(SECRET, {"api_key": "x"})
+    built = []
+    real = boto3.session.Session.client
+    monkeypatch.setattr(boto3.session.Session, "client",
+                        lambda self, name, *a, **k: built.append(name) or real(self, name, *a, **k))
+    for profile in ("PROD", "TEST", "DEFAULT"):
+        profiles.profiles_in_secrets({"crm": {profile}})
+    profiles.resolve(CRM, "PROD")
+    assert built == ["secretsmanager"]
+
+
+@pytest.fixture
+def unreachable_secrets_manager(aws):
+    """Every Secrets Manager call fails as with no network; yields the operations attempted."""
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.handlers import BUILTIN_HANDLERS
+    from support import reset_platform_state
+
+    attempts: list[str] = []
+
+    def refuse(model, **_):
+        attempts.append(model.name)
+        raise EndpointConnectionError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com")
+
+    entry = ("before-call.secretsmanager", refuse)
+    BUILTIN_HANDLERS.append(entry)
+    reset_platform_state()
+    try:
+        yield attempts
+    finally:
+        BUILTIN_HANDLERS.remove(entry)
+        reset_platform_state()
+
+
+def test_an_unreachable_secrets_manager_lists_none_after_one_attempt(plugin_dir, make_platform, monkeypatch,
+                                                                     unreachable_secrets_manager):
+    plugin_dir.tool("crm", {**CRM.model_dump(exclude_none=True), "profile_examples": {"PROD": {}}}, TOOL_CODE)
+    platform = make_platform(plugin_dir.root)
+    monkeypatch.setenv("CRM_TEST_API_KEY", "k")
+    response = platform.client.get("/api/tools")
+    assert response.status_code == 200
+    assert response.json()[0]["profiles"] == ["TEST"]  # from the environment; the secrets are unknown
+    assert unreachable_secrets_manager == ["GetSecretValue"]  # the index: no DescribeSecret after it failed
 
 
 def test_api_lists_profile_names_never_values(plugin_dir, make_platform, monkeypatch):
@@ -203,6 +303,7 @@ def test_api_lists_profile_names_never_values(plugin_dir, make_platform, monkeyp
     platform = make_platform(plugin_dir.root)
     monkeypatch.setenv("CRM_TEST_API_KEY", "env-value-do-not-show")
     put_secret(SECRET, {"api_key": "secret-value-do-not-show", "account": "acct-do-not-show"})
+    put_secret(INDEX, {"crm": ["PROD"]})  # as 'wfp profiles push' records it: no config names PROD
     response = platform.client.get("/api/tools")
     assert response.status_code == 200
     (crm,) = response.json()
@@ -211,6 +312,22 @@ def test_api_lists_profile_names_never_values(plugin_dir, make_platform, monkeyp
     status = platform.client.get("/api/oauth/status/crm", params={"profile": "prod"})
     assert status.status_code == 200 and status.json()["connected"] is True
     assert "do-not-show" not in status.text
+
+
+def test_api_finds_the_profiles_the_configuration_names(plugin_dir, make_platform, aws_calls):
+    """Without an index: DEFAULT, the tool's profile_examples and the workflows' tools_profiles are looked
+    up by exact name; a secret no configuration names is not found (push it to record it in the index)."""
+    plugin_dir.tool("crm", {**CRM.model_dump(exclude_none=True), "profile_examples": {"test": {}}}, TOOL_CODE)
+    plugin_dir.workflow("sync_crm", {"tools_required": ["crm"], "tools_profiles": {"crm": "NIGHTLY"},
+                                     "triggers": ["manual"]}, "def execute(data, tools):\n    return {}\n")
+    platform = make_platform(plugin_dir.root)
+    for name in ("DEFAULT", "TEST", "NIGHTLY", "UNNAMED"):
+        put_secret(f"wfp-test/profiles/crm/{name}", {"api_key": "k", "account": "a"})
+    aws_calls.clear()
+    response = platform.client.get("/api/tools")
+    assert response.json()[0]["profiles"] == ["DEFAULT", "NIGHTLY", "TEST"]
+    assert "ListSecrets" not in secret_calls(aws_calls)
+    assert secret_calls(aws_calls).count("DescribeSecret") == 3
 
 
 def test_mixed_case_parameter_names_get_their_upper_case_variable(aws, monkeypatch):

@@ -61,3 +61,13 @@ def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     second with a non-default stage."""
     account, region, stage = DEPLOY_TARGETS[request.param]
     return synthesize_with(tmp_path_factory.mktemp(f"synth-{region}"), stage, account=account, region=region)
+
+
+#: The options a user may add at deploy time (``-c alarm_email=... -c reserved_concurrency=...``).
+OPTIONS = {"alarm_email": "ops@example.com", "reserved_concurrency": "api=20,worker=10,scheduler=2"}
+
+
+@pytest.fixture(scope="session")
+def with_options(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Stage dev with an alarm e-mail and reserved concurrency for every function."""
+    return synthesize_with(tmp_path_factory.mktemp("synth-options"), "dev", **OPTIONS)

@@ -108,7 +108,7 @@ def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
 
     class Thing(Model):
         class Meta:
-            table_name = TableName("things_table")
+            table_name = TableName("things_table", operations=("GetItem", "Query"))
 
         owner = UnicodeAttribute(hash_key=True)
         at = NumberAttribute(range_key=True)
@@ -123,6 +123,7 @@ def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
                                     "projection": "KEYS_ONLY", "non_key_attributes": []}]
     assert spec.local_indexes[0]["sort_key"] == ("blob", "B")
     assert spec.env_var == "WFP_THINGS_TABLE" and spec.construct_id == "ThingsTable"
+    assert spec.actions == ["dynamodb:GetItem", "dynamodb:Query"] and spec.has_indexes
 
     class Fixed(Model):
         class Meta:
@@ -198,6 +199,8 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
         tables.discard(states_table)
     queues = dev.resources("AWS::SQS::Queue")
     main_queue = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    scheduler_dlq = ref_of(functions_by_handler(dev)["functions.handlers.scheduler.handler"][1]
+                           ["DeadLetterConfig"]["TargetArn"])
     log_group = ref_of(functions_by_handler(dev)[handler][1]["LoggingConfig"]["LogGroup"])
     seen = set()
     for statement in statements:
@@ -211,10 +214,12 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
                 for target in targets:
                     base = target["Fn::Join"][1][0] if "Fn::Join" in target else target
                     assert ref_of(base) in tables, target
-            elif service == "secretsmanager" and action != "secretsmanager:ListSecrets":
+            elif service == "secretsmanager":
+                assert action in ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"), action
                 assert len(targets) == 1 and json.dumps(targets[0]).endswith(':secret:wfp-dev/*"]]}'), targets
-            elif action == "secretsmanager:ListSecrets":
-                assert handler.startswith("functions.handlers.api") and targets == ["*"]
+            elif service == "sqs" and handler.endswith("scheduler.handler"):
+                # its own asynchronous invocations that failed every retry (DeadLetterConfig)
+                assert action == "sqs:SendMessage" and [ref_of(t) for t in targets] == [scheduler_dlq]
             elif service == "sqs":
                 assert [ref_of(t) for t in targets] == [main_queue]
             elif service == "logs":
@@ -234,24 +239,26 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
     elif handler.endswith("api.handler"):
         assert sqs_actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
     else:
-        assert sqs_actions == set()
+        assert sqs_actions == {"sqs:SendMessage"}
     assert {"dynamodb", "secretsmanager", "logs", "xray"} <= seen
 
 
 # ----- queue ---------------------------------------------------------------------------------------------
 def test_queue_has_a_dead_letter_queue_and_feeds_the_worker_with_partial_failures(dev):
     queues = dev.resources("AWS::SQS::Queue")
-    assert len(queues) == 2
+    assert len(queues) == 3  # runs, its dead-letter queue, the scheduler's dead-letter queue
     main_id, main = next((k, q) for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
     dlq_id = ref_of(main["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
     assert dlq_id in queues and dlq_id != main_id
     assert main["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    for policy in dev.resources("AWS::SQS::QueuePolicy").values():
-        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert statement["Effect"] == "Deny"
-        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    policies = dev.resources("AWS::SQS::QueuePolicy").values()
+    assert {ref_of(q) for p in policies for q in p["Properties"]["Queues"]} == set(queues)
+    for policy in policies:
+        deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert deny["Effect"] == "Deny" and deny["Action"] == "sqs:*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     (mapping,) = dev.resources("AWS::Lambda::EventSourceMapping").values()
     assert ref_of(mapping["Properties"]["EventSourceArn"]) == main_id
     worker_id = functions_by_handler(dev)["functions.handlers.worker.handler"][0]

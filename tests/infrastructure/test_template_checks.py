@@ -7,15 +7,15 @@ import json
 import pytest
 
 
-def test_cfn_lint_finds_nothing(dev, prod):
+def test_cfn_lint_finds_nothing(dev, prod, with_options):
     from cfnlint.api import lint_file
 
-    for synth in (dev, prod):
+    for synth in (dev, prod, with_options):
         assert [str(m) for m in lint_file(synth.template_file)] == []
 
 
-def test_cdk_nag_reports_no_unacknowledged_finding(dev, prod):
-    for synth in (dev, prod):
+def test_cdk_nag_reports_no_unacknowledged_finding(dev, prod, with_options):
+    for synth in (dev, prod, with_options):
         report = json.loads((synth.outdir / "validation-report.json").read_text())
         failures = [r for r in report["pluginReports"] if r.get("conclusion") != "success"]
         assert failures == []

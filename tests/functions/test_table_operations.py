@@ -1,0 +1,183 @@
+"""Each model declares the DynamoDB operations its store issues (``TableName(..., operations=...)``) and
+the stack grants exactly those: here every public method of every store runs against moto, through every
+branch that calls DynamoDB, and the operations botocore sees per table must equal the declared ones."""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions import oauth_store
+from functions.errors import Conflict, NotFound
+from functions.idempotency_table import DynamoIdempotencyStore
+from functions.run_table import DynamoRunStore
+from functions.runs import Run, new_run_id, utcnow
+from functions.schedule_store import DynamoScheduleStore
+from functions.tables import OPERATIONS, TableName, all_models
+
+#: oauth_store's module functions that touch no table.
+PURE_FUNCTIONS = {"new_state", "utcnow", "hold_secret_loggers"}
+
+
+def table_names_of(params: dict[str, Any]) -> list[str]:
+    """The tables a request is about: ``TableName``, or the keys of a batch's ``RequestItems``."""
+    if "TableName" in params:
+        return [params["TableName"]]
+    return list(params.get("RequestItems", {}))
+
+
+class Exercised:
+    """Wraps the public methods of the stores: which ones the exercise called, and the AWS calls made
+    while one of them ran (the test's own calls, to set a case up, are not the stores')."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, calls: list[tuple[str, str, dict[str, Any]]]) -> None:
+        self.calls = calls
+        self.attributed: list[tuple[str, str, dict[str, Any]]] = []
+        self.depth = 0
+        self.called: set[str] = set()
+        self.public: set[str] = set()
+        for cls in (DynamoRunStore, DynamoScheduleStore, DynamoIdempotencyStore):
+            for name, member in vars(cls).items():
+                if not name.startswith("_") and inspect.isfunction(member):
+                    self._wrap(monkeypatch, cls, name, f"{cls.__name__}.{name}")
+        for name, member in vars(oauth_store).items():
+            if (inspect.isfunction(member) and member.__module__ == oauth_store.__name__
+                    and not name.startswith("_") and name not in PURE_FUNCTIONS):
+                self._wrap(monkeypatch, oauth_store, name, f"oauth_store.{name}")
+
+    def _wrap(self, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        self.public.add(label)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.called.add(label)
+            if self.depth:  # called by another store method (reserve retries itself): counted there
+                return original(*args, **kwargs)
+            self.depth, start = 1, len(self.calls)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.depth = 0
+                self.attributed.extend(self.calls[start:])
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+
+def run(status: str = "queued", **fields: Any) -> Run:
+    return Run(run_id=new_run_id(), workflow="w", trigger="manual", status=status, created_at=utcnow(), **fields)
+
+
+def exercise_runs() -> None:
+    store = DynamoRunStore()
+    queued = run(lease_until=int(utcnow().timestamp()) + 60)
+    store.create(queued)
+    with pytest.raises(Conflict):
+        store.create(queued)
+    assert store.get(queued.run_id, consistent=True).status == "queued"
+    with pytest.raises(NotFound):
+        store.get("missing")
+    claimed = store.claim(queued.run_id, "host:1", 60)
+    assert claimed is not None and claimed.status == "running"
+    assert store.claim(queued.run_id, "host:2", 60) is None  # taken already
+    assert store.release(queued.run_id, claimed.attempt, claimed.lease_until or 0, "retry")
+    assert store.extend(queued.run_id, "queued", claimed.lease_until or 0, (claimed.lease_until or 0) + 5)
+    assert [r.run_id for r in store.open_runs()] == [queued.run_id]
+    assert store.open_runs(expired_before=0) == []
+    assert store.close(queued.run_id, "interrupted", "lost", ("queued", "running"))
+    assert not store.close(queued.run_id, "error", "again", ("running",), lease_until=1)
+    store.save(run(status="success"))
+    page, cursor = store.history("w", 1)
+    assert len(page) == 1 and cursor
+    store.history("w", 1, cursor)
+
+
+def exercise_schedules() -> None:
+    store = DynamoScheduleStore()
+    assert store.get("w").enabled is True  # no item yet
+    assert store.set_enabled("w", False).enabled is False
+    with pytest.raises(Conflict):
+        store.set_enabled("w", False)
+    store.set_enabled("w", True)
+    older, newer = run(status="success"), run(status="success")  # run ids sort by creation time
+    store.record("w", newer, utcnow())
+    store.record("w", older, utcnow())  # older than the recorded one: the condition refuses it
+    assert store.get("w").last_run_id == newer.run_id
+    assert set(store.get_many(["w", "other"])) == {"w", "other"}
+
+
+def exercise_oauth() -> None:
+    sign_in = oauth_store.PendingSignIn(oauth_store.new_state(), "google", "google_calendar", "calendar", "TEST",
+                                        "http://127.0.0.1/oauth/google/callback", "verifier")
+    oauth_store.save_state(sign_in)
+    assert oauth_store.consume_state(sign_in.state).tool == "google_calendar"
+    for state, reason in ((sign_in.state, "used"), ("unknown", "unknown"), (None, "missing")):
+        with pytest.raises(oauth_store.StateError) as refused:
+            oauth_store.consume_state(state)
+        assert refused.value.reason == reason
+    expired = oauth_store.PendingSignIn(oauth_store.new_state(), "google", "google_drive", "drive", "TEST",
+                                        "http://127.0.0.1/cb", None)
+    oauth_store.save_state(expired)
+    item = oauth_store.OAuthStateModel.get(expired.state)  # the test's own calls: not attributed
+    item.update(actions=[oauth_store.OAuthStateModel.expires_at.set(utcnow() - timedelta(seconds=1))])
+    with pytest.raises(oauth_store.StateError):
+        oauth_store.consume_state(expired.state)
+    assert oauth_store.get_token("google_calendar", "TEST") is None
+    oauth_store.save_token(oauth_store.TokenRecord(tool="google_calendar", profile="TEST", provider="google",
+                                                   access_token="a", refresh_token="r"))
+    assert oauth_store.get_token("google_calendar", "TEST").refresh_token == "r"
+
+
+def exercise_idempotency() -> None:
+    store = DynamoIdempotencyStore()
+    assert store.reserve("w", "key-1", "print", "run-1") is None
+    held = store.reserve("w", "key-1", "print", "run-2")
+    assert held is not None and held.run_id == "run-1"
+    assert store.take_over("w", "key-1", held, "run-3") is True
+    assert store.take_over("w", "key-1", held, "run-4") is False  # it points at run-3 now
+
+
+def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_calls, monkeypatch):
+    from functions.settings import get_settings
+    from functions.tables import create_tables
+
+    create_tables()
+    exercised = Exercised(monkeypatch, aws_calls)
+    aws_calls.clear()
+    exercise_runs()
+    exercise_schedules()
+    exercise_idempotency()
+    exercise_oauth()
+
+    assert exercised.public - exercised.called == set(), "a store method the test does not exercise"
+    setting_of = {str(getattr(get_settings(), m.Meta.__dict__["table_name"].setting)): m.Meta.__dict__["table_name"]
+                  for m in all_models()}
+    used: dict[str, set[str]] = defaultdict(set)
+    assert exercised.attributed
+    for service, operation, params in exercised.attributed:
+        assert service == "dynamodb", (service, operation)
+        for table in table_names_of(params):
+            used[setting_of[table].setting].add(operation)
+    declared = {name.setting: set(name.operations) for name in setting_of.values()}
+    assert dict(used) == declared
+    assert "DescribeTable" not in set().union(*used.values())  # pynamodb builds requests from the model
+
+
+def test_nothing_scans_or_deletes():
+    declared = set().union(*(m.Meta.__dict__["table_name"].operations for m in all_models()))
+    assert declared.isdisjoint({"Scan", "DeleteItem", "BatchWriteItem"}), declared
+    assert not hasattr(oauth_store, "delete_token")
+
+
+@pytest.mark.parametrize("operations, message", [
+    ((), "declare the DynamoDB operations"),
+    (("GetItem", "Getitem"), "unknown DynamoDB operation"),
+])
+def test_a_table_name_needs_known_operations(operations, message):
+    with pytest.raises(ValueError, match=message):
+        TableName("runs_table", operations=operations)
+    assert TableName("runs_table", operations=("GetItem",)).operations == {"GetItem"}
+    assert {"GetItem", "Query"} <= OPERATIONS
