@@ -14,24 +14,27 @@ look), summed over 5 minutes and alarming on the first such period, so a problem
 idle function or an empty queue publishes nothing, which is the healthy state, not an unknown one. The
 topic also gets each alarm's return to OK, so whoever was told about a problem is told when it ends.
 
-Encryption: SNS encrypts the topic with a customer-managed KMS key (rotated yearly). It cannot be the
-AWS-managed ``alias/aws/sns`` key: CloudWatch must be allowed to use the key to publish, and an AWS-managed
-key's policy cannot be changed, so alarms would reach no one, silently. The topic's own policy lets
-CloudWatch publish only for this account's alarms named after this stage; SSL is enforced.
+Not encrypted with a key of its own, on purpose: the topic carries alarm names, states and metric
+values, never run data or secrets; CloudWatch cannot publish to a topic encrypted with the AWS-managed
+``alias/aws/sns`` key (its policy cannot let CloudWatch in: alarms would reach no one, silently); and a
+customer-managed key costs $1 a month plus rotations, as much as the rest of the idle stack without
+SnapStart. The topic's own policy lets CloudWatch publish only for this account's alarms named after
+this stage; SSL is enforced.
 """
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from .nag import acknowledge, checkov_skip
 
 #: Every alarm sums (or takes the maximum of) its metric over this period and fires on the first one.
 PERIOD = Duration.minutes(5)
@@ -45,19 +48,13 @@ class Alarms(Construct):
         super().__init__(scope, construct_id)
         self.prefix = prefix
         stack = Stack.of(self)
-        # Nothing is stored under this key (SNS only uses it while a message is in flight), so it
-        # never needs to outlive the stack, whatever the stage.
-        self.key = kms.Key(self, "TopicKey", description=f"{prefix}: encrypts the alarm topic",
-                           enable_key_rotation=True, pending_window=Duration.days(7),
-                           removal_policy=RemovalPolicy.DESTROY)
-        # CloudWatch encrypts the notification with the key when it publishes (AWS documents this grant
-        # for alarms on encrypted topics). The key encrypts this topic only, and the topic's policy below
-        # decides who may publish.
-        self.key.add_to_resource_policy(iam.PolicyStatement(
-            sid="CloudWatchAlarmsPublishToTheTopic", principals=[CLOUDWATCH],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"]))
-        self.topic = sns.Topic(self, "Topic", topic_name=f"{prefix}-alarms",
-                               display_name=f"{prefix} alarms", master_key=self.key, enforce_ssl=True)
+        self.topic = sns.Topic(self, "Topic", topic_name=f"{prefix}-alarms", display_name=f"{prefix} alarms",
+                               enforce_ssl=True)
+        reason = ("Alarm notifications carry alarm names, states and metric values, no run data or secret; "
+                  "CloudWatch cannot publish to a topic under the AWS-managed aws/sns key, and a customer-"
+                  "managed key would cost $1/month, as much as the idle stack without SnapStart.")
+        acknowledge(self.topic, "SNS2", reason)
+        checkov_skip(self.topic, "CKV_AWS_26", reason)
         alarms = stack.format_arn(service="cloudwatch", resource="alarm", resource_name=f"{prefix}-*",
                                   region=Aws.REGION, account=Aws.ACCOUNT_ID,
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)

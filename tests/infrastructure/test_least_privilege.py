@@ -7,10 +7,7 @@ time over dev, prod and that target (the checks are dictionary reads, the synthe
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import pytest
 
 from functions.tables import all_models
 
@@ -63,8 +60,7 @@ def test_the_only_wildcard_resource_is_xray(dev, prod, deployed):
 
 
 def test_resource_policies_name_their_resource(dev, prod, deployed):
-    """Queue and topic policies apply to one queue or topic; a key policy's "*" is the key itself (the
-    only form KMS accepts), and this stack's only key lets CloudWatch encrypt alarm notifications."""
+    """Queue and topic policies apply to one queue or topic."""
     for synth in (dev, prod, deployed):
         check_resource_policies(synth)
 
@@ -72,15 +68,7 @@ def test_resource_policies_name_their_resource(dev, prod, deployed):
 def check_resource_policies(synth: Any) -> None:
     for who, statement in statements(synth.template, RESOURCE_POLICIES):
         assert "*" not in listed(statement["Resource"]), (who, statement)
-    keys = [r["Properties"]["KeyPolicy"]["Statement"] for r in synth.resources("AWS::KMS::Key").values()]
-    assert len(keys) == 1
-    principals = [s["Principal"] for s in keys[0]]
-    assert {"Service": "cloudwatch.amazonaws.com"} in principals
-    for statement in keys[0]:
-        if statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}:
-            assert sorted(listed(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-        else:  # CDK's default: the account administers its own key
-            assert json.dumps(statement["Principal"]).endswith(':root"]]}}')
+    assert synth.resources("AWS::KMS::Key") == {}  # AWS-managed keys only (README, What it costs)
 
 
 def test_nothing_may_scan_delete_or_list_secrets(dev, prod, deployed):
