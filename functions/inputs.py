@@ -15,10 +15,10 @@ from typing import Any
 
 from .errors import InputValidationError
 from .plugin_config import InputField, WorkflowConfig
+from .redaction import is_secret_name
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # fromisoformat alone also takes 20240101 and 2024-W01-1
-SENSITIVE_RE = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
 REDACTED = "***"
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off"}
@@ -126,7 +126,7 @@ def secret_values(data: Any, sensitive: set[str] = frozenset()) -> list[str]:  #
     found: list[str] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if key in sensitive or SENSITIVE_RE.search(str(key)):
+            if key in sensitive or is_secret_name(key):
                 found += [v for v in _strings(value)]
             else:
                 found += secret_values(value, sensitive)
@@ -149,7 +149,7 @@ def _strings(value: Any) -> list[str]:
 def redact(data: Any, sensitive: set[str] = frozenset()) -> Any:  # type: ignore[assignment]
     """A copy safe to store: password-typed fields and secret-looking keys replaced by ``***``."""
     if isinstance(data, dict):
-        return {k: REDACTED if (k in sensitive or SENSITIVE_RE.search(str(k))) and v not in (None, "")
+        return {k: REDACTED if (k in sensitive or is_secret_name(k)) and v not in (None, "")
                 else redact(v, sensitive) for k, v in data.items()}
     if isinstance(data, list):
         return [redact(v, sensitive) for v in data]

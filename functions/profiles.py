@@ -156,13 +156,14 @@ def secret_values(config: ToolConfig, params: dict[str, Any], sources: dict[str,
     """The profile values a run must never show: required parameters (credentials, mostly), secret-named
     ones (``api_key``, ``token``...) and everything read from a Secrets Manager secret. Optional settings
     such as ``base_url`` or ``timeout`` stay readable in logs."""
-    from .inputs import SENSITIVE_RE, secret_values as nested
+    from .inputs import secret_values as nested
+    from .redaction import is_secret_name
 
     found: list[Any] = []
     for name, value in params.items():
         if sources.get(name) == "default":
             continue
-        if name in config.required_params or SENSITIVE_RE.search(name) or sources.get(name, "").startswith("secret:"):
+        if name in config.required_params or is_secret_name(name) or sources.get(name, "").startswith("secret:"):
             found += [value] if not isinstance(value, (dict, list)) else nested({name: value}, {name})
     return found
 

@@ -38,6 +38,22 @@ from typing import Any
 from .log_safety import hold_secret_loggers
 
 MASK = "***"
+
+#: Name segments that mark a value as secret; a name is split at ``_ - . /``, spaces and camelCase
+#: humps, and matched segment by segment, never as a substring: ``max_tokens``, ``passenger``,
+#: ``tokenizer`` or ``bypass_cache`` are ordinary settings, while ``access_token``, ``db_pass`` and
+#: ``apiKey`` are secrets.
+SECRET_WORDS = frozenset({"password", "passwd", "pass", "pwd", "passphrase", "secret", "token", "apikey",
+                          "authorization", "credential", "credentials", "cookie", "privatekey"})
+#: Two consecutive segments that mean one secret word (``api_key``, ``private-key``, ``accessKey``).
+SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key")})
+_SEGMENTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def is_secret_name(name: object) -> bool:
+    """Whether a key (an input, a profile parameter) names a secret: by whole name segments."""
+    parts = [part.lower() for part in _SEGMENTS.findall(str(name))]
+    return any(part in SECRET_WORDS for part in parts) or any(pair in SECRET_PAIRS for pair in zip(parts, parts[1:]))
 MIN_LENGTH = 4
 
 _current: contextvars.ContextVar["Redactor | None"] = contextvars.ContextVar("wfp_redactor", default=None)

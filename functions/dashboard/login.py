@@ -86,8 +86,9 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"], response_class=RedirectResponse)
+@router.post("/logout", response_class=RedirectResponse)
 async def logout(request: Request) -> RedirectResponse:
+    """POST only, behind the admin check (``functions.auth``): the dashboard's Log out button is a form."""
     response = RedirectResponse(f"{auth.root_path(request.scope)}/login?logged_out=1", status_code=303)
     response.delete_cookie(auth.COOKIE_NAME, path=_cookie_path(request), secure=True, httponly=True,
                            samesite="strict")

@@ -26,18 +26,19 @@ SWEEP_ACTION = "sweep"
 
 @logger.inject_lambda_context(correlation_id_path="id")
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Any, context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("action") == SWEEP_ACTION:
         from functions.engine import get_engine
         from functions.sweep import sweep
 
         return {"action": SWEEP_ACTION, **sweep(get_engine()).as_dict()}
-    logger.append_keys(workflow=event.get("workflow"), scheduled_time=event.get("time"))
+    fields = event if isinstance(event, dict) else {}
+    logger.append_keys(workflow=fields.get("workflow"), scheduled_time=fields.get("time"))
     try:
         run = handle_event(event)
     except PlatformError as exc:
         logger.warning("scheduled event refused", extra={"error": exc.message, "status_code": exc.status_code})
-        return {"workflow": event.get("workflow"), "status": "refused", "error": exc.message}
+        return {"workflow": fields.get("workflow"), "status": "refused", "error": exc.message}
     if run is None:
-        return {"workflow": event.get("workflow"), "status": "nothing to run"}
+        return {"workflow": fields.get("workflow"), "status": "nothing to run"}
     return {"workflow": run.workflow, "run_id": run.run_id, "status": run.status}

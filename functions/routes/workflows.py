@@ -36,9 +36,11 @@ ACCEPTED = {"model": RunAccepted, "description": "Accepted: recorded, not finish
 RUN_RESPONSES = {202: ACCEPTED, **{c: ERRORS[c] for c in (400, 404, 409, 413, 415, 422, 503)}}
 WEBHOOK_RESPONSES = {**{c: ERRORS[c] for c in (400, 401, 404, 409, 413, 415, 422, 503)}}
 
-IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER, min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
-                        description="Same key and inputs within 24 h: the same run, which runs once; "
-                                    "same key with other inputs: 409")
+#: Checked by ``check_key`` (a malformed key is the documented 400), not by FastAPI's constraints, which
+#: would answer 422 first.
+IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER,
+                        description="1 to 255 printable ASCII characters (a UUID), else 400. Same key and inputs "
+                                    "within 24 h: the same run, which runs once; same key with other inputs: 409")
 RunAsync = Query(False, alias="async", description="Answer 202 at once; the worker runs it")
 
 

@@ -176,6 +176,19 @@ def test_logout_clears_the_cookie(secured):
     assert "You are logged out" in client.get("/login?logged_out=1").text
 
 
+def test_logout_is_a_post_of_the_logged_in_user_only(secured):
+    """A cross-site link or form must not log anyone out: GET changes nothing (405), and a POST without
+    the session cookie (which SameSite=Strict withholds from other sites) is refused, clearing nothing."""
+    client = https_client(secured)
+    login(client)
+    assert client.get("/logout", follow_redirects=False).status_code == 405
+    assert client.get("/api/workflows").status_code == 200  # still logged in
+    stranger = https_client(secured)  # another site's page: the browser sends no cookie
+    response = stranger.post("/logout", follow_redirects=False)
+    assert response.status_code == 401 and "set-cookie" not in response.headers
+    assert client.get("/api/workflows").status_code == 200
+
+
 def test_rotating_the_token_ends_every_session(secured, monkeypatch):
     client = https_client(secured)
     login(client)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.errors import InputValidationError
-from functions.inputs import REDACTED, bounded_json, redact, sensitive_fields, validate
+from functions.inputs import REDACTED, bounded_json, redact, secret_values, sensitive_fields, validate
 from functions.plugin_config import WorkflowConfig
 
 
@@ -205,6 +205,25 @@ def test_password_fields_and_secret_looking_keys_are_redacted():
                     "nested": {"refresh_token": REDACTED, "list": [{"password": REDACTED, "ok": 1}],
                                "pin_code": REDACTED}}
     assert data["pin_code"] == "1234"  # a copy: the workflow still receives the real values
+
+
+@pytest.mark.parametrize("key", ["passenger", "bypass_cache", "max_tokens", "tokenizer", "compass", "maxTokens",
+                                 "passport_country", "keyboard", "tokens_used", "secretary", "authority",
+                                 "api_version", "surpass"])
+def test_ordinary_names_that_contain_a_secret_word_are_kept(key):
+    """Whole name segments are matched, not substrings: these are ordinary values, stored as given."""
+    data = {key: "1000", "note": "ran 1000 times"}
+    assert redact(data) == data
+    assert secret_values(data) == []
+
+
+@pytest.mark.parametrize("key", ["password", "passwd", "db_pass", "pwd", "passphrase", "secret", "client_secret",
+                                 "token", "access_token", "refreshToken", "api_key", "apiKey", "x-api-key", "APIKEY",
+                                 "authorization", "Authorization", "credential", "credentials", "private_key",
+                                 "privateKey", "aws_secret_access_key", "aws.access-key", "session_cookie"])
+def test_secret_names_are_redacted_whatever_their_spelling(key):
+    assert redact({key: "s3cr3t-value"}) == {key: REDACTED}
+    assert secret_values({key: "s3cr3t-value"}) == ["s3cr3t-value"]
 
 
 def test_sensitive_fields_are_the_password_typed_inputs():

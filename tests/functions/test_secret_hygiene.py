@@ -154,3 +154,22 @@ def test_no_planted_secret_reaches_a_response_a_run_record_or_a_log_line(planted
                       for r in platform_records)
     assert "logging everything" in lines and "lookup failed" in lines
     assert leaks(lines) == []
+
+
+def test_ordinary_inputs_whose_names_contain_a_secret_word_are_kept_whole(make_platform, plugin_dir):
+    """``max_tokens=1000`` is a setting, not a secret: stored as given, and its value does not become a
+    run-wide mask (every ``1000`` in the output and the logs turned into ``***``)."""
+    plugin_dir.workflow("llm", {"triggers": ["manual"]},
+                        "def execute(data, tools):\n"
+                        "    print('asked for', data['max_tokens'], 'tokens for', data['passenger'])\n"
+                        "    return {'status': 'success', 'message': f\"used {data['max_tokens']} of 1000\",\n"
+                        "            'data': dict(data)}\n")
+    platform = make_platform(plugin_dir.root)
+    inputs = {"max_tokens": "1000", "passenger": "Ada Lovelace", "tokenizer": "bpe", "compass": "north",
+              "bypass_cache": "yes"}
+    run = platform.run("llm", inputs)
+    assert run.status == "success"
+    stored = platform.engine.store.get(run.run_id)
+    assert stored.inputs == inputs and stored.inputs_redacted is False
+    assert stored.message == "used 1000 of 1000" and stored.output["data"] == inputs
+    assert any("asked for 1000 tokens for Ada Lovelace" in line for line in stored.logs), stored.logs

@@ -47,6 +47,14 @@ def test_an_event_naming_no_workflow_is_refused_with_what_to_send(scheduler, con
     assert result["status"] == "refused" and "names no workflow" in result["error"]
 
 
+@pytest.mark.parametrize("event", [[{"workflow": "daily_digest"}], "daily_digest", None, 42])
+def test_an_event_that_is_not_an_object_is_refused_not_raised(scheduler, context, platform, event):
+    """EventBridge would retry a raised error for nothing: a refused tick is answered."""
+    result = scheduler.handler(event, context)
+    assert result["status"] == "refused" and "a scheduled event is a JSON object" in result["error"]
+    assert platform.engine.store.history("daily_digest", 10)[0] == []
+
+
 def test_a_bad_time_is_refused(scheduler, context):
     result = scheduler.handler(transformed("daily_digest", time="yesterday"), context)
     assert result["status"] == "refused" and "ISO 8601" in result["error"]
