@@ -64,11 +64,17 @@ SMALL_STACK = {
             "Name": "rehearsal-test/login", "GenerateSecretString": {
                 "SecretStringTemplate": '{"username": "admin"}', "GenerateStringKey": "password",
                 "PasswordLength": 16, "ExcludeCharacters": "abc"}}},
+        # On a topic the stack does not own (the test creates it), so that deleting the stack can only
+        # unsubscribe, not delete the topic with its subscriptions. FilterPolicy is ignored (documented).
+        "ByMail": {"Type": "AWS::SNS::Subscription", "Properties": {
+            "Protocol": "email", "Endpoint": "ops@example.com", "FilterPolicy": {"severity": ["high"]},
+            "TopicArn": {"Fn::Sub": "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:rehearsal-external"}}},
     },
     "Outputs": {
         "AliasRef": {"Value": {"Ref": "Live"}}, "AliasArn": {"Value": {"Fn::GetAtt": ["Live", "AliasArn"]}},
         "VersionRef": {"Value": {"Ref": "FnVersion"}}, "VersionNumber": {"Value": {"Fn::GetAtt": ["FnVersion", "Version"]}},
         "TokenRef": {"Value": {"Ref": "Token"}}, "TokenId": {"Value": {"Fn::GetAtt": ["Token", "Id"]}},
+        "SubscriptionRef": {"Value": {"Ref": "ByMail"}}, "SubscriptionArn": {"Value": {"Fn::GetAtt": ["ByMail", "Arn"]}},
     },
 }
 
@@ -80,9 +86,11 @@ def create_stack(cloudformation: Any, name: str, template: dict[str, Any]) -> di
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def test_alias_version_permission_and_secrets_are_created_with_cloudformation_refs(session, stand_in):
-    cloudformation, lambda_, secrets = (session.client(s) for s in ("cloudformation", "lambda", "secretsmanager"))
+def test_alias_version_permission_secrets_and_subscription_are_created_with_cloudformation_refs(session, stand_in):
+    cloudformation, lambda_, secrets, sns = (session.client(s) for s in ("cloudformation", "lambda", "secretsmanager",
+                                                                         "sns"))
     assert session.client("s3").meta.endpoint_url == f"http://localhost:{stand_in.port}"  # the stand-in, not moto in-process
+    topic = sns.create_topic(Name="rehearsal-external")["TopicArn"]
     outputs = create_stack(cloudformation, "rehearsal-small", SMALL_STACK)
     function = cloudformation.describe_stack_resource(StackName="rehearsal-small", LogicalResourceId="Fn")[
         "StackResourceDetail"]["PhysicalResourceId"]
@@ -111,14 +119,23 @@ def test_alias_version_permission_and_secrets_are_created_with_cloudformation_re
     assert login["username"] == "admin" and len(login["password"]) == 16
     assert not set("abc") & set(login["password"])
 
+    # Subscription: Ref and Arn are the subscription's ARN, on the topic TopicArn names; the filter is not kept.
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert outputs["SubscriptionRef"] == outputs["SubscriptionArn"] == subscription["SubscriptionArn"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "ops@example.com")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    assert "FilterPolicy" not in attributes
+
     # Deleting the stack deletes them, the secrets at once: a new stack reuses the names and draws new values.
     cloudformation.delete_stack(StackName="rehearsal-small")
+    assert not sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]  # unsubscribed, the topic kept
     assert function not in [f["FunctionName"] for f in lambda_.list_functions()["Functions"]]
     with pytest.raises(secrets.exceptions.ResourceNotFoundException):
         secrets.describe_secret(SecretId="rehearsal-test/token")
     create_stack(cloudformation, "rehearsal-small", SMALL_STACK)
     assert secrets.get_secret_value(SecretId="rehearsal-test/token")["SecretString"] != token
     cloudformation.delete_stack(StackName="rehearsal-small")
+    sns.delete_topic(TopicArn=topic)
 
 
 ALARM_STACK = {
