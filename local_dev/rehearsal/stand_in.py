@@ -78,6 +78,7 @@ def install() -> tuple[str, ...]:
     from moto.kms.models import kms_backends
     from moto.scheduler.models import scheduler_backends
     from moto.secretsmanager.models import secretsmanager_backends
+    from moto.sns.models import sns_backends
 
     class StandInModel:
         """What every stand-in shares: a physical id (what ``Ref`` returns) and its documented attributes.
@@ -439,8 +440,39 @@ def install() -> tuple[str, ...]:
         def delete(self, account_id: str, region: str) -> None:
             kms_backends[account_id][region].schedule_key_deletion(self.physical_id, 7)
 
+    class SnsSubscription(StandInModel, CloudFormationModel):
+        """``AWS::SNS::Subscription``, which moto's CloudFormation skips (only a topic's inline
+        ``Subscription`` list is subscribed): a rehearsal stand-in, never used by the platform.
+
+        Protocol, Endpoint and TopicArn, through the SNS backend's ``subscribe`` in the topic's region (the
+        ARN's, which is what the Region property names). Ref and Arn: the subscription's ARN. moto confirms
+        every subscription at once (AWS keeps an e-mail one pending until its link is followed). Deleted
+        with the stack (``unsubscribe``). Ignored: FilterPolicy, FilterPolicyScope, RawMessageDelivery,
+        DeliveryPolicy, RedrivePolicy, ReplayPolicy, SubscriptionRoleArn.
+        """
+
+        attributes = {"Arn": "physical_id"}
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SNS::Subscription"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[override]
+                                            account_id: str, region_name: str, **kwargs: Any) -> SnsSubscription:
+            props = cloudformation_json["Properties"]
+            topic_region = props["TopicArn"].split(":")[3] or region_name
+            subscription = sns_backends[account_id][topic_region].subscribe(
+                props["TopicArn"], props.get("Endpoint"), props["Protocol"])  # type: ignore[arg-type]
+            created = cls(subscription.arn, account_id, region_name)
+            created.topic_region = topic_region
+            return created
+
+        def delete(self, account_id: str, region: str) -> None:
+            sns_backends[account_id][self.topic_region].unsubscribe(self.physical_id)
+
     models = (LambdaVersion, LambdaAlias, LambdaPermission, SecretsManagerSecret, ApiGatewayStage,
-              SchedulerSchedule, CloudWatchAlarm, KmsKey)
+              SchedulerSchedule, CloudWatchAlarm, KmsKey, SnsSubscription)
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     model_map = parsing.get_model_map()

@@ -9,9 +9,17 @@ them with their sources:
   through ``functions.eventbridge.deployed_schedule`` and the workflows' configs,
 * names: ``functions.settings.Settings``; queue redrive and batch size: ``infrastructure.stack``'s constants;
 * the wiring: each function's environment names the tables and queue the stack created, the worker
-  consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias.
+  consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias;
+* the failure paths: every rule's and Scheduler schedule's target dead-letters to the scheduler
+  dead-letter queue (with ``infrastructure.schedules``' retry policy), both dead-letter queues keep a
+  message ``DEAD_LETTER_RETENTION`` and are encrypted;
+* the alarms: one depth alarm per dead-letter queue and an Errors and a Throttles alarm per function, on
+  the created queues and functions, notifying the stage's KMS-encrypted topic (``infrastructure.alarms``);
+* what the deploy's CDK context asked (``context``: the ``-c`` values, as ``infrastructure.app`` reads
+  them): the alarm topic's e-mail subscription, the functions' reserved concurrency and the worker's
+  event source maximum concurrency. Without a context they are read from the deployed template.
 
-    result = verify("wfp-dev", registry_from_layer(Path("build/layer")))
+    result = verify("wfp-dev", registry_from_layer(Path("build/layer")), context={"alarm_email": "ops@example.com"})
     print(result.report()); assert result.ok
 
 Resources are found through the stack's own resource list (a construct's logical id is its CDK id plus
@@ -30,7 +38,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,8 +49,14 @@ from functions.plugin_config import WorkflowConfig
 from functions.registry import Registry
 from functions.settings import Settings
 
+REPO = Path(__file__).resolve().parents[2]
 #: CDK ids of the stack's constructs the checks look up (``infrastructure/stack.py`` names them).
 RUNS_QUEUE, DEAD_LETTER_QUEUE, REST_API, SWEEP_RULE = "RunsQueue", "RunsDeadLetterQueue", "Api", "SweepRule"
+SCHEDULER_DEAD_LETTER_QUEUE = "SchedulerDeadLetterQueue"
+#: The alarm topic and its key (``infrastructure.alarms.Alarms`` under the id "Alarms": CDK ids "Alarms/Topic"...).
+ALARM_TOPIC, ALARM_KEY = "AlarmsTopic", "AlarmsTopicKey"
+#: Each dead-letter queue's depth alarm, ``<prefix>-<name>``, by the queue's CDK id (``infrastructure/stack.py``).
+DEAD_LETTER_ALARMS = {DEAD_LETTER_QUEUE: "runs-dead-letters", SCHEDULER_DEAD_LETTER_QUEUE: "scheduler-dead-letters"}
 #: The platform's three Lambda entry points, by the CDK id of their function.
 ENTRY_POINTS = {"ApiFunction": "functions.handlers.api.handler",
                 "SchedulerFunction": "functions.handlers.scheduler.handler",
@@ -56,7 +70,8 @@ COVERED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function", "
            "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Lambda::Permission", "AWS::Lambda::LayerVersion",
            "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::SecretsManager::Secret",
            "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment",
-           "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm"}
+           "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm",
+           "AWS::SNS::Subscription", "AWS::KMS::Key"}
 
 
 # ----- result --------------------------------------------------------------------------------------------
@@ -94,6 +109,12 @@ class Verification:
         if expected == found:
             return self.add(name, True, what or f"{found!r}")
         return self.add(name, False, f"expected {expected!r}, found {found!r}")
+
+    def compare(self, name: str, expected: Mapping[str, Any], found: Mapping[str, Any], what: str = "") -> Check:
+        """A check that each of ``expected``'s keys has its value in ``found``; the detail names each key
+        that differs, with both values."""
+        problems = differences(expected, found)
+        return self.add(name, not problems, "; ".join(problems) if problems else what)
 
     def report(self) -> str:
         lines = [f"Stack {self.stack_name}: {len(self.checks)} checks, {len(self.failures)} failed"]
@@ -157,6 +178,60 @@ class Expected:
                    [p.config for p in registry.of_kind("workflow") if isinstance(p.config, WorkflowConfig)])
 
 
+@dataclass
+class Options:
+    """What the deploy's CDK context asked of the stack beyond the plugins (``infrastructure.app``)."""
+
+    alarm_email: str | None
+    #: Function name (``infrastructure.stack.FUNCTION_NAMES``) → reserved concurrency; none by default.
+    reserved_concurrency: dict[str, int]
+    #: Where they were read, for the checks' details.
+    source: str
+
+    @classmethod
+    def of_context(cls, context: Mapping[str, Any]) -> Options:
+        """Read as the app reads them: the project's ``cdk.json`` context under the ``-c`` values, then
+        ``infrastructure.app``'s own parsers (with their environment fallbacks, ``WFP_ALARM_EMAIL`` and
+        ``WFP_RESERVED_CONCURRENCY``, which the CDK CLI's environment passes on to the app)."""
+        from infrastructure.app import alarm_email_of, reserved_concurrency_of
+
+        try:
+            project = json.loads((REPO / "cdk.json").read_text(encoding="utf-8")).get("context") or {}
+        except (OSError, ValueError):
+            project = {}
+        app: Any = _ContextOnly({**project, **context})
+        return cls(alarm_email_of(app), reserved_concurrency_of(app), "the deploy's context")
+
+    @classmethod
+    def of_template(cls, stack: StackView) -> Options:
+        """Read from the deployed template, when no context is given: the alarm topic's e-mail subscription
+        and the functions' ReservedConcurrentExecutions as the stack wrote them."""
+        from infrastructure.stack import FUNCTION_NAMES
+
+        topic = {"Ref": stack.template_id(ALARM_TOPIC)}
+        subscriptions = [r.get("Properties") or {} for r in stack.template.values()
+                         if r.get("Type") == "AWS::SNS::Subscription"]
+        emails = [p.get("Endpoint") for p in subscriptions
+                  if p.get("Protocol") == "email" and p.get("TopicArn") == topic]
+        reserved = {}
+        for name in FUNCTION_NAMES:
+            function = stack.template.get(stack.template_id(f"{name.capitalize()}Function") or "") or {}
+            value = (function.get("Properties") or {}).get("ReservedConcurrentExecutions")
+            if value is not None:
+                reserved[name] = int(value)
+        return cls(emails[0] if emails else None, reserved, "the deployed template (no deploy context given)")
+
+
+class _ContextOnly:
+    """What ``infrastructure.app``'s parsers read of their ``App``: ``app.node.try_get_context(key)``."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.node, self.context = self, dict(context)
+
+    def try_get_context(self, key: str) -> Any:
+        return self.context.get(key)
+
+
 # ----- what the stack created --------------------------------------------------------------------------
 class StackView:
     """The stack's created resources (logical id → summary), its outputs, and the template's resources."""
@@ -178,6 +253,12 @@ class StackView:
         """The resource CDK named ``<construct_id><8-hex hash>`` (a construct at the stack's top level)."""
         pattern = re.compile(re.escape(construct_id) + "[0-9A-F]{8}")
         found = [r for r in self.of_type(kind) if pattern.fullmatch(r["LogicalResourceId"])]
+        return found[0] if len(found) == 1 else None
+
+    def template_id(self, construct_id: str) -> str | None:
+        """The logical id of the template's ``<construct_id><hash>`` resource, created or not."""
+        pattern = re.compile(re.escape(construct_id) + "[0-9A-F]{8}")
+        found = [logical_id for logical_id in self.template if pattern.fullmatch(logical_id)]
         return found[0] if len(found) == 1 else None
 
     def logical_ids(self, kind: str, construct_ids: Iterable[str]) -> set[str]:
@@ -203,10 +284,13 @@ class StackView:
 # ----- the checks --------------------------------------------------------------------------------------
 class Verifier:
     def __init__(self, stack_name: str, registry: Registry, *, settings: Settings | None = None,
-                 session: Any = None) -> None:
+                 session: Any = None, context: Mapping[str, Any] | None = None) -> None:
         import boto3
 
         self.stack_name = stack_name
+        self.context = None if context is None else dict(context)
+        #: Alarm names the alarms section compared (the others are checked generically).
+        self.covered_alarms: set[str] = set()
         self.settings = settings or Settings(stage=stack_name.removeprefix("wfp-"), prefix=stack_name)
         self.registry = registry
         self.session = session or boto3.session.Session()
@@ -238,6 +322,7 @@ class Verifier:
         sections: list[tuple[str, Callable[[], None]]] = [
             ("tables", self.tables), ("queues", self.queues), ("functions", self.functions),
             ("event source", self.event_source), ("rules", self.rules), ("schedules", self.scheduler_schedules),
+            ("failure paths", self.failure_paths), ("alarms", self.alarms), ("concurrency", self.concurrency),
             ("secrets", self.secrets), ("API", self.api), ("outputs", self.outputs), ("other resources", self.others)]
         for name, section in sections:
             try:
@@ -281,6 +366,20 @@ class Verifier:
         return {"ApiFunction": int(API_TIMEOUT.to_seconds()),
                 "SchedulerFunction": int(run_timeout(scheduled).to_seconds()),
                 "WorkerFunction": int(run_timeout(self.expected.workflow_configs).to_seconds())}
+
+    @cached_property
+    def options(self) -> Options:
+        """What the deploy asked (``alarm_email``, ``reserved_concurrency``): its context, else the template."""
+        if self.context is None:
+            return Options.of_template(self.stack)
+        try:
+            return Options.of_context(self.context)
+        except SystemExit as exc:  # the app's parsers refuse a value this way
+            raise ValueError(f"the deploy's context: {exc}") from None
+
+    @cached_property
+    def scheduler_dead_letter_arn(self) -> str:
+        return self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", SCHEDULER_DEAD_LETTER_QUEUE))["QueueArn"]
 
     def created(self, kind: str, construct_id: str) -> str:
         """The physical id, or a placeholder that names the absence (for comparisons that go on)."""
@@ -478,6 +577,220 @@ class Verifier:
                 "created by the stack": spec.name in in_stack},
                 f"{spec.expression} in {spec.timezone}, invoking the scheduler")
 
+    # ----- failure paths ---------------------------------------------------------------------------------
+    def failure_paths(self) -> None:
+        """Where an event that did not become a run goes: the scheduler dead-letter queue, from every rule's
+        and Scheduler schedule's target and from the scheduler function; both dead-letter queues keep it
+        two weeks, encrypted. A missing rule or schedule is the rules' and schedules' finding, not repeated."""
+        from infrastructure.schedules import MAX_EVENT_AGE, RETRY_ATTEMPTS
+
+        dead_letters = self.scheduler_dead_letter_arn
+        retry = {"MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds())}
+        events = self.client("events")
+        rules = [(f"rule {spec.name}", spec.name, retry) for spec, _ in self.expected.schedules if spec.kind == "rule"]
+        sweep = self.stack.find("AWS::Events::Rule", SWEEP_RULE)
+        if sweep is not None:  # the rules section names its absence; its retries are the sweep's own (none)
+            rules.append((f"sweep rule {sweep['PhysicalResourceId']}", sweep["PhysicalResourceId"], None))
+        for label, name, retry_policy in rules:
+            try:
+                targets = events.list_targets_by_rule(Rule=name)["Targets"]
+            except events.exceptions.ResourceNotFoundException:
+                continue
+            wanted = {"DeadLetterConfig.Arn": dead_letters, **({"RetryPolicy": retry_policy} if retry_policy else {})}
+            self.target_dead_letters(f"{label} dead-letter queue", wanted, targets)
+        self.schedule_dead_letters(dead_letters, retry)
+        self.function_dead_letters(dead_letters)
+        self.dead_letter_queues()
+
+    def target_dead_letters(self, name: str, wanted: dict[str, Any], targets: list[dict[str, Any]]) -> None:
+        problems = [f"target {t.get('Id')}: {problem}" for t in targets for problem in differences(wanted, {
+            "DeadLetterConfig.Arn": (t.get("DeadLetterConfig") or {}).get("Arn"), "RetryPolicy": t.get("RetryPolicy")})]
+        if not targets:
+            problems = [f"expected a target dead-lettering to {wanted['DeadLetterConfig.Arn']}, found no target"]
+        retries = wanted.get("RetryPolicy")
+        self.result.add(name, not problems, "; ".join(problems) or (
+            f"undeliverable events go to {wanted['DeadLetterConfig.Arn'].rsplit(':', 1)[-1]}" + (
+                f" after {retries['MaximumRetryAttempts']} retries within {retries['MaximumEventAgeInSeconds']} s"
+                if retries else "")))
+
+    def schedule_dead_letters(self, dead_letters: str, retry: dict[str, int]) -> None:
+        scheduler = self.client("scheduler")
+        roles: set[str] = set()
+        for spec, _ in self.expected.schedules:
+            if spec.kind != "schedule":
+                continue
+            try:
+                target = scheduler.get_schedule(Name=spec.name, GroupName=spec.group or "default").get("Target") or {}
+            except scheduler.exceptions.ResourceNotFoundException:
+                continue
+            target.setdefault("Id", "of the schedule")
+            self.target_dead_letters(f"schedule {spec.name} dead-letter queue",
+                                     {"DeadLetterConfig.Arn": dead_letters, "RetryPolicy": retry}, [target])
+            if target.get("RoleArn"):
+                roles.add(str(target["RoleArn"]).rsplit("/", 1)[-1])
+        for role in sorted(roles):
+            self.role_may_send(role, dead_letters)
+
+    def role_may_send(self, role: str, queue_arn: str) -> None:
+        """Scheduler sends an undeliverable event with the schedule's role: its policies must allow
+        sqs:SendMessage on the queue (read, not evaluated: moto evaluates no policy)."""
+        iam = self.client("iam")
+        documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+            documents.append(iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy[
+                "DefaultVersionId"])["PolicyVersion"]["Document"])
+        documents = [json.loads(d) if isinstance(d, str) else d for d in documents]
+        statements = [s for d in documents for s in _listed(d.get("Statement"))]
+        allowed = [s for s in statements if s.get("Effect") == "Allow" and queue_arn in _listed(s.get("Resource"))
+                   and {"sqs:SendMessage", "sqs:*", "*"} & {str(a) for a in _listed(s.get("Action"))}]
+        self.result.add(f"schedule role {role} may send to the scheduler dead-letter queue", bool(allowed),
+                        "sqs:SendMessage on it (the statement was read; moto evaluates no policy)" if allowed else
+                        f"expected a statement allowing sqs:SendMessage on {queue_arn}, found "
+                        f"{[(s.get('Action'), s.get('Resource')) for s in statements] or 'no statement'}")
+
+    def function_dead_letters(self, dead_letters: str) -> None:
+        """The scheduler function's failed asynchronous invocations: its DeadLetterConfig, when the
+        stand-in keeps it; else what the deployed template asks, and a note."""
+        config = self.function_configs["SchedulerFunction"]
+        if "DeadLetterConfig" in config:
+            self.result.expect("function scheduler dead-letter queue", dead_letters,
+                               (config.get("DeadLetterConfig") or {}).get("TargetArn"),
+                               "failed asynchronous invocations go to the scheduler dead-letter queue")
+            return
+        function_id = self.stack.template_id("SchedulerFunction") or "SchedulerFunction<hash>"
+        queue_id = self.stack.template_id(SCHEDULER_DEAD_LETTER_QUEUE) or f"{SCHEDULER_DEAD_LETTER_QUEUE}<hash>"
+        asked = ((self.stack.template.get(function_id, {}).get("Properties") or {}).get("DeadLetterConfig") or {}).get(
+            "TargetArn")
+        self.result.expect("function scheduler dead-letter queue, as the deployed template asks it",
+                           {"Fn::GetAtt": [queue_id, "Arn"]}, asked,
+                           f"TargetArn: {queue_id}'s ARN (moto drops the property: see the note)")
+        self.result.not_checkable.append(
+            "the scheduler function's DeadLetterConfig (failed asynchronous invocations → the scheduler dead-letter "
+            "queue): moto's Lambda drops it (its CloudFormation model passes CreateFunction only Description, "
+            "MemorySize, Publish, Timeout, VpcConfig, Environment and ReservedConcurrentExecutions, and its "
+            "functions have no DeadLetterConfig at all), so GetFunctionConfiguration shows none; only the deployed "
+            "template's property was checked")
+
+    def dead_letter_queues(self) -> None:
+        from infrastructure.stack import DEAD_LETTER_RETENTION
+
+        seconds = int(DEAD_LETTER_RETENTION.to_seconds())
+        for label, construct_id in (("runs", DEAD_LETTER_QUEUE), ("scheduler", SCHEDULER_DEAD_LETTER_QUEUE)):
+            attributes = self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", construct_id))
+            self.result.compare(f"{label} dead-letter queue retention and encryption", {
+                "MessageRetentionPeriod": seconds, "SqsManagedSseEnabled": "true"}, {
+                "MessageRetentionPeriod": int(attributes.get("MessageRetentionPeriod") or 0) or None,
+                "SqsManagedSseEnabled": attributes.get("SqsManagedSseEnabled")},
+                f"keeps a message {seconds} s ({seconds // 86400} days), SSE-SQS (also moto's and AWS's default "
+                "for a new queue: this shows it is encrypted, not that the template asked it)")
+
+    # ----- alarms ----------------------------------------------------------------------------------------
+    @cached_property
+    def alarm_topic(self) -> str:
+        return self.stack.physical_id("AWS::SNS::Topic", ALARM_TOPIC)
+
+    def expected_alarms(self) -> dict[str, dict[str, Any]]:
+        """Alarm name → what it must watch and notify, derived from the stack (``infrastructure.alarms``):
+        each dead-letter queue's depth > 0, each function's Errors and Throttles >= 1, on the created
+        queues and functions, one 5-minute period, missing data not breaching, the topic told of both
+        ALARM and OK."""
+        from infrastructure.alarms import PERIOD
+
+        common = {"Period": int(PERIOD.to_seconds()), "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+                  "TreatMissingData": "notBreaching", "ActionsEnabled": True,
+                  "AlarmActions": [self.alarm_topic], "OKActions": [self.alarm_topic], "created by the stack": True}
+        alarms = {}
+        for construct_id, name in DEAD_LETTER_ALARMS.items():
+            queue = self.created("AWS::SQS::Queue", construct_id).rsplit("/", 1)[-1]
+            alarms[f"{self.settings.prefix}-{name}"] = {
+                "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": {"QueueName": queue}, "Statistic": "Maximum",
+                "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0, **common}
+        for construct_id in ENTRY_POINTS:
+            function = self.function_configs[construct_id]["FunctionName"]
+            for metric in ("Errors", "Throttles"):
+                alarms[f"{self.settings.prefix}-{_short(construct_id)}-{metric.lower()}"] = {
+                    "Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": {"FunctionName": function},
+                    "Statistic": "Sum", "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1,
+                    **common}
+        return alarms
+
+    def alarms(self) -> None:
+        topic = self.alarm_topic
+        expected = self.expected_alarms()
+        self.covered_alarms = set(expected)
+        found = {a["AlarmName"]: a for a in self.client("cloudwatch").describe_alarms(
+            AlarmNames=sorted(expected))["MetricAlarms"]}
+        in_stack = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::CloudWatch::Alarm")}
+        for name, wanted in expected.items():
+            alarm = found.get(name)
+            watched = f"{wanted['Namespace']} {wanted['MetricName']} {json.dumps(wanted['Dimensions'])}"
+            if alarm is None:
+                self.result.add(f"alarm {name}", False, f"expected an alarm named {name} on {watched}, "
+                                f"notifying {topic}, found none")
+                continue
+            self.result.compare(f"alarm {name}", wanted, {
+                **{key: alarm.get(key) for key in wanted},
+                "Dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []},
+                "created by the stack": name in in_stack},
+                f"{watched} {'>' if wanted['Threshold'] == 0 else '>='} {wanted['Threshold']}, notifies the topic")
+        self.alarm_topic_encryption(topic)
+        self.subscriptions(topic)
+
+    def alarm_topic_encryption(self, topic: str) -> None:
+        kms = self.client("kms")
+        attributes = self.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+        key = kms.describe_key(KeyId=self.stack.physical_id("AWS::KMS::Key", ALARM_KEY))["KeyMetadata"]
+        named = attributes.get("KmsMasterKeyId")
+        try:
+            named_arn = kms.describe_key(KeyId=named)["KeyMetadata"]["Arn"] if named else None
+        except kms.exceptions.NotFoundException:
+            named_arn = f"<no key {named}>"
+        self.result.compare(f"alarm topic {topic.rsplit(':', 1)[-1]}", {
+            "name": f"{self.settings.prefix}-alarms", "KmsMasterKeyId": key["Arn"], "key state": "Enabled",
+            "key rotation": True}, {
+            "name": topic.rsplit(":", 1)[-1], "KmsMasterKeyId": named_arn, "key state": key.get("KeyState"),
+            "key rotation": kms.get_key_rotation_status(KeyId=key["KeyId"]).get("KeyRotationEnabled")},
+            f"encrypted with the stack's key {key['KeyId']}, enabled, rotated")
+
+    def subscriptions(self, topic: str) -> None:
+        """The e-mail subscription the deploy asked (``alarm_email``), and no other."""
+        email = self.options.alarm_email
+        in_stack = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::SNS::Subscription")}
+        found = [{"Protocol": s.get("Protocol"), "Endpoint": s.get("Endpoint"),
+                  "created by the stack": s.get("SubscriptionArn") in in_stack}
+                 for s in self.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]]
+        wanted = [{"Protocol": "email", "Endpoint": email, "created by the stack": True}] if email else []
+        self.result.expect("alarm topic subscriptions", wanted, found,
+                           f"e-mail to {email}, as {self.options.source} asks" if email else
+                           f"none, as {self.options.source} asks")
+        if email:
+            self.result.not_checkable.append(f"the e-mail subscription of {email}: moto confirms it at once and "
+                                             "sends nothing (AWS e-mails a confirmation link first)")
+
+    # ----- concurrency -----------------------------------------------------------------------------------
+    def concurrency(self) -> None:
+        """Each function's reserved concurrency as the deploy asked (none by default), and the worker's event
+        source polling no more batches at once than the worker may run (its MaximumConcurrency)."""
+        reserved, source = self.options.reserved_concurrency, self.options.source
+        lambda_ = self.client("lambda")
+        for construct_id, config in self.function_configs.items():
+            name = _short(construct_id)
+            found = lambda_.get_function_concurrency(FunctionName=config["FunctionName"]).get(
+                "ReservedConcurrentExecutions")
+            self.result.expect(f"function {name} reserved concurrency", reserved.get(name), found,
+                               f"{found if found is not None else 'none'}, as {source} asks")
+        worker = self.function_configs["WorkerFunction"]["FunctionArn"]
+        mappings = [m for m in lambda_.list_event_source_mappings(EventSourceArn=self.queue_arn)["EventSourceMappings"]
+                    if m.get("FunctionArn") == worker]
+        if len(mappings) == 1:  # otherwise the event source section says what it found
+            found = (mappings[0].get("ScalingConfig") or {}).get("MaximumConcurrency")
+            self.result.expect("worker event source maximum concurrency", reserved.get("worker"), found,
+                               f"{found if found is not None else 'unbounded'} (the worker's reservation), as "
+                               f"{source} asks")
+
     def secrets(self) -> None:
         secretsmanager = self.client("secretsmanager")
         created = {r["PhysicalResourceId"] for r in self.stack.of_type("AWS::SecretsManager::Secret")}
@@ -548,14 +861,20 @@ class Verifier:
             self.result.expect(f"output {key}", value, self.stack.outputs.get(key, "<missing>"))
 
     def others(self) -> None:
-        """Kinds other parts of the stack add (SNS topics, alarms...): each exists, or is listed."""
+        """Kinds other parts of the stack add (SNS topics, alarms...) that no section above compared: each
+        exists, or is listed."""
+        alarm_topic = self.stack.find("AWS::SNS::Topic", ALARM_TOPIC) if "alarm_topic" in self.__dict__ else None
         for topic in self.stack.of_type("AWS::SNS::Topic"):
+            if topic is alarm_topic:
+                continue
             arn = topic["PhysicalResourceId"]
             self.client("sns").get_topic_attributes(TopicArn=arn)
             self.result.add(f"SNS topic {topic['LogicalResourceId']}", True, arn)
         topics = {t["PhysicalResourceId"] for t in self.stack.of_type("AWS::SNS::Topic")}
         for alarm in self.stack.of_type("AWS::CloudWatch::Alarm"):
             name = alarm["PhysicalResourceId"]
+            if name in self.covered_alarms:
+                continue
             found = self.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
             actions = [a for f in found for a in f.get("AlarmActions") or []]
             dangling = [a for a in actions if a.startswith("arn:aws:sns:") and a not in topics]
@@ -566,7 +885,8 @@ class Verifier:
         if self.stack.of_type("AWS::Lambda::LayerVersion"):
             layers = self.client("lambda").list_layers()["Layers"]
             self.result.add("shared layer published", bool(layers), ", ".join(layer["LayerName"] for layer in layers))
-        runs_queues = self.stack.logical_ids("AWS::SQS::Queue", [RUNS_QUEUE, DEAD_LETTER_QUEUE])
+        runs_queues = self.stack.logical_ids("AWS::SQS::Queue", [RUNS_QUEUE, DEAD_LETTER_QUEUE,
+                                                                 SCHEDULER_DEAD_LETTER_QUEUE])
         for queue in self.stack.of_type("AWS::SQS::Queue"):
             if queue["LogicalResourceId"] not in runs_queues:
                 arn = self.queue_attributes(queue["PhysicalResourceId"])["QueueArn"]
@@ -599,12 +919,32 @@ class Verifier:
 
 
 def verify(stack_name: str, registry: Registry, *, settings: Settings | None = None,
-           session: Any = None) -> Verification:
-    """Verify ``stack_name`` (``wfp-<stage>``) against the platform; see the module docstring."""
-    return Verifier(stack_name, registry, settings=settings, session=session).run()
+           session: Any = None, context: Mapping[str, Any] | None = None) -> Verification:
+    """Verify ``stack_name`` (``wfp-<stage>``) against the platform; see the module docstring.
+
+    ``context``: the CDK context the stack was deployed with (the ``-c`` values, without the stage), from
+    which the alarm e-mail and reserved concurrency checks take what was asked; without it they take it
+    from the deployed template (which then checks only that moto created what the template says)."""
+    return Verifier(stack_name, registry, settings=settings, session=session, context=context).run()
 
 
 # ----- helpers ------------------------------------------------------------------------------------------
+def _short(construct_id: str) -> str:
+    """A function's name as ``reserved_concurrency`` and the alarms write it: "WorkerFunction" → "worker"."""
+    return construct_id.removesuffix("Function").lower()
+
+
+def _listed(value: Any) -> list[Any]:
+    """A policy element that is one value or a list of them, as a list."""
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def differences(expected: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:
+    """``key: expected X, found Y`` for each key of ``expected`` whose value ``found`` does not have."""
+    return [f"{key}: expected {value!r}, found {found.get(key)!r}" for key, value in expected.items()
+            if found.get(key) != value]
+
+
 def _index_view(index: dict[str, Any]) -> dict[str, Any]:
     keys = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema") or []}
     projection = index.get("Projection") or {}
