@@ -161,7 +161,7 @@ class Rehearse:
         from .verify import registry_from_layer, verify
 
         self.result.verification = verification = verify(stack_name(self.stage), registry_from_layer(self.layer),
-                                                         settings=stage_settings(self.stage))
+                                                         settings=stage_settings(self.stage), context=self.context)
         if not verification.ok:
             raise AssertionError(f"{len(verification.failures)} of {len(verification.checks)} checks failed: "
                                  + "; ".join(f"{c.name}: {c.detail}" for c in verification.failures[:5]))

@@ -75,7 +75,6 @@ def install() -> tuple[str, ...]:
     from moto.cloudformation import parsing
     from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
     from moto.core.common_models import CloudFormationModel
-    from moto.kms.models import kms_backends
     from moto.scheduler.models import scheduler_backends
     from moto.secretsmanager.models import secretsmanager_backends
     from moto.sns.models import sns_backends
@@ -406,40 +405,6 @@ def install() -> tuple[str, ...]:
         def delete(self, account_id: str, region: str) -> None:
             cloudwatch_backends[account_id][region].delete_alarms([self.physical_id])
 
-    class KmsKey(StandInModel, CloudFormationModel):
-        """``AWS::KMS::Key``, replacing moto's: a rehearsal stand-in, never used by the platform.
-
-        moto's model hands the template's tags (``Key``/``Value``) to the KMS backend, which reads
-        ``TagKey``/``TagValue`` and fails; this one converts them. Ref: the key id; Arn: the key's ARN.
-        Through the KMS backend's ``create_key``; on stack delete the key is scheduled for deletion
-        (7 days), as CloudFormation does. Ignored: PendingWindowInDays, MultiRegion, Origin, BypassPolicyLockoutSafetyCheck.
-        """
-
-        attributes = {"Arn": "arn", "KeyId": "physical_id"}
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::KMS::Key"
-
-        @classmethod
-        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[override]
-                                            account_id: str, region_name: str, **kwargs: Any) -> KmsKey:
-            props = cloudformation_json["Properties"]
-            policy = props.get("KeyPolicy")
-            key = kms_backends[account_id][region_name].create_key(
-                policy=json.dumps(policy) if isinstance(policy, dict) else policy,
-                key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"), key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
-                description=props.get("Description"),
-                tags=[{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags") or []])
-            key.key_rotation_status = _flag(props.get("EnableKeyRotation"))
-            key.enabled = _flag(props.get("Enabled"), True)
-            created = cls(key.id, account_id, region_name)
-            created.arn = key.arn
-            return created
-
-        def delete(self, account_id: str, region: str) -> None:
-            kms_backends[account_id][region].schedule_key_deletion(self.physical_id, 7)
-
     class SnsSubscription(StandInModel, CloudFormationModel):
         """``AWS::SNS::Subscription``, which moto's CloudFormation skips (only a topic's inline
         ``Subscription`` list is subscribed): a rehearsal stand-in, never used by the platform.
@@ -472,7 +437,7 @@ def install() -> tuple[str, ...]:
             sns_backends[account_id][self.topic_region].unsubscribe(self.physical_id)
 
     models = (LambdaVersion, LambdaAlias, LambdaPermission, SecretsManagerSecret, ApiGatewayStage,
-              SchedulerSchedule, CloudWatchAlarm, KmsKey, SnsSubscription)
+              SchedulerSchedule, CloudWatchAlarm, SnsSubscription)
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
     model_map = parsing.get_model_map()

@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNS_QUEUE, DEAD_LETTER_QUEUE, REST_API, SWEEP_RULE = "RunsQueue", "RunsDeadLetterQueue", "Api", "SweepRule"
 SCHEDULER_DEAD_LETTER_QUEUE = "SchedulerDeadLetterQueue"
 #: The alarm topic and its key (``infrastructure.alarms.Alarms`` under the id "Alarms": CDK ids "Alarms/Topic"...).
-ALARM_TOPIC, ALARM_KEY = "AlarmsTopic", "AlarmsTopicKey"
+ALARM_TOPIC = "AlarmsTopic"
 #: Each dead-letter queue's depth alarm, ``<prefix>-<name>``, by the queue's CDK id (``infrastructure/stack.py``).
 DEAD_LETTER_ALARMS = {DEAD_LETTER_QUEUE: "runs-dead-letters", SCHEDULER_DEAD_LETTER_QUEUE: "scheduler-dead-letters"}
 #: The platform's three Lambda entry points, by the CDK id of their function.
@@ -71,7 +71,7 @@ COVERED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function", "
            "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::SecretsManager::Secret",
            "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment",
            "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm",
-           "AWS::SNS::Subscription", "AWS::KMS::Key"}
+           "AWS::SNS::Subscription"}
 
 
 # ----- result --------------------------------------------------------------------------------------------
@@ -736,24 +736,16 @@ class Verifier:
                 "Dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []},
                 "created by the stack": name in in_stack},
                 f"{watched} {'>' if wanted['Threshold'] == 0 else '>='} {wanted['Threshold']}, notifies the topic")
-        self.alarm_topic_encryption(topic)
+        self.alarm_topic_checks(topic)
         self.subscriptions(topic)
 
-    def alarm_topic_encryption(self, topic: str) -> None:
-        kms = self.client("kms")
+    def alarm_topic_checks(self, topic: str) -> None:
+        """The topic the alarms notify: its name, and no key of its own (infrastructure.alarms says why)."""
         attributes = self.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
-        key = kms.describe_key(KeyId=self.stack.physical_id("AWS::KMS::Key", ALARM_KEY))["KeyMetadata"]
-        named = attributes.get("KmsMasterKeyId")
-        try:
-            named_arn = kms.describe_key(KeyId=named)["KeyMetadata"]["Arn"] if named else None
-        except kms.exceptions.NotFoundException:
-            named_arn = f"<no key {named}>"
         self.result.compare(f"alarm topic {topic.rsplit(':', 1)[-1]}", {
-            "name": f"{self.settings.prefix}-alarms", "KmsMasterKeyId": key["Arn"], "key state": "Enabled",
-            "key rotation": True}, {
-            "name": topic.rsplit(":", 1)[-1], "KmsMasterKeyId": named_arn, "key state": key.get("KeyState"),
-            "key rotation": kms.get_key_rotation_status(KeyId=key["KeyId"]).get("KeyRotationEnabled")},
-            f"encrypted with the stack's key {key['KeyId']}, enabled, rotated")
+            "name": f"{self.settings.prefix}-alarms", "KmsMasterKeyId": None}, {
+            "name": topic.rsplit(":", 1)[-1], "KmsMasterKeyId": attributes.get("KmsMasterKeyId")},
+            "named after the stage, no customer-managed key (alarm names and states only)")
 
     def subscriptions(self, topic: str) -> None:
         """The e-mail subscription the deploy asked (``alarm_email``), and no other."""
