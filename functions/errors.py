@@ -1,4 +1,4 @@
-"""Platform errors. Each carries its HTTP status; ``functions.app`` maps them to responses in one place.
+"""Platform errors. Each carries its HTTP status; ``functions.http.app`` maps them to responses in one place.
 
 Messages are written for the person who has to fix the problem: they say what is wrong and what to do.
 """

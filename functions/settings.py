@@ -80,7 +80,7 @@ class Settings:
     max_traceback_chars: int = 16 * 1024
     run_retention_days: int = 90
     history_page_size: int = 20
-    #: Idempotency-Key records (``functions.idempotency``), expiring through DynamoDB TTL.
+    #: Idempotency-Key records (``functions.core.idempotency``), expiring through DynamoDB TTL.
     idempotency_table: str = "wfp-dev-idempotency"
     idempotency_ttl_seconds: int = 24 * 3600
     #: Deployed (the CDK sets WFP_REQUIRE_WEBHOOK_SECRETS=1): a webhook whose secret cannot be found is
@@ -89,7 +89,7 @@ class Settings:
     #: How long a synchronous execute/trigger waits for its run before answering 202 (API Gateway gives
     #: up at 29 s, so the default leaves room to record and answer).
     sync_wait_seconds: float = 25.0
-    #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.engine.Engine.submit``):
+    #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.core.engine.Engine.submit``):
     #: "thread" keeps it in this process (a long-lived server), "worker" sends it to the queue from the
     #: start (Lambda, whose process cannot keep working after it answers; the CDK sets it).
     sync_overflow: str = "thread"

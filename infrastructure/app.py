@@ -24,7 +24,7 @@ from pathlib import Path
 
 from aws_cdk import App, Environment, Tags
 
-from functions.manifest import registry_from_manifest
+from functions.registry.manifest import registry_from_manifest
 from layers.build import MANIFEST_NAME, REPO, BuildError, build
 
 from .nag import add_checks

@@ -9,7 +9,7 @@
 What depends on the plugins (rules, webhook secrets and URLs, timeouts) is read from the plugin
 registry given to the stack, i.e. from the layer's manifest: the stack schedules exactly the plugins
 it deploys. Each function's role grants only what that function uses: on DynamoDB the operations its
-stores declare (``functions.tables``), on Secrets Manager reads under ``<prefix>/``; the only
+stores declare (``functions.stores.base``), on Secrets Manager reads under ``<prefix>/``; the only
 ``Resource: "*"`` is X-Ray's (its actions have no resource-level permission).
 
 Nothing fails silently: a queued run that failed every delivery goes to the runs dead-letter queue; a
@@ -28,7 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import (
+    Annotations,
+    ArnFormat,
+    Aws,
+    CfnOutput,
+    Duration,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -41,14 +49,19 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.plugin_config import WorkflowConfig
-from functions.registry import Registry
+from functions.registry.config import WorkflowConfig
+from functions.registry.discovery import Registry
 from functions.settings import Settings
-from functions.tables import all_models
+from functions.stores.base import all_models
 
 from .alarms import Alarms
 from .nag import acknowledge, checkov_skip
-from .schedules import Schedules, allow_rules_to_dead_letter, dead_letter_undelivered, schedule_workflows
+from .schedules import (
+    Schedules,
+    allow_rules_to_dead_letter,
+    dead_letter_undelivered,
+    schedule_workflows,
+)
 from .tables import TableSpec, grant_operations, model_table
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -62,7 +75,7 @@ WORKER_BATCH_SIZE = 5
 #: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads the
 #: same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
 MAX_RECEIVE_COUNT = Settings.max_attempts
-#: How often the stale-run sweep runs (``functions.sweep``); it costs one Query of an empty index at rest.
+#: How often the stale-run sweep runs (``functions.core.sweep``); it costs one Query of an empty index at rest.
 SWEEP_RATE = Duration.minutes(5)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 #: How long a dead-letter queue keeps a message (SQS's maximum): two weeks to notice and act.
@@ -191,7 +204,7 @@ class PlatformStack(Stack):
             "WFP_QUEUE_URL": self.queue.queue_url,
             "WFP_MANIFEST": f"/opt/{artifacts.manifest_name}",
             "WFP_PLUGINS_DIR": "/opt/python/plugins",
-            # Deployed, the admin token is always required (functions.auth reads this secret).
+            # Deployed, the admin token is always required (functions.http.middleware.auth reads this secret).
             "WFP_ADMIN_TOKEN_SECRET": self.settings.admin_token_secret_name,
             "POWERTOOLS_SERVICE_NAME": "workflow-platform",
             "POWERTOOLS_METRICS_NAMESPACE": "WorkflowPlatform",
@@ -199,7 +212,7 @@ class PlatformStack(Stack):
         scheduled = scheduled_workflows(registry)
         api_environment = {
             **environment,
-            # A webhook whose secret is missing is refused, never open (functions.webhook_auth).
+            # A webhook whose secret is missing is refused, never open (functions.http.webhook_auth).
             "WFP_REQUIRE_WEBHOOK_SECRETS": "1",
             # A Lambda cannot keep working once it has answered: a sync run that may outlast the wait
             # bound runs on the worker from the start, and the API answers 202 past the bound.
@@ -263,7 +276,7 @@ class PlatformStack(Stack):
         # Named with hyphens, which no workflow name has: pausing a workflow never touches it.
         self.sweep_rule = events.Rule(
             self, "SweepRule", rule_name=f"{self.prefix}-stale-run-sweep", schedule=events.Schedule.rate(SWEEP_RATE),
-            description="close runs whose process died (functions.sweep)")
+            description="close runs whose process died (functions.core.sweep)")
         self.sweep_rule.add_target(targets.LambdaFunction(
             self.scheduler_function, event=events.RuleTargetInput.from_object({"action": "sweep"}),
             retry_attempts=0))  # the next sweep is minutes away
@@ -379,11 +392,11 @@ class PlatformStack(Stack):
     def _log_group_encryption(self, log_group: logs.LogGroup) -> None:
         checkov_skip(log_group, "CKV_AWS_158", "CloudWatch Logs encrypts every log group at rest with its own keys; "
                      "the platform masks profile values, tokens, webhook secrets and password inputs before "
-                     "anything is logged (functions.redaction). A KMS key would cost $1/month and a logs grant.")
+                     "anything is logged (functions.core.redaction). A KMS key would cost $1/month and a logs grant.")
 
     def _grant_secrets(self, function: lambda_.Function) -> None:
         """Read ``<prefix>/*``: profiles (and their index, ``<prefix>/profiles-index``), the admin token and
-        the webhook secrets. No ListSecrets: profile names are read by exact name (``functions.profiles``)."""
+        the webhook secrets. No ListSecrets: profile names are read by exact name (``functions.core.profiles``)."""
         pattern = self.stage_arn(service="secretsmanager", resource="secret", resource_name=f"{self.prefix}/*",
                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
         function.add_to_role_policy(iam.PolicyStatement(

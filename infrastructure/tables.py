@@ -1,4 +1,4 @@
-"""DynamoDB tables derived from the pynamodb models (``functions.tables.all_models()``).
+"""DynamoDB tables derived from the pynamodb models (``functions.stores.base.all_models()``).
 
 The models are the single source of truth: keys, attribute types, global and local secondary
 indexes with their projections, and the TTL attribute all come from ``Model._get_schema()`` (what
@@ -26,7 +26,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from functions.tables import TableName
+from functions.stores.base import TableName
 
 from .nag import checkov_skip
 

@@ -266,8 +266,8 @@ def copy_plugins(source: Path, target: Path) -> None:
 
 def write_plugin_manifest(plugins_dir: Path, path: Path) -> list[str]:
     """Discover and import every plugin once, here, and write what was found; returns the errors."""
-    from functions.manifest import write_manifest
-    from functions.registry import Registry, purge_plugin_modules
+    from functions.registry.discovery import Registry, purge_plugin_modules
+    from functions.registry.manifest import write_manifest
 
     previous = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no __pycache__ inside the layer

@@ -364,7 +364,10 @@ class LocalAws:
 
     def serve_here(self, port: int = 0) -> str:
         """Replay the journal into a moto in this process and serve it; its address."""
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
         from werkzeug.serving import make_server
 
         moto_app = CachedDispatcher(DomainDispatcherApplication(create_backend_app))

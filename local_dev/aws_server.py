@@ -22,7 +22,7 @@ from .aws import LocalAws, use_endpoint
 
 def ensure_tables() -> set[str]:
     """The platform's tables, created if missing (checked in this process's moto: no request)."""
-    from functions.tables import all_models, create_tables
+    from functions.stores.base import all_models, create_tables
 
     from .compaction import table_names
 

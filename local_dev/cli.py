@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     aws = prepare()
     try:
-        from functions.engine import get_engine
+        from functions.core.engine import get_engine
 
         data = {**(json.loads(args.json) if args.json else {}), **_pairs(args.input, "-i")}
         try:
@@ -81,7 +81,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
 
     aws = prepare()
     try:
-        from functions.engine import get_engine
+        from functions.core.engine import get_engine
 
         try:
             tool = get_engine().registry.tool_class(args.tool)(profile=args.profile)
@@ -120,7 +120,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins_check(args: argparse.Namespace) -> int:
-    from functions.registry import Registry
+    from functions.registry.discovery import Registry
     from functions.settings import get_settings
 
     from .environment import load_env
@@ -183,7 +183,13 @@ def _context(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     from . import smoke
-    from .deploy import DeployError, check_prerequisites, deploy, stack_urls, stage_settings
+    from .deploy import (
+        DeployError,
+        check_prerequisites,
+        deploy,
+        stack_urls,
+        stage_settings,
+    )
 
     stage, target = stage_settings(args.stage).stage, _target(args)
     if args.rehearse:

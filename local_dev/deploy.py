@@ -187,7 +187,12 @@ def check_cdk() -> Check:
 
 def check_credentials(target: Target) -> tuple[Check, str | None, str | None]:
     """Ask STS who we are (what the CDK CLI does first); returns the check, the account and the region."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+    )
 
     where = f" (profile {target.profile})" if target.profile else ""
     try:
@@ -343,10 +348,10 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
     """The profile's parameters as ``.env`` sets them (typed like the tool's defaults), and its name."""
     from dotenv import dotenv_values
 
-    from functions import profiles
+    from functions.core import profiles
     from functions.errors import ProfileError
-    from functions.plugin_config import ToolConfig
-    from functions.registry import Registry
+    from functions.registry.config import ToolConfig
+    from functions.registry.discovery import Registry
     from functions.settings import get_settings
 
     if not env_file.is_file():
@@ -400,11 +405,11 @@ def push_profile(tool: str, profile: str, stage: str | None, env_file: Path, cli
 
 
 def record_in_profile_index(secrets: Any, prefix: str, tool: str, profile: str) -> bool:
-    """Add ``profile`` to ``tool``'s names in ``<prefix>/profiles-index`` (``functions.profiles``), the
+    """Add ``profile`` to ``tool``'s names in ``<prefix>/profiles-index`` (``functions.core.profiles``), the
     secret the deployed API reads to list profiles its configuration does not name (it never lists
     secrets). Written only when the name is new; returns whether it was. Two pushes at the same moment
     could each miss the other's name (read, then write): push again to repair it."""
-    from functions import profiles
+    from functions.core import profiles
 
     index_name = profiles.index_secret_name(prefix)
     try:

@@ -52,11 +52,11 @@ def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
         aws.separate_process = True
         use_endpoint(aws.start(port))
     if reset:
-        from functions.engine import reset_engine
+        from functions.core.engine import reset_engine
 
         reset_settings()
         reset_engine()
-    from functions.tables import all_models, create_tables
+    from functions.stores.base import all_models, create_tables
 
     known = aws.tables() if aws else None
     needed = {model.Meta.table_name for model in all_models()}
@@ -65,7 +65,7 @@ def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
         # when this process cannot see its own moto's tables, or some are missing.
         create_tables()
     if not os.environ.get("WFP_QUEUE_URL"):  # async runs: the local worker drains this queue
-        from functions import queue
+        from functions.aws import queue
 
         from .worker import ensure_queue
 

@@ -243,7 +243,7 @@ def prepare(root: Path) -> None:
         (plugins / folder).mkdir(parents=True, exist_ok=True)
     for init in ("__init__.py", "tools/__init__.py", "workflows/__init__.py", "interfaces/__init__.py"):
         (plugins / init).write_text("")
-    (plugins / "tools" / "base.py").write_text("from functions.base_tool import BaseTool  # noqa: F401\n")
+    (plugins / "tools" / "base.py").write_text("from functions.registry.base_tool import BaseTool  # noqa: F401\n")
     (plugins / "workflows" / WORKFLOW / "config.json").write_text(json.dumps(CONFIG, indent=2))
     (plugins / "workflows" / WORKFLOW / "main.py").write_text(CODE)
     (root / "dotenv").write_text("# load test: no profiles\n")

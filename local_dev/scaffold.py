@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from functions.plugin_config import NAME_RE
+from functions.registry.config import NAME_RE
 
 KINDS = {"tool": "tools", "workflow": "workflows", "interface": "interfaces"}
 

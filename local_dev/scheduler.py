@@ -1,12 +1,12 @@
 """The local scheduler: EventBridge's job on a laptop.
 
 A thread that sleeps until the next fire time of any scheduled workflow, then hands each due tick to
-the deployed scheduler's entry point (``functions.schedules.handle_event``) with the payload the
+the deployed scheduler's entry point (``functions.core.schedules.handle_event``) with the payload the
 deployed target delivers (``{"workflow", "time", "id"}``), in a thread of its own so a long run never
 delays another workflow's tick. Everything after that — pause state, duplicate ticks, overlap, run
 records — is the platform's code, exactly as on AWS.
 
-Fire times come from ``functions.cron`` (timezones and daylight-saving changes included). Ticks are
+Fire times come from ``functions.core.cron`` (timezones and daylight-saving changes included). Ticks are
 tracked per workflow: every tick between two wake-ups fires, so none is missed while the server runs,
 but ticks older than ``max_lateness`` are dropped rather than replayed, so a server that was stopped
 (or a laptop that slept) does not start with a burst of catch-up runs. A workflow seen for the first
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from functions import cron
-from functions.plugin_config import WorkflowConfig
+from functions.core import cron
+from functions.registry.config import WorkflowConfig
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,13 @@ class _Entry:
 
 
 def _default_registry() -> Any:
-    from functions.engine import get_engine
+    from functions.core.engine import get_engine
 
     return get_engine().registry
 
 
 def _default_handler(event: dict[str, Any]) -> Any:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     return handle_event(event)
 

@@ -1,4 +1,4 @@
-"""The local dev server: uvicorn serving ``functions.app`` over local AWS, watching ``plugins/``, with the
+"""The local dev server: uvicorn serving ``functions.http.app`` over local AWS, watching ``plugins/``, with the
 local scheduler (cron ticks) and the local queue worker (async runs, stale-run sweep) in threads."""
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
         starting = pool.submit(prepare, reset=False)
         import uvicorn
 
-        from functions.app import app
-        from functions.engine import get_engine
-        from functions.eventbridge import NoopToggler, set_toggler
-        from functions.interfaces import reload_platform
+        from functions.aws.eventbridge import NoopToggler, set_toggler
+        from functions.core.engine import get_engine
+        from functions.http.app import app
+        from functions.http.interfaces import reload_platform
 
         aws = starting.result()
     # The start may have changed settings (the local queue's URL) while the app read them: read again.

@@ -3,10 +3,10 @@
 ``ensure_queue`` creates the runs queue and its dead-letter queue in the local AWS as the stack does
 (same redrive: ``WFP_MAX_ATTEMPTS`` deliveries, then the dead-letter queue), and the dev server points
 ``WFP_QUEUE_URL`` at it. ``LocalWorker`` polls the queue, hands each message to the worker's entry point
-(``functions.worker.process``, the code the worker Lambda runs) as the SQS event Lambda would build,
+(``functions.core.batch.process``, the code the worker Lambda runs) as the SQS event Lambda would build,
 and deletes what it did not report as failed, as the event source mapping does.
 
-The sweep (``functions.sweep``) runs at start and every ``sweep_every`` seconds. The local queue lives
+The sweep (``functions.core.sweep``) runs at start and every ``sweep_every`` seconds. The local queue lives
 in moto's memory (the journal keeps DynamoDB and Secrets Manager only), so after a restart every
 ``queued`` run has lost its message: at start they are sent again from their records, and runs left
 ``running`` by a process that no longer exists are settled at once instead of waiting for their lease.
@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any
 
-from functions.runs import OpenRun
+from functions.core.runs import OpenRun
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def dead_runner(run: OpenRun) -> bool:
 
 
 class _Context:
-    """What ``functions.worker.process`` asks of a Lambda context: the time left (none is imposed)."""
+    """What ``functions.core.batch.process`` asks of a Lambda context: the time left (none is imposed)."""
 
     def get_remaining_time_in_millis(self) -> int:
         return 15 * 60 * 1000
@@ -79,7 +79,7 @@ class LocalWorker:
     (up to ``batch_size`` messages, the stack's batch size), runs it through the worker and deletes what
     succeeded. The queue is short-polled, with a backoff while it is empty (moto's long polling spins on
     the CPU while messages are in flight, which would slow the server it shares its process with), and
-    a message sent by this process wakes the pollers at once (``functions.queue.sent_hooks``).
+    a message sent by this process wakes the pollers at once (``functions.aws.queue.sent_hooks``).
     """
 
     def __init__(self, threads: int = 4, batch_size: int = 5, sweep_every: float = 30.0,
@@ -98,8 +98,8 @@ class LocalWorker:
     # ----- one step of each loop (tests call them directly) ---------------------------------------------
     def poll_once(self) -> int:
         """Receive one batch, run it through the worker, delete what succeeded; messages handled."""
-        from functions import queue
-        from functions.worker import process
+        from functions.aws import queue
+        from functions.core.batch import process
 
         event = queue.receive_event(self.batch_size, 0)
         if not event["Records"]:
@@ -110,8 +110,8 @@ class LocalWorker:
         return len(event["Records"])
 
     def sweep(self, at_start: bool = False) -> Any:
-        from functions.engine import get_engine
-        from functions.sweep import sweep
+        from functions.core.engine import get_engine
+        from functions.core.sweep import sweep
 
         return sweep(get_engine(), requeue_queued=at_start and self.requeue_at_start,
                      dead=dead_runner if at_start else None)
@@ -147,7 +147,7 @@ class LocalWorker:
             self._wake.set()
 
     def start(self) -> "LocalWorker":
-        from functions import queue
+        from functions.aws import queue
 
         self._stop.clear()
         if self._sent not in queue.sent_hooks:
@@ -168,7 +168,7 @@ class LocalWorker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling; runs still executing are left to finish or, if the process exits first, to
         the next start's sweep."""
-        from functions import queue
+        from functions.aws import queue
 
         self._stop.set()
         self._wake.set()

@@ -24,9 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import (  # noqa: F401
+    REPO,
+    TEST_ENV,
+    PluginDir,
+    copy_examples,
+    drain,
+    put_secret,
+    reset_platform_state,
+)
 
-from support import (REPO, TEST_ENV, PluginDir, copy_examples, drain, put_secret,  # noqa: F401
-                     reset_platform_state)
 
 @pytest.fixture(autouse=True, scope="session")
 def _shared_botocore_loader() -> Iterator[None]:
@@ -101,7 +108,7 @@ class Platform:
 
     @property
     def engine(self) -> Any:
-        from functions.engine import get_engine
+        from functions.core.engine import get_engine
 
         return get_engine()
 
@@ -125,8 +132,8 @@ def make_platform(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., P
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         reset_platform_state()
-        from functions.app import create_app
-        from functions.tables import create_tables
+        from functions.http.app import create_app
+        from functions.stores.base import create_tables
 
         create_tables()
         app = create_app()

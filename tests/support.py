@@ -29,11 +29,11 @@ def reset_platform_state() -> None:
     import boto3
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
-    from functions import queue
-    from functions.engine import reset_engine
-    from functions.eventbridge import set_toggler
+    from functions.aws import queue
+    from functions.aws.eventbridge import set_toggler
+    from functions.core.engine import reset_engine
     from functions.settings import reset_settings
-    from functions.tables import reset_connections
+    from functions.stores.base import reset_connections
 
     reset_settings()
     reset_engine()
@@ -64,7 +64,7 @@ class PluginDir:
         for sub in ("tools", "workflows", "interfaces"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         for path, text in ((root / "__init__.py", ""), (root / "tools" / "__init__.py", ""),
-                           (root / "tools" / "base.py", "from functions.base_tool import BaseTool\n")):
+                           (root / "tools" / "base.py", "from functions.registry.base_tool import BaseTool\n")):
             if not path.exists():
                 path.write_text(text)
 
@@ -112,10 +112,10 @@ class _Context:
 
 
 def drain(platform: Any = None, rounds: int = 50) -> int:
-    """Run every queued message through the worker (``functions.worker.process``), as the local worker
+    """Run every queued message through the worker (``functions.core.batch.process``), as the local worker
     and Lambda's event source do; returns how many messages were processed (acknowledged)."""
-    from functions import queue
-    from functions.worker import process
+    from functions.aws import queue
+    from functions.core.batch import process
 
     done = 0
     for _ in range(rounds):

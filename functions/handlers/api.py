@@ -27,11 +27,10 @@ try:
     from aws_lambda_powertools.logging import correlation_paths
     from mangum import Mangum
 
-    from functions import observability
-    from functions.app import app
-    from functions.handlers import snapstart
+    from functions.handlers import observability, snapstart
     from functions.handlers.gateway import HANDLERS
-    from functions.observability import logger
+    from functions.handlers.observability import logger
+    from functions.http.app import app
 
     observability.install()
     observability.trace_aws_calls()  # X-Ray: AWS calls are subsegments; the SDK loads with the first one

@@ -3,21 +3,21 @@
 The stack's rules send ``{"workflow": "<name>", "time": <event time>, "id": <event id>}`` (an input
 transformer; Scheduler schedules send the same with ``<aws.scheduler.scheduled-time>``), so the run is
 keyed on the time it was scheduled for: a duplicate delivery of the same tick starts nothing
-(``functions.schedules``, which the local scheduler calls too). A refused tick (malformed event) is
+(``functions.core.schedules``, which the local scheduler calls too). A refused tick (malformed event) is
 logged and answered, not raised: EventBridge would retry it for nothing.
 
 The stack's sweep rule invokes the same function every few minutes with ``{"action": "sweep"}``:
-open runs whose process died are closed (``functions.sweep``).
+open runs whose process died are closed (``functions.core.sweep``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions import observability
+from functions.core.schedules import handle_event
 from functions.errors import PlatformError
-from functions.observability import logger, tracer
-from functions.schedules import handle_event
+from functions.handlers import observability
+from functions.handlers.observability import logger, tracer
 
 observability.install()
 
@@ -28,8 +28,8 @@ SWEEP_ACTION = "sweep"
 @tracer.capture_lambda_handler
 def handler(event: Any, context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("action") == SWEEP_ACTION:
-        from functions.engine import get_engine
-        from functions.sweep import sweep
+        from functions.core.engine import get_engine
+        from functions.core.sweep import sweep
 
         return {"action": SWEEP_ACTION, **sweep(get_engine()).as_dict()}
     fields = event if isinstance(event, dict) else {}

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def prime(app: Any) -> None:
     """Do before the snapshot what a first request would do once. Never raises: a snapshot taken
     without priming still works, it is only slower on its first request."""
-    from functions.engine import get_engine
+    from functions.core.engine import get_engine
 
     steps = {
         "plugins": lambda: get_engine().registry.check_all(),
@@ -54,16 +54,16 @@ def prime(app: Any) -> None:
 
 
 def _workflow_list() -> None:
-    from functions import catalog
-    from functions.engine import get_engine
-    from functions.schemas import WorkflowOut
+    from functions.core.engine import get_engine
+    from functions.http import catalog
+    from functions.http.schemas import WorkflowOut
 
     for workflow in catalog.workflows(get_engine(), "https://snapstart.invalid"):
         WorkflowOut.model_validate(workflow.model_dump()).model_dump_json()
 
 
 def _templates() -> None:
-    from functions.dashboard.render import TEMPLATES, environment
+    from functions.http.dashboard.render import TEMPLATES, environment
 
     env = environment()
     for template in TEMPLATES.glob("*.html"):
@@ -94,12 +94,12 @@ def restore() -> None:
 def reset_aws_clients() -> None:
     """Drop the clients (and the secrets Powertools caches) of the modules already imported."""
     modules = sys.modules
-    if "functions.tables" in modules:
-        modules["functions.tables"].reset_connections()
-    if "functions.queue" in modules:
-        modules["functions.queue"].reset_client()
-    if "functions.eventbridge" in modules:
-        modules["functions.eventbridge"].set_toggler(None)
+    if "functions.stores.base" in modules:
+        modules["functions.stores.base"].reset_connections()
+    if "functions.aws.queue" in modules:
+        modules["functions.aws.queue"].reset_client()
+    if "functions.aws.eventbridge" in modules:
+        modules["functions.aws.eventbridge"].set_toggler(None)
     if "aws_lambda_powertools.utilities.parameters" in modules:
         parameters = modules["aws_lambda_powertools.utilities.parameters"]
         parameters.clear_caches()

@@ -1,7 +1,7 @@
 """Lambda ``worker``: SQS batches of queued runs → the engine, one run per message.
 
 The batch logic (partial failures, retries, the last delivery before the dead-letter queue) is
-``functions.worker.process``, which the local queue worker calls too; this adapter adds what only
+``functions.core.batch.process``, which the local queue worker calls too; this adapter adds what only
 Lambda has: the Powertools logger context (correlation id = the run id), X-Ray and run metrics.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions import observability
-from functions.observability import logger, tracer
-from functions.queue import QueuedRun
-from functions.worker import MARGIN_SECONDS, NotEnoughTime, process, run_message  # noqa: F401 - re-exported
+from functions.aws.queue import QueuedRun
+from functions.core.batch import MARGIN_SECONDS, NotEnoughTime, process, run_message  # noqa: F401 - re-exported
+from functions.handlers import observability
+from functions.handlers.observability import logger, tracer
 
 observability.install()
 

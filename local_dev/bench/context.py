@@ -14,9 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 from functions.settings import REPO_ROOT
@@ -103,9 +103,9 @@ class Bench:
                 raise RuntimeError("the moto server did not start")
             self._endpoint = f"http://127.0.0.1:{port}"
             os.environ.update(self.platform_env(), AWS_ENDPOINT_URL=self._endpoint)
-            from functions.engine import reset_engine
+            from functions.core.engine import reset_engine
             from functions.settings import reset_settings
-            from functions.tables import create_tables, reset_connections
+            from functions.stores.base import create_tables, reset_connections
 
             reset_settings()
             reset_engine()
@@ -113,7 +113,7 @@ class Bench:
             create_tables()
             # The runs queue, as the stack creates it: webhooks and async runs are queued (nothing
             # consumes it here; the cost section counts what the API does).
-            from functions import queue
+            from functions.aws import queue
             from local_dev.worker import ensure_queue
 
             self._queue_url = ensure_queue()
@@ -171,7 +171,7 @@ class Bench:
 
         self.endpoint  # noqa: B018 - moto up, this process pointed at it
         os.environ.update(self.platform_env(plugin_set))
-        from functions.engine import reset_engine
+        from functions.core.engine import reset_engine
         from functions.settings import reset_settings
 
         reset_settings()
@@ -179,7 +179,7 @@ class Bench:
         fresh = "functions.handlers.api" not in sys.modules
         module = importlib.import_module("functions.handlers.api")
         if not fresh:
-            importlib.reload(importlib.import_module("functions.app"))
+            importlib.reload(importlib.import_module("functions.http.app"))
             module = importlib.reload(module)
         return module.handler
 

@@ -21,7 +21,14 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from .awsrequests import DYNAMODB_READS, DYNAMODB_WRITES, RequestLog, describe, dynamodb, recording
+from .awsrequests import (
+    DYNAMODB_READS,
+    DYNAMODB_WRITES,
+    RequestLog,
+    describe,
+    dynamodb,
+    recording,
+)
 from .context import ADMIN_TOKEN, Bench, log, quiet_stdout
 from .events import LambdaContext, http_event
 from .measure import Stats
@@ -79,7 +86,7 @@ def endpoint_calls(app: Any, run_id: str) -> list[tuple[str, str, Any, str]]:
     """(method, path, body, content type) for every route of the app, parameters filled in."""
     from starlette.routing import Mount
 
-    from functions.interfaces import InterfaceRoute
+    from functions.http.interfaces import InterfaceRoute
 
     calls: list[tuple[str, str, Any, str]] = []
     last: list[tuple[str, str, Any, str]] = []
@@ -116,7 +123,7 @@ def endpoint_calls(app: Any, run_id: str) -> list[tuple[str, str, Any, str]]:
 
 
 def sweep(handler: Any, requests: RequestLog, run_id: str) -> list[tuple[str, int, list[tuple[str, str]]]]:
-    app = sys.modules["functions.app"].app
+    app = sys.modules["functions.http.app"].app
     results = []
     for method, path, body, content_type in endpoint_calls(app, run_id):
         mark = requests.mark()
@@ -127,8 +134,8 @@ def sweep(handler: Any, requests: RequestLog, run_id: str) -> list[tuple[str, in
 
 # ----- 3. history ----------------------------------------------------------------------------------------
 def seed_runs(count: int, workflow: str = HISTORY) -> None:
-    from functions.run_table import DynamoRunStore, RunModel
-    from functions.runs import Run, new_run_id, utcnow
+    from functions.core.runs import Run, new_run_id, utcnow
+    from functions.stores.runs import DynamoRunStore, RunModel
 
     store = DynamoRunStore()
     with RunModel.batch_write() as batch:

@@ -34,7 +34,7 @@ def prepare_tables(bench: Bench, state: Path) -> None:
     try:
         os.environ["AWS_ENDPOINT_URL"] = aws.start()
         from functions.settings import reset_settings
-        from functions.tables import create_tables, reset_connections
+        from functions.stores.base import create_tables, reset_connections
 
         reset_settings()
         reset_connections()
@@ -46,16 +46,16 @@ def prepare_tables(bench: Bench, state: Path) -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = previous
-        from functions.tables import reset_connections
+        from functions.stores.base import reset_connections
 
         reset_connections()
 
 
 def append_runs(state: Path, count: int) -> None:
     """``count`` PutItem lines of finished runs, in the journal's own format."""
-    from functions.run_table import DynamoRunStore
-    from functions.runs import Run, new_run_id, utcnow
+    from functions.core.runs import Run, new_run_id, utcnow
     from functions.settings import get_settings
+    from functions.stores.runs import DynamoRunStore
     from local_dev.compaction import _headers
 
     store, table = DynamoRunStore(), get_settings().runs_table

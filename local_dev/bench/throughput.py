@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from .context import ADMIN_TOKEN, AWS_ENV, PREFIX, Bench, log
 from .coldstart import BASELINES
+from .context import ADMIN_TOKEN, AWS_ENV, PREFIX, Bench, log
 from .measure import Stats, interleaved
 from .plugins import NOOP
 from .report import Figure, ratio_at_least

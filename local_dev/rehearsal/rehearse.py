@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..deploy import (DeployError, Target, check_prerequisites, destroy, push_profile, run_cdk, stack_name,
-                      stack_urls, stage_settings)
+from ..deploy import (
+    DeployError,
+    Target,
+    check_prerequisites,
+    destroy,
+    push_profile,
+    run_cdk,
+    stack_name,
+    stack_urls,
+    stage_settings,
+)
 from ..deploy import deploy as cdk_deploy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,7 +184,7 @@ class Rehearse:
 
     def profiles_push(self) -> str:
         """``wfp profiles push`` of a profile made up for the rehearsal, read back as a function would."""
-        from functions.plugin_config import ToolConfig
+        from functions.registry.config import ToolConfig
 
         from .verify import registry_from_layer
 

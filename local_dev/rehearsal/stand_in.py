@@ -73,7 +73,13 @@ def install() -> tuple[str, ...]:
     from moto.awslambda.exceptions import UnknownFunctionException
     from moto.awslambda.models import get_backend as lambda_backend
     from moto.cloudformation import parsing
-    from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+    from moto.cloudwatch.models import (
+        Dimension,
+        Metric,
+        MetricDataQuery,
+        MetricStat,
+        cloudwatch_backends,
+    )
     from moto.core.common_models import CloudFormationModel
     from moto.scheduler.models import scheduler_backends
     from moto.secretsmanager.models import secretsmanager_backends
@@ -101,7 +107,9 @@ def install() -> tuple[str, ...]:
             return attr in cls.attributes
 
         def get_cfn_attribute(self, attribute_name: str) -> Any:
-            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+            from moto.cloudformation.exceptions import (
+                UnformattedGetAttTemplateException,
+            )
 
             if attribute_name not in self.attributes:
                 raise UnformattedGetAttTemplateException()
@@ -299,7 +307,10 @@ def install() -> tuple[str, ...]:
             return stage
 
         def delete(self, account_id: str, region: str) -> None:
-            from moto.apigateway.exceptions import RestAPINotFound, StageNotFoundException
+            from moto.apigateway.exceptions import (
+                RestAPINotFound,
+                StageNotFoundException,
+            )
 
             try:
                 apigateway_backends[account_id][region].delete_stage(self.rest_api_id, self.physical_id)

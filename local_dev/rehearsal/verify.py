@@ -4,9 +4,9 @@ moto's CloudFormation answers ``CREATE_COMPLETE`` for a stack whose resources it
 simplified, so the rehearsal reads the created resources back through the ordinary APIs and compares
 them with their sources:
 
-* tables: the pynamodb models (``functions.tables.all_models()`` read by ``infrastructure.tables.spec_of``),
+* tables: the pynamodb models (``functions.stores.base.all_models()`` read by ``infrastructure.tables.spec_of``),
 * rules, schedules, webhook secrets and URLs, timeouts: the plugin registry (the built layer's manifest)
-  through ``functions.eventbridge.deployed_schedule`` and the workflows' configs,
+  through ``functions.aws.eventbridge.deployed_schedule`` and the workflows' configs,
 * names: ``functions.settings.Settings``; queue redrive and batch size: ``infrastructure.stack``'s constants;
 * the wiring: each function's environment names the tables and queue the stack created, the worker
   consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias;
@@ -44,9 +44,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from functions.eventbridge import DeployedSchedule, deployed_schedule
-from functions.plugin_config import WorkflowConfig
-from functions.registry import Registry
+from functions.aws.eventbridge import DeployedSchedule, deployed_schedule
+from functions.registry.config import WorkflowConfig
+from functions.registry.discovery import Registry
 from functions.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ class Verification:
 # ----- what the platform derives the stack from --------------------------------------------------------
 def registry_from_layer(layer_dir: Path) -> Registry:
     """The plugin registry the stack was built from: the layer's manifest (``wfp build``)."""
-    from functions.manifest import registry_from_manifest
+    from functions.registry.manifest import registry_from_manifest
     from layers.build import MANIFEST_NAME
 
     return registry_from_manifest(layer_dir / MANIFEST_NAME, layer_dir / "python" / "plugins")
@@ -157,8 +157,8 @@ class Expected:
 
     @classmethod
     def of(cls, registry: Registry, settings: Settings) -> Expected:
-        from functions.cron import CronError
-        from functions.tables import all_models
+        from functions.core.cron import CronError
+        from functions.stores.base import all_models
         from infrastructure.tables import spec_of
 
         models = all_models()
@@ -499,7 +499,7 @@ class Verifier:
 
     # ----- entry points ----------------------------------------------------------------------------------
     def rules(self) -> None:
-        from functions.eventbridge import RULE_INPUT_PATHS
+        from functions.aws.eventbridge import RULE_INPUT_PATHS
         from infrastructure.stack import SWEEP_RATE
 
         events = self.client("events")

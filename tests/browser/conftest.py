@@ -121,7 +121,7 @@ class Live:
 
     @property
     def engine(self) -> Any:
-        from functions.engine import get_engine
+        from functions.core.engine import get_engine
 
         return get_engine()
 
@@ -154,9 +154,9 @@ def reset_platform_state() -> None:
     """Forget the platform's process-wide caches (as tests/conftest.py does around each test)."""
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
-    from functions.engine import reset_engine
+    from functions.core.engine import reset_engine
     from functions.settings import reset_settings
-    from functions.tables import reset_connections
+    from functions.stores.base import reset_connections
 
     reset_settings()
     reset_engine()
@@ -182,9 +182,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         for key, value in env.items():
             mp.setenv(key, value)
         reset_platform_state()
-        from functions.app import create_app
-        from functions.engine import get_engine
-        from functions.tables import create_tables
+        from functions.core.engine import get_engine
+        from functions.http.app import create_app
+        from functions.stores.base import create_tables
 
         create_tables()
         get_engine().registry.check_all()

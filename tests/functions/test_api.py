@@ -303,7 +303,7 @@ def test_scheduler_jobs(platform):
     platform.client.post("/api/workflows/execute/daily_digest", json={})
     (job,) = platform.client.get("/api/scheduler/jobs").json()
     assert job["last_run"] is None  # a manual run is not a tick of the schedule
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     run = handle_event({"workflow": "daily_digest", "time": "2026-01-05T09:00:00Z", "id": "e1"})
     (job,) = platform.client.get("/api/scheduler/jobs").json()
@@ -396,7 +396,7 @@ def test_reload_picks_up_edited_added_and_broken_workflows(make_platform, exampl
     response = client.post("/api/reload")
     assert response.status_code == 200
     body = response.json()
-    from functions.registry import Registry
+    from functions.registry.discovery import Registry
 
     assert body["plugins"] == len(Registry.discover(example_plugins.root).plugins)
     assert [(e["kind"], e["name"]) for e in body["errors"]] == [("workflow", "daily_digest")]

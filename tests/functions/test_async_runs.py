@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from support import drain
 
 QUICK = {"name": "Quick", "triggers": ["manual", "webhook"], "timeout_seconds": 10,
@@ -30,7 +29,7 @@ def plugins(plugin_dir):
 
 
 def messages() -> list[dict]:
-    from functions import queue
+    from functions.aws import queue
 
     return queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10,
                                           VisibilityTimeout=0).get("Messages", [])

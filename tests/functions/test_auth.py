@@ -1,4 +1,4 @@
-"""Admin authentication (functions/auth.py + the login routes), through the real app on moto."""
+"""Admin authentication (functions/http/middleware/auth.py + the login routes), through the real app on moto."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from functions import auth
+from functions.http.middleware import auth
 
 TOKEN = "s3cret-admin-token-for-tests-0a7f"
 
@@ -76,9 +76,8 @@ def concrete(path: str) -> str:
 
 def route_table(app) -> list[tuple[str, list[str]]]:
     """(path, methods) of every route, flattening FastAPI's included routers (0.16x keeps them nested)."""
-    from functions.interfaces import InterfaceRoute
-
-    from functions.dashboard import DashboardRoutes
+    from functions.http.dashboard import DashboardRoutes
+    from functions.http.interfaces import InterfaceRoute
 
     try:
         from fastapi.routing import iter_route_contexts

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
+from eventbridge_reference import EventBridgeCron, InvalidExpression, eb_weekday
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventbridge_reference import EventBridgeCron, InvalidExpression, eb_weekday
-from functions import cron
-from functions.cron import CronError
+from functions.core import cron
+from functions.core.cron import CronError
 
 UTC = timezone.utc
 PARIS = "Europe/Paris"
@@ -301,7 +301,7 @@ def test_next_runs_are_increasing_distinct_wall_times_matching_the_expression(ex
 
 # ----- the fire times kept for "now" -----------------------------------------------------------------------
 class _Clock(datetime):
-    """``datetime`` whose ``now`` is set by the test (``functions.cron`` reads the time through it)."""
+    """``datetime`` whose ``now`` is set by the test (``functions.core.cron`` reads the time through it)."""
 
     current = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
 

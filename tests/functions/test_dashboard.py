@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from functions.dashboard import views
-from functions.dashboard.charts import runs_chart
-from functions.runs import RunSummary, utcnow
+from functions.core.runs import RunSummary, utcnow
+from functions.http.dashboard import views
+from functions.http.dashboard.charts import runs_chart
 
 FORM_WORKFLOW = {
     "name": "Form Demo",

@@ -1,4 +1,4 @@
-"""Custom interfaces (functions/interfaces.py): mounting, safe static files, broken ones, reload, /prod."""
+"""Custom interfaces (functions/http/interfaces.py): mounting, safe static files, broken ones, reload, /prod."""
 
 from __future__ import annotations
 

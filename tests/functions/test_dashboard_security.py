@@ -1,4 +1,4 @@
-"""Security headers (functions/security_headers.py) and the dashboard's no-inline-script promise."""
+"""Security headers (functions/http/middleware/security_headers.py) and the dashboard's no-inline-script promise."""
 
 from __future__ import annotations
 

@@ -8,8 +8,14 @@ import threading
 
 import pytest
 
-from functions.errors import BadRequest, Conflict, InputValidationError, NotFound, PluginError
-from functions.runs import new_run_id
+from functions.core.runs import new_run_id
+from functions.errors import (
+    BadRequest,
+    Conflict,
+    InputValidationError,
+    NotFound,
+    PluginError,
+)
 
 CRM = {"tool_name": "crm", "required_params": ["api_key"], "optional_params": {"region": "eu"}}
 CRM_CODE = """
@@ -45,7 +51,7 @@ def flows(plugin_dir):
       "            'result': crm.execute('x'), 'authenticated': crm.is_authenticated()}}\n")
     w("no_profile", {"tools_required": ["crm"], "tools_profiles": {"crm": "NOPE"}},
       "def execute(data, tools):\n    raise AssertionError('must not run without its tool')\n")
-    w("peek", {}, "from functions.engine import get_engine\n\n"
+    w("peek", {}, "from functions.core.engine import get_engine\n\n"
                   "def execute(data, tools):\n    (latest,), _ = get_engine().store.history('peek', 1)\n"
                   "    return {'status': 'success', 'data': {'run_id': latest.run_id, 'status': latest.status}}\n")
     w("chatty", {}, "import logging\nlogger = logging.getLogger(__name__)\n\n"

@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.google import FakeGoogle, consent, follow_callback, profile_env, sign_in, start_sign_in
+from tests.fakes.google import (
+    FakeGoogle,
+    consent,
+    follow_callback,
+    profile_env,
+    sign_in,
+    start_sign_in,
+)
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 
@@ -46,14 +53,14 @@ def status(platform: Any, tool: str = "google_calendar", profile: str = "TEST") 
 
 
 def stored(tool: str = "google_calendar", profile: str = "TEST") -> Any:
-    from functions.oauth_store import get_token
+    from functions.stores.oauth import get_token
 
     return get_token(tool, profile)
 
 
 # ----- starting the sign-in ------------------------------------------------------------------------------
 def test_auth_redirects_to_google_with_offline_consent_and_a_bound_state(gp: Any, google: FakeGoogle) -> None:
-    from functions.oauth_store import OAuthStateModel
+    from functions.stores.oauth import OAuthStateModel
 
     response = gp.client.get("/oauth/google/auth?service=calendar&profile=test", follow_redirects=False)
 
@@ -90,7 +97,7 @@ def test_each_service_asks_for_its_own_scopes(gp: Any) -> None:
 def test_the_states_table_expires_items_with_dynamodb_ttl(gp: Any) -> None:
     import boto3
 
-    from functions.oauth_store import OAuthStateModel
+    from functions.stores.oauth import OAuthStateModel
 
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName=OAuthStateModel.Meta.table_name)
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
@@ -218,7 +225,7 @@ def test_callback_exchanges_the_code_and_stores_the_token(gp: Any, google: FakeG
 
 
 def test_a_replayed_state_is_refused_and_writes_nothing(gp: Any, google: FakeGoogle) -> None:
-    from functions.oauth_store import OAuthTokenModel
+    from functions.stores.oauth import OAuthTokenModel
 
     callback = consent(start_sign_in(gp.client))
     assert follow_callback(gp.client, callback).status_code == 200
@@ -234,7 +241,7 @@ def test_a_replayed_state_is_refused_and_writes_nothing(gp: Any, google: FakeGoo
 
 
 def test_an_expired_state_is_refused_and_writes_nothing(gp: Any, google: FakeGoogle) -> None:
-    from functions.oauth_store import OAuthStateModel
+    from functions.stores.oauth import OAuthStateModel
 
     consent_url = start_sign_in(gp.client)
     record = OAuthStateModel.get(query_of(consent_url)["state"])
@@ -410,7 +417,7 @@ def test_a_revoked_token_during_an_api_call_turns_into_reauth_required(gp: Any, 
 
 
 def test_a_workflow_whose_google_tool_needs_reauth_fails_with_the_reason(gp: Any, google: FakeGoogle) -> None:
-    from functions.engine import ToolNotReady
+    from functions.core.engine import ToolNotReady
 
     config = type("C", (), {"tools_required": ["google_calendar"], "tools_profiles": {"google_calendar": "TEST"}})
     with pytest.raises(ToolNotReady) as error:

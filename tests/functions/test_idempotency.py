@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from support import drain
 
 COUNTED = {"name": "Counted", "triggers": ["manual", "webhook"], "timeout_seconds": 10,
@@ -88,7 +87,7 @@ def test_the_same_key_with_another_payload_is_a_409_and_runs_nothing(shop, tmp_p
 
 
 def test_secrets_do_not_count_in_the_payload_and_are_not_stored(shop, tmp_path):
-    from functions.idempotency import IdempotencyModel
+    from functions.core.idempotency import IdempotencyModel
 
     ledger = tmp_path / "ledger"
     headers = {"Idempotency-Key": "with-pin"}
@@ -132,8 +131,8 @@ def test_a_malformed_key_is_refused_before_anything_runs(shop, tmp_path, key):
 
 
 def test_an_expired_key_starts_a_new_run(shop, tmp_path):
-    from functions.idempotency import IdempotencyModel, record_key
-    from functions.runs import utcnow
+    from functions.core.idempotency import IdempotencyModel, record_key
+    from functions.core.runs import utcnow
 
     ledger = tmp_path / "ledger"
     headers = {"Idempotency-Key": "yesterday"}
@@ -146,8 +145,8 @@ def test_an_expired_key_starts_a_new_run(shop, tmp_path):
 
 
 def test_a_key_whose_request_died_before_recording_its_run_is_taken_over(shop, tmp_path, monkeypatch):
-    from functions import engine as engine_module
-    from functions.idempotency import fingerprint
+    from functions.core import engine as engine_module
+    from functions.core.idempotency import fingerprint
 
     monkeypatch.setattr(engine_module, "RESERVATION_GRACE", timedelta(seconds=0.3))
     ledger = tmp_path / "ledger"

@@ -11,9 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.core.inputs import (
+    REDACTED,
+    bounded_json,
+    redact,
+    secret_values,
+    sensitive_fields,
+    validate,
+)
 from functions.errors import InputValidationError
-from functions.inputs import REDACTED, bounded_json, redact, secret_values, sensitive_fields, validate
-from functions.plugin_config import WorkflowConfig
+from functions.registry.config import WorkflowConfig
 
 
 def config(*fields: dict[str, Any]) -> WorkflowConfig:

@@ -8,9 +8,9 @@ import json
 import pytest
 from support import put_secret
 
-from functions import profiles
+from functions.core import profiles
 from functions.errors import BadRequest, ProfileError
-from functions.plugin_config import ToolConfig
+from functions.registry.config import ToolConfig
 
 CRM = ToolConfig(tool_name="crm", required_params=["api_key", "account"],
                  optional_params={"timeout": 30, "ratio": 0.5, "verbose": False, "base_url": "https://default",

@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 from functions.errors import NotFound, PluginError
-from functions.manifest import registry_from_manifest, to_manifest, write_manifest
-from functions.plugin_config import WorkflowConfig
-from functions.registry import Registry, purge_plugin_modules
+from functions.registry.config import WorkflowConfig
+from functions.registry.discovery import Registry, purge_plugin_modules
+from functions.registry.manifest import (
+    registry_from_manifest,
+    to_manifest,
+    write_manifest,
+)
 
 OK_TOOL = """
 from ..base import BaseTool

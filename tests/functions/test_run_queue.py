@@ -1,4 +1,4 @@
-"""The queued-run message format (functions.queue)."""
+"""The queued-run message format (functions.aws.queue)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.queue import QueuedRun, QueueMessageError
+from functions.aws.queue import QueuedRun, QueueMessageError
 
 
 def test_a_message_round_trips():

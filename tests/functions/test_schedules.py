@@ -72,7 +72,7 @@ def event(workflow: str, time: str = TICK, event_id: str = "e-1") -> dict[str, s
 
 # ----- one run per tick ------------------------------------------------------------------------------------
 def test_a_tick_runs_the_workflow_once_with_its_scheduled_time(sched) -> None:
-    from functions.schedules import handle_event, tick_run_id
+    from functions.core.schedules import handle_event, tick_run_id
 
     run = handle_event(event("every_minute"))
     assert run is not None and run.status == "success" and run.trigger == "schedule"
@@ -84,7 +84,7 @@ def test_a_tick_runs_the_workflow_once_with_its_scheduled_time(sched) -> None:
 
 
 def test_a_duplicate_delivery_of_a_tick_produces_no_second_run(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     first = handle_event(event("every_minute", "2025-03-31T09:00:00Z", "a"))
     # EventBridge retries with another id; the time may carry seconds: still the 09:00 tick.
@@ -97,7 +97,7 @@ def test_a_duplicate_delivery_of_a_tick_produces_no_second_run(sched) -> None:
 
 
 def test_concurrent_duplicate_deliveries_produce_exactly_one_run(sched, atomic_moto) -> None:
-    from functions.schedules import get_schedules
+    from functions.core.schedules import get_schedules
 
     sched.gate.write_text("open")
     workers, barrier = 8, threading.Barrier(8)
@@ -121,8 +121,8 @@ def test_concurrent_duplicate_deliveries_produce_exactly_one_run(sched, atomic_m
 
 
 def test_a_raw_eventbridge_scheduled_event_is_accepted(sched) -> None:
-    from functions.eventbridge import schedule_name
-    from functions.schedules import handle_event
+    from functions.aws.eventbridge import schedule_name
+    from functions.core.schedules import handle_event
 
     raw = {"version": "0", "id": "89d1a02d-5ec7-412e-82f5-13505f849b41", "detail-type": "Scheduled Event",
            "source": "aws.events", "account": "123456789012", "time": "2025-03-31T09:00:00Z",
@@ -140,8 +140,8 @@ def test_a_raw_eventbridge_scheduled_event_is_accepted(sched) -> None:
     ("not an object", "JSON object"),
 ])
 def test_malformed_events_are_rejected_clearly(sched, bad: Any, message: str) -> None:
+    from functions.core.schedules import handle_event
     from functions.errors import BadRequest
-    from functions.schedules import handle_event
 
     with pytest.raises(BadRequest, match=message):
         handle_event(bad)
@@ -149,7 +149,7 @@ def test_malformed_events_are_rejected_clearly(sched, bad: Any, message: str) ->
 
 @pytest.mark.parametrize("workflow", ["no_such_workflow", "inactive", "manual_only"])
 def test_ticks_of_unknown_inactive_or_unscheduled_workflows_record_nothing(sched, workflow: str) -> None:
-    from functions.schedules import get_schedules
+    from functions.core.schedules import get_schedules
 
     schedules = get_schedules()
     result = schedules.tick(schedules.parse_event(event(workflow)))
@@ -159,7 +159,7 @@ def test_ticks_of_unknown_inactive_or_unscheduled_workflows_record_nothing(sched
 
 
 def test_a_scheduled_workflow_whose_inputs_cannot_be_satisfied_records_an_error_run(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     run = handle_event(event("needs_input", "2025-03-31T09:00:00Z"))
     assert run is not None and run.status == "error" and "email" in run.error
@@ -177,7 +177,7 @@ def _wait_running(platform: Any, workflow: str) -> None:
 
 
 def test_concurrency_1_records_a_skipped_run_while_the_previous_one_runs(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     first: list[Any] = []
     runner = threading.Thread(target=lambda: first.append(handle_event(event("single", "2025-03-31T09:00:00Z"))))
@@ -200,7 +200,7 @@ def first_run_id(platform: Any, workflow: str, status: str) -> str:
 
 
 def test_without_concurrency_ticks_overlap(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     runner = threading.Thread(target=handle_event, args=(event("overlapping", "2025-03-31T09:00:00Z"),))
     runner.start()
@@ -219,8 +219,8 @@ def test_without_concurrency_ticks_overlap(sched) -> None:
 
 
 def test_a_stale_running_record_does_not_block_ticks_forever(sched) -> None:
-    from functions.runs import Run, new_run_id
-    from functions.schedules import handle_event
+    from functions.core.runs import Run, new_run_id
+    from functions.core.schedules import handle_event
 
     long_ago = datetime.now(UTC) - timedelta(hours=2)  # its process died: never completed
     sched.engine.store.create(Run(run_id=f"{int(long_ago.timestamp() * 1000):012x}" + new_run_id()[12:],
@@ -233,7 +233,7 @@ def test_a_stale_running_record_does_not_block_ticks_forever(sched) -> None:
 
 # ----- pause / resume and listing through the API ----------------------------------------------------------
 def test_jobs_list_cron_timezone_eventbridge_next_runs_last_run_and_enabled(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     handle_event(event("paris", "2025-03-31T07:00:00Z"))
     jobs = {j["workflow"]: j for j in sched.client.get("/api/scheduler/jobs").json()}
@@ -254,7 +254,7 @@ def test_jobs_list_cron_timezone_eventbridge_next_runs_last_run_and_enabled(sche
 
 
 def test_pause_and_resume_through_the_api(sched) -> None:
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     client = sched.client
     paused = client.post("/api/scheduler/jobs/every_minute/pause")
@@ -294,7 +294,7 @@ def test_scheduler_jobs_route_is_served_by_its_own_module(sched) -> None:
     spec = sched.client.get("/openapi.json").json()
     assert {"/api/scheduler/jobs", "/api/scheduler/jobs/{name}/pause",
             "/api/scheduler/jobs/{name}/resume"} <= set(spec["paths"])
-    from functions import catalog
+    from functions.http import catalog
 
     assert [j.workflow for j in catalog.scheduled_jobs(sched.engine)] == [
         j["workflow"] for j in sched.client.get("/api/scheduler/jobs").json()]
@@ -320,7 +320,7 @@ def test_pausing_disables_the_rule_of_a_utc_workflow(sched) -> None:
 def test_pausing_disables_the_scheduler_schedule_of_a_timezone_workflow(sched) -> None:
     import boto3
 
-    from functions.eventbridge import scheduler_input
+    from functions.aws.eventbridge import scheduler_input
 
     scheduler = boto3.client("scheduler")
     scheduler.create_schedule(Name="wfp-test-paris", ScheduleExpression="cron(0 9 * * ? *)",
@@ -348,7 +348,7 @@ class FailingToggler:
 
 @pytest.fixture
 def failing_toggler() -> Iterator[None]:
-    from functions.eventbridge import set_toggler
+    from functions.aws.eventbridge import set_toggler
 
     set_toggler(FailingToggler())
     yield
@@ -366,7 +366,11 @@ def test_resume_that_aws_refuses_keeps_the_schedule_paused(sched, failing_toggle
 
 # ----- naming and target input for the CDK -----------------------------------------------------------------
 def test_deployed_schedule_names_expressions_and_inputs(sched) -> None:
-    from functions.eventbridge import deployed_schedule, rule_input_template, schedule_name
+    from functions.aws.eventbridge import (
+        deployed_schedule,
+        rule_input_template,
+        schedule_name,
+    )
 
     registry = sched.engine.registry
     rule = deployed_schedule("every_minute", registry.workflow("every_minute")[1])
@@ -395,7 +399,7 @@ def test_writes_per_tick(sched, monkeypatch: pytest.MonkeyPatch) -> None:
     conditional write; a paused tick: none (one consistent read)."""
     from pynamodb.connection.base import Connection
 
-    from functions.schedules import handle_event
+    from functions.core.schedules import handle_event
 
     calls: list[str] = []
     original = Connection._make_api_call

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import boto3
 import pytest
-
 from support import drain, put_secret
 
 SECRETS = {
@@ -72,8 +71,8 @@ def execute(data, tools):
 
 @pytest.fixture
 def planted(make_platform, example_plugins, monkeypatch):
-    from functions.oauth_store import TokenRecord, save_token
-    from functions.runs import utcnow
+    from functions.core.runs import utcnow
+    from functions.stores.oauth import TokenRecord, save_token
 
     example_plugins.tool("vault", VAULT)
     example_plugins.workflow("leaky", LEAKY, LEAKY_CODE)

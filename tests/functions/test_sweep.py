@@ -10,7 +10,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from support import drain
 
 QUICK = {"name": "Quick", "triggers": ["manual", "webhook"], "timeout_seconds": 5}
@@ -38,13 +37,13 @@ def plugins(plugin_dir):
 
 
 def later(platform, seconds: int = 3600):
-    from functions.runs import utcnow
+    from functions.core.runs import utcnow
 
     return utcnow() + timedelta(seconds=seconds)
 
 
 def test_a_running_run_whose_process_died_is_interrupted_after_its_lease(make_platform, plugins):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     engine = platform.engine
@@ -62,7 +61,7 @@ def test_a_running_run_whose_process_died_is_interrupted_after_its_lease(make_pl
 
 
 def test_the_sweep_leaves_runs_that_finished_or_moved_on(make_platform, plugins):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     finished = platform.run("quick")
@@ -79,7 +78,7 @@ def test_the_sweep_leaves_runs_that_finished_or_moved_on(make_platform, plugins)
 
 
 def test_a_queued_run_whose_message_was_lost_is_interrupted(make_platform, plugins):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root, WFP_QUEUED_TIMEOUT_SECONDS="60")
     response = platform.client.post("/api/webhooks/quick", json={})
@@ -92,7 +91,7 @@ def test_a_queued_run_whose_message_was_lost_is_interrupted(make_platform, plugi
 
 
 def test_requeue_sends_lost_queued_runs_again_when_their_record_holds_every_input(make_platform, plugin_dir):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     plugin_dir.workflow("echo", {"name": "Echo", "triggers": ["webhook"],
                                  "inputs_schema": [{"name": "pw", "type": "password", "required": False}]},
@@ -110,7 +109,7 @@ def test_requeue_sends_lost_queued_runs_again_when_their_record_holds_every_inpu
 
 
 def test_the_dead_predicate_settles_runs_of_a_gone_process_at_once(make_platform, plugins):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     engine = platform.engine
@@ -124,8 +123,8 @@ def test_the_dead_predicate_settles_runs_of_a_gone_process_at_once(make_platform
 def test_a_crashed_async_attempt_goes_back_to_the_queue_and_is_retried(make_platform, plugins):
     """A worker killed mid-run: its run stays running until its lease passes; the sweep then hands it
     back to the queue, whose redelivery the worker claims as attempt 2."""
-    from functions.queue import QueuedRun
-    from functions.sweep import sweep
+    from functions.aws.queue import QueuedRun
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     engine = platform.engine
@@ -143,8 +142,8 @@ def test_a_crashed_async_attempt_goes_back_to_the_queue_and_is_retried(make_plat
 
 def test_a_platform_failure_is_retried_then_lands_in_the_dead_letter_queue_as_failed(
         make_platform, plugins, monkeypatch):
-    from functions import worker as worker_module
-    from functions.runs import DynamoRunStore
+    from functions.core import batch as worker_module
+    from functions.core.runs import DynamoRunStore
 
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName="wfp-test-dlq")["QueueUrl"]
@@ -189,7 +188,7 @@ def test_a_workflow_error_is_retried_only_with_retry_on_error(make_platform, plu
 
 
 def test_the_sweep_reads_one_index_page_and_never_scans(make_platform, plugins, aws_calls):
-    from functions.sweep import sweep
+    from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     for _ in range(3):
@@ -202,8 +201,9 @@ def test_the_sweep_reads_one_index_page_and_never_scans(make_platform, plugins, 
 
 
 def test_the_scheduler_function_runs_the_sweep_on_the_rate_rules_event(make_platform, plugins):
-    from functions.handlers import scheduler
     from support import _Context
+
+    from functions.handlers import scheduler
 
     platform = make_platform(plugins.root)
     engine = platform.engine

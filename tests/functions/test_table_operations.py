@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from functions import oauth_store
+from functions.core.runs import Run, new_run_id, utcnow
 from functions.errors import Conflict, NotFound
-from functions.idempotency_table import DynamoIdempotencyStore
-from functions.run_table import DynamoRunStore
-from functions.runs import Run, new_run_id, utcnow
-from functions.schedule_store import DynamoScheduleStore
-from functions.tables import OPERATIONS, TableName, all_models
+from functions.stores import oauth as oauth_store
+from functions.stores.base import OPERATIONS, TableName, all_models
+from functions.stores.idempotency import DynamoIdempotencyStore
+from functions.stores.runs import DynamoRunStore
+from functions.stores.schedules import DynamoScheduleStore
 
 #: oauth_store's module functions that touch no table.
 PURE_FUNCTIONS = {"new_state", "utcnow", "hold_secret_loggers"}
@@ -142,7 +142,7 @@ def exercise_idempotency() -> None:
 
 def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_calls, monkeypatch):
     from functions.settings import get_settings
-    from functions.tables import create_tables
+    from functions.stores.base import create_tables
 
     create_tables()
     exercised = Exercised(monkeypatch, aws_calls)

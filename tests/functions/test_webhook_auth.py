@@ -11,7 +11,6 @@ import logging
 import time
 
 import pytest
-
 from support import drain, put_secret
 
 SECRET = "whsec-7f3a9c-only-the-sender-knows"
@@ -71,7 +70,7 @@ def test_wrong_or_missing_credentials_are_401_and_record_nothing(hooks, headers,
         return
     refused(response, fragment)
     assert runs(hooks, "signed") == []
-    from functions import queue
+    from functions.aws import queue
 
     assert queue.receive_event()["Records"] == []  # nothing queued either
 
@@ -117,7 +116,7 @@ def test_a_timestamped_signature_is_accepted_once_and_its_replays_are_refused(ho
 def test_verify_checks_the_window_on_both_sides():
     from starlette.datastructures import Headers
 
-    from functions.webhook_auth import WebhookUnauthorized, verify
+    from functions.http.webhook_auth import WebhookUnauthorized, verify
 
     now = 1_700_000_000
     for offset in (-300, 0, 300):
@@ -129,7 +128,7 @@ def test_verify_checks_the_window_on_both_sides():
 
 # ----- opting out, and the local default ----------------------------------------------------------------------
 def test_opted_out_and_secretless_webhooks_accept_unsigned_calls_with_a_warning(hooks, caplog):
-    caplog.set_level(logging.WARNING, logger="functions.webhook_auth")
+    caplog.set_level(logging.WARNING, logger="functions.http.webhook_auth")
     assert hooks.client.post("/api/webhooks/unsigned", json={"event": "a"}).status_code == 202
     assert hooks.client.post("/api/webhooks/no_secret", json={"event": "b"}).status_code == 202
     assert hooks.client.post("/api/webhooks/no_secret", json={"event": "c"}).status_code == 202

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from synth_support import LONG_NAME, REPO, synthesize_with
 
-from functions.tables import all_models
+from functions.stores.base import all_models
 
 FUNCTIONS = {"functions.handlers.api.handler", "functions.handlers.scheduler.handler",
              "functions.handlers.worker.handler"}
@@ -85,10 +85,14 @@ def test_tables_are_on_demand_recoverable_and_kms_encrypted(dev, prod):
 def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
     """A model with a range key, a number key, a KEYS_ONLY index and a local index derives too."""
     from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
+    from pynamodb.indexes import (
+        GlobalSecondaryIndex,
+        KeysOnlyProjection,
+        LocalSecondaryIndex,
+    )
     from pynamodb.models import Model
 
-    from functions.tables import TableName
+    from functions.stores.base import TableName
     from infrastructure.tables import spec_of
 
     class ByScore(GlobalSecondaryIndex):
@@ -364,10 +368,10 @@ def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
 
 
 def test_rule_names_states_and_what_is_not_scheduled(prod):
-    from functions.eventbridge import schedule_name
+    from functions.aws.eventbridge import schedule_name
 
     rules = rules_by_workflow(prod)
-    # the names pausing through the API looks for (functions.eventbridge owns the convention)
+    # the names pausing through the API looks for (functions.aws.eventbridge owns the convention)
     assert rules["every_quarter"]["Name"] == "wfp-prod-every_quarter" == schedule_name("every_quarter", "wfp-prod")
     assert rules[LONG_NAME]["Name"] == schedule_name(LONG_NAME, "wfp-prod") and len(rules[LONG_NAME]["Name"]) <= 64
     assert rules["paused"]["State"] == "DISABLED"
@@ -376,7 +380,7 @@ def test_rule_names_states_and_what_is_not_scheduled(prod):
 
 
 def test_a_workflow_in_another_timezone_gets_a_scheduler_schedule(dev, prod):
-    from functions.eventbridge import scheduler_input
+    from functions.aws.eventbridge import scheduler_input
 
     assert dev.resources("AWS::Scheduler::Schedule") == {}
     (schedule,) = [r["Properties"] for r in prod.resources("AWS::Scheduler::Schedule").values()]

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from layers import build as layer_build
-from layers.build import KEEP_DISCOVERY_DOCUMENTS, LAMBDA, Target, _key, build, prune, runtime_requirements
+from layers.build import (
+    KEEP_DISCOVERY_DOCUMENTS,
+    LAMBDA,
+    Target,
+    _key,
+    build,
+    prune,
+    runtime_requirements,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,7 +126,7 @@ def test_a_broken_plugin_is_built_as_broken_and_reported(tmp_path, seeded_cache,
     plugin_dir.workflow("bad", {"name": "Bad"}, "def execute(data, tools):\n    return (\n")
     result = build(tmp_path / "out", cache=seeded_cache, with_deps=False, plugins_dir=plugin_dir.root)
     assert len(result.plugin_errors) == 1 and "workflow bad" in result.plugin_errors[0]
-    from functions.manifest import registry_from_manifest
+    from functions.registry.manifest import registry_from_manifest
 
     registry = registry_from_manifest(result.manifest, result.layer_dir / "python" / "plugins")
     assert registry.get("workflow", "bad").error.startswith("SyntaxError")
@@ -186,7 +194,7 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
         script = textwrap.dedent(f'''
             import json, sys
             sys.path[:0] = [{str(host_layer.function_dir)!r}, {str(host_layer.layer_dir / "python")!r}, {str(runtime)!r}]
-            from functions.tables import create_tables
+            from functions.stores.base import create_tables
             create_tables()
             from functions.handlers import api, scheduler
             class Context:

@@ -35,7 +35,14 @@ def test_wfp_bench_quick_runs_every_section_and_prints_the_table(tmp_path):
 
 
 def test_targets_and_the_table():
-    from local_dev.bench.report import Figure, print_table, ratio_at_least, ratio_at_most, summary, value
+    from local_dev.bench.report import (
+        Figure,
+        print_table,
+        ratio_at_least,
+        ratio_at_most,
+        summary,
+        value,
+    )
 
     figures = [Figure("s", "fast", 110.0, "ms", "base", 100.0, ratio_at_most(1.2)),
                Figure("s", "slow", 130.0, "ms", "base", 100.0, ratio_at_most(1.2)),

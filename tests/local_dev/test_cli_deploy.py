@@ -59,8 +59,8 @@ def test_profiles_push_uploads_the_profile_the_functions_then_read(aws, env_file
     assert json.loads(stored["SecretString"]) == {"api_key": "k-123-secret", "timeout": 45}
 
     # A deployed function (no .env, no variables) resolves the profile from the secret.
-    from functions import profiles
-    from functions.registry import Registry
+    from functions.core import profiles
+    from functions.registry.discovery import Registry
     from functions.settings import get_settings
 
     for var in [v for v in os.environ if v.startswith("MON_OUTIL_")]:

@@ -227,7 +227,10 @@ def test_compaction_rebuilds_an_identical_state_from_far_fewer_lines(state_dir):
 def test_snapshot_pages_through_more_than_100_tables_and_secrets():
     """ListTables and ListSecrets answer 100 at a time: a snapshot must not stop at the first page."""
     from moto import mock_aws
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
 
     from local_dev.compaction import _call, _secrets, _table_names
 

@@ -44,7 +44,7 @@ def test_push_records_the_profile_name_once(aws_calls, env_file):
 
 
 def test_the_index_is_beside_the_profile_secrets_not_among_them():
-    from functions import profiles
+    from functions.core import profiles
 
     assert profiles.index_secret_name("wfp-dev") == "wfp-dev/profiles-index"
     assert not profiles.index_secret_name("wfp-dev").startswith("wfp-dev/profiles/")

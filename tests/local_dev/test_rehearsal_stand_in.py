@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import REPO, copy_examples
 
 from local_dev.rehearsal.stand_in import ACCOUNT_ID, StandIn, client_env
-from support import REPO, copy_examples
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 CDK_ENV = {"CDK_DISABLE_CLI_TELEMETRY": "true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
@@ -155,7 +155,7 @@ ALARM_STACK = {
 def test_alarms_are_created_and_the_verifier_checks_them_on_any_stack(session):
     """An alarm (moto's CloudFormation has no model for it) on the CloudWatch backend; the verifier, given
     a stack that is not the platform's, fails each section with what it looked for and still checks them."""
-    from functions.registry import Registry
+    from functions.registry.discovery import Registry
     from local_dev.rehearsal.verify import verify
 
     cloudformation, cloudwatch = session.client("cloudformation"), session.client("cloudwatch")

@@ -218,7 +218,7 @@ def test_real_thread_fires_within_a_second_and_stops_cleanly(every_minute) -> No
 def test_the_dev_server_starts_and_stops_the_scheduler(every_minute, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    from functions import eventbridge
+    from functions.aws import eventbridge
     from local_dev import server
 
     seen: dict[str, Any] = {}

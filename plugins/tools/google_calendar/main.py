@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from functions.google_tool import ActionParams, GoogleTool, ParamError
+from functions.google.tool import ActionParams, GoogleTool, ParamError
 
 SEND_UPDATES = ("all", "externalOnly", "none")
 

@@ -12,7 +12,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from functions.google_tool import ActionParams, GoogleTool, ParamError
+from functions.google.tool import ActionParams, GoogleTool, ParamError
 
 FILE_FIELDS = "id, name, mimeType, size, modifiedTime, parents, webViewLink"
 GOOGLE_APPS = "application/vnd.google-apps."

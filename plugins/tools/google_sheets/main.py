@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.google_tool import ActionParams, GoogleTool, ParamError
+from functions.google.tool import ActionParams, GoogleTool, ParamError
 
 INPUT_OPTIONS = ("USER_ENTERED", "RAW")
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")

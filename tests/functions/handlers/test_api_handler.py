@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from lambda_events import body_of, http_event, json_of, load_event, rest_event
 
 REPO = Path(__file__).resolve().parents[3]
@@ -22,10 +21,10 @@ def fresh_handler():
     """The api module as a cold start makes it: its app built over the current platform's plugins."""
     import importlib
 
-    import functions.app
     import functions.handlers.api
+    import functions.http.app
 
-    importlib.reload(functions.app)
+    importlib.reload(functions.http.app)
     return importlib.reload(functions.handlers.api).handler
 
 
@@ -181,7 +180,7 @@ def test_base64_request_body_reaches_the_workflow_intact(api, context, make, pla
 
 # ----- observability -------------------------------------------------------------------------------------
 def test_a_run_publishes_emf_metrics_and_a_correlated_log_line(api, context, capsys):
-    from functions.observability import logger
+    from functions.handlers.observability import logger
 
     # The Powertools handler keeps the stream it was created with; read its JSON lines from our own.
     lines_out = io.StringIO()

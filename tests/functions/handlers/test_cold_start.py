@@ -53,7 +53,7 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_the_api_handler_imports_nothing_aws_until_a_request_needs_it(manifest):
     code = LOADED + ("import functions.handlers.api as api\n"
                      "after_import = loaded()\n"
-                     "from functions.engine import get_engine\n"
+                     "from functions.core.engine import get_engine\n"
                      "get_engine().store\n"
                      "print(json.dumps({'import': after_import, 'store': loaded()}))")
     result = fresh_python(code, **LAMBDA_ENV, **manifest)
@@ -69,7 +69,7 @@ def test_tracing_patches_botocore_when_it_is_first_imported():
             "import boto3\n"
             "client = boto3.client('dynamodb')\n"
             "import botocore.client\n"
-            "from functions import observability\n"
+            "from functions.handlers import observability\n"
             "print(json.dumps({'before': before, 'patched': hasattr(botocore.client, '_xray_enabled'),"
             " 'tracer': observability._tracer is not None}))")
     assert fresh_python(code, **LAMBDA_ENV) == {"before": False, "patched": True, "tracer": True}
@@ -137,17 +137,18 @@ def test_priming_prepares_the_app_without_calling_aws(make_platform, aws_calls):
     assert app.openapi_schema is not None  # /openapi.json is ready
     registry = platform.engine.registry
     assert all(p.module is not None for p in registry.plugins.values() if not p.error)  # plugins imported
-    assert "functions.run_table" in sys.modules
-    from functions.dashboard.render import environment
+    assert "functions.stores.runs" in sys.modules
+    from functions.http.dashboard.render import environment
 
     assert environment().cache  # templates compiled
     assert aws_calls == []  # no request before the snapshot: nothing stale in it
 
 
 def test_restore_reseeds_random_and_drops_aws_clients(platform):
-    from functions import queue, tables
+    from functions.aws import queue
     from functions.handlers import snapstart
-    from functions.run_table import RunModel
+    from functions.stores import base as tables
+    from functions.stores.runs import RunModel
 
     platform.run("hello_world", {"name": "Ada"})  # the runs table's connection now exists
     assert RunModel._connection is not None

@@ -46,7 +46,7 @@ def sqs_event(*bodies: str) -> dict:
 
 
 def test_a_queued_run_goes_through_sqs_and_the_worker(queued, worker, context):
-    from functions import queue
+    from functions.aws import queue
 
     run = queued.engine.enqueue("with_secret", {"user": "ada", "password": "s3cret!"}, "webhook")
     assert queued.engine.store.get(run.run_id).status == "queued"
@@ -71,7 +71,7 @@ def test_the_generated_sqs_event_is_a_reported_failure_not_a_crash(worker, conte
 
 
 def test_only_the_bad_messages_of_a_batch_fail(queued, worker, context):
-    from functions.queue import QueuedRun
+    from functions.aws.queue import QueuedRun
 
     good = queued.engine.enqueue("with_secret", {"user": "bob", "password": "pw"})
     unknown = QueuedRun("ffffffffffffffffffffffff", "with_secret", {}).encode()  # no such run record
@@ -83,7 +83,7 @@ def test_only_the_bad_messages_of_a_batch_fail(queued, worker, context):
 
 
 def test_a_second_delivery_does_not_run_again(queued, worker, context):
-    from functions.queue import QueuedRun
+    from functions.aws.queue import QueuedRun
 
     run = queued.engine.enqueue("with_secret", {"user": "eve", "password": "pw"})
     body = QueuedRun(run.run_id, "with_secret", {"user": "eve", "password": "pw"}).encode()
@@ -95,7 +95,7 @@ def test_a_second_delivery_does_not_run_again(queued, worker, context):
 
 
 def test_a_workflow_deactivated_after_queueing_gives_an_error_run(queued, worker, context):
-    from functions.queue import QueuedRun
+    from functions.aws.queue import QueuedRun
 
     run = queued.engine.enqueue("with_secret", {"user": "zoe", "password": "pw"})
     config_file = queued.plugins_dir / "workflows" / "with_secret" / "config.json"
@@ -108,7 +108,7 @@ def test_a_workflow_deactivated_after_queueing_gives_an_error_run(queued, worker
 
 
 def test_a_run_that_cannot_get_its_timeout_goes_back_to_the_queue(queued, worker):
-    from functions.queue import QueuedRun
+    from functions.aws.queue import QueuedRun
 
     first = queued.engine.enqueue("with_secret", {"user": "a", "password": "pw"})
     second = queued.engine.enqueue("slow", {})
@@ -121,7 +121,7 @@ def test_a_run_that_cannot_get_its_timeout_goes_back_to_the_queue(queued, worker
 
 
 def test_the_first_run_of_an_invocation_always_gets_its_chance(queued, worker):
-    from functions.queue import QueuedRun
+    from functions.aws.queue import QueuedRun
 
     run = queued.engine.enqueue("slow", {})
     response = worker(sqs_event(QueuedRun(run.run_id, "slow", {}).encode()), LambdaContext(remaining_ms=60_000))
@@ -132,7 +132,7 @@ def test_the_first_run_of_an_invocation_always_gets_its_chance(queued, worker):
 def test_enqueue_without_a_queue_records_why(make_platform, plugin_dir):
     plugin_dir.workflow("with_secret", SECRET_WORKFLOW, SECRET_CODE)
     platform = make_platform(plugin_dir.root, WFP_QUEUE_URL="")
-    from functions.engine import QueueUnavailable
+    from functions.core.engine import QueueUnavailable
 
     with pytest.raises(QueueUnavailable, match="WFP_QUEUE_URL is not set"):
         platform.engine.enqueue("with_secret", {"user": "a", "password": "pw"})
@@ -141,7 +141,7 @@ def test_enqueue_without_a_queue_records_why(make_platform, plugin_dir):
 
 
 def test_invalid_inputs_are_refused_before_anything_is_queued(queued, queue_url):
-    from functions import queue
+    from functions.aws import queue
     from functions.errors import InputValidationError
 
     with pytest.raises(InputValidationError):

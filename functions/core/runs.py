@@ -1,0 +1,135 @@
+"""Run records: the ``Run`` the engine works with and the ``RunStore`` interface that keeps them.
+
+The DynamoDB side (the pynamodb model, its indexes and ``DynamoRunStore``) lives in
+``functions.stores.runs``: this module imports only pydantic, so the API's response models, the engine
+and the dashboard use run records without importing pynamodb and botocore at cold start (a request
+that reads or writes no run never pays for them). ``RunModel`` and ``DynamoRunStore`` are still
+importable from here, on first use.
+
+Open runs (``queued``, ``running``) carry a lease (``lease_until``, epoch seconds): a run whose lease
+passed was left behind by a process that died (``functions.core.sweep``); the worker takes a queued run
+with ``claim`` (see ``functions.stores.runs``).
+"""
+
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped"]
+FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped"}
+OPEN_STATUSES = {"queued", "running"}
+#: The one partition of the ``open_runs`` index (a constant: the sweep reads it with one Query).
+OPEN_SHARD = "open"
+SUMMARY_FIELDS = ["trigger", "status", "created_at", "started_at", "finished_at", "duration_ms", "message",
+                  "attempt"]
+
+
+_last_ms = 0
+_id_lock = threading.Lock()
+
+
+def new_run_id() -> str:
+    """Sortable by creation time (12 hex digits of milliseconds) and unguessable (12 random hex).
+
+    The millisecond part never repeats within a process (a run created in the same millisecond as
+    the previous one takes the next), otherwise the random part would order them at random and
+    history would not be newest first for bursts of webhooks.
+    """
+    global _last_ms
+    with _id_lock:
+        _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+        millis = _last_ms
+    return f"{millis:012x}{secrets.token_hex(6)}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RunSummary(BaseModel):
+    # Built on first use, not at import (a cold start that records no run never needs them).
+    model_config = ConfigDict(defer_build=True)
+
+    run_id: str
+    workflow: str
+    trigger: str
+    status: RunStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    message: str | None = None
+    attempt: int = 1
+
+
+class Run(RunSummary):
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    #: True when ``inputs`` hides something the workflow received (a password, a truncated value): such
+    #: a run cannot be re-queued from its record.
+    inputs_redacted: bool = False
+    #: Went through the queue (webhook, ?async=1, a long sync run deployed): SQS delivers it again if
+    #: the process running it dies, so a lost attempt is retried rather than interrupted.
+    queued: bool = False
+    output: Any = None
+    output_truncated: bool = False
+    error: str | None = None
+    traceback: str | None = None
+    logs: list[str] = Field(default_factory=list)
+    scheduled_time: str | None = None
+    #: While queued or running: when (epoch seconds) the run is presumed lost if still open.
+    lease_until: int | None = None
+    #: ``host:pid`` of the process that runs it (which process to suspect when it never finishes).
+    runner: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """What the ``open_runs`` index says about an open run (enough to decide what the sweep does)."""
+
+    run_id: str
+    workflow: str
+    status: str
+    lease_until: int
+    runner: str | None
+    started_at: datetime | None
+    attempt: int
+    inputs_redacted: bool
+    queued: bool
+
+
+class RunStore(Protocol):
+    def create(self, run: Run) -> None: ...
+    def save(self, run: Run) -> None: ...
+    def get(self, run_id: str, consistent: bool = False) -> Run: ...
+    def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]: ...
+    def claim(self, run_id: str, runner: str, lease_seconds: int, now: datetime | None = None) -> Run | None: ...
+    def release(self, run_id: str, attempt: int, lease_until: int, message: str) -> bool: ...
+    def close(self, run_id: str, status: str, message: str, expect: tuple[str, ...],
+              lease_until: int | None = None) -> bool: ...
+    def extend(self, run_id: str, status: str, seen_lease: int, lease_until: int) -> bool: ...
+    def open_runs(self, expired_before: int | None = None) -> list[OpenRun]: ...
+
+
+#: Defined in ``functions.stores.runs`` (pynamodb); importable from here too, on first use.
+_TABLE_NAMES = frozenset({"RunModel", "WorkflowIndex", "OpenRunsIndex", "DynamoRunStore"})
+
+
+def __getattr__(name: str) -> Any:
+    """``from functions.core.runs import DynamoRunStore`` keeps working without importing pynamodb up front."""
+    if name in _TABLE_NAMES:
+        from functions.stores import runs as run_table
+
+        return getattr(run_table, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

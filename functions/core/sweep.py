@@ -1,0 +1,101 @@
+"""The stale-run sweep: no run stays ``queued`` or ``running`` after the process meant to finish it died.
+
+Every open run has a lease (``functions.core.runs``): a running run's is its start + timeout + a grace
+(the engine records the outcome long before, even for a run that times out), a queued run's is its
+creation + ``WFP_QUEUED_TIMEOUT_SECONDS``. The sweep reads the open runs whose lease passed (one Query
+of the sparse ``open_runs`` index, nothing when nothing is open) and closes each with a conditional
+update that only applies if the run still holds the lease it saw, so a run finishing or being claimed
+at that moment is left alone:
+
+- a running run that went through the queue and has attempts left goes back to ``queued``: SQS
+  delivers its message again (the platform-failure retry), and the worker's claim takes it;
+- any other running run becomes ``interrupted`` (its process was killed, ran out of memory, hit a
+  Lambda or API timeout), with the attempt it was on;
+- a queued run nobody started becomes ``interrupted``: its message was lost.
+
+Who sweeps: deployed, an EventBridge rate rule invokes the scheduler function with
+``{"action": "sweep"}`` every few minutes; locally, the dev server at start and then periodically
+(``local_dev.worker``). At the local server's start the in-memory queue is new, so every queued run's
+message is gone: ``requeue_queued`` sends them again from their records when the record holds every
+input (nothing masked or truncated), and ``dead`` names runs whose process is known to be gone so
+they need not wait for their lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from functions.core.engine import Engine
+from functions.core.runs import OpenRun, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    interrupted: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"interrupted": self.interrupted, "requeued": self.requeued, "released": self.released}
+
+
+def sweep(engine: Engine, now: datetime | None = None, requeue_queued: bool = False,
+          dead: Callable[[OpenRun], bool] | None = None) -> SweepReport:
+    store, settings = engine.store, engine.settings
+    now = now or utcnow()
+    epoch = int(now.timestamp())
+    report = SweepReport()
+    everything = requeue_queued or dead is not None
+    for run in store.open_runs(None if everything else epoch):
+        expired = run.lease_until < epoch
+        try:
+            if run.status == "running":
+                if not (expired or (dead is not None and dead(run))):
+                    continue
+                if run.queued and run.attempt < settings.max_attempts:
+                    message = (f"attempt {run.attempt} stopped with its process ({run.runner}); "
+                               "waiting for the queue to deliver it again")
+                    if store.release(run.run_id, run.attempt, epoch + settings.queued_timeout_seconds, message):
+                        report.released.append(run.run_id)
+                        if requeue_queued and not run.inputs_redacted:
+                            _requeue(engine, run.run_id, report)
+                    continue
+                message = (f"interrupted: the process running it ({run.runner or 'unknown'}) stopped before it "
+                           f"finished (killed, crashed, or cut off by a Lambda or API timeout) on attempt "
+                           f"{max(run.attempt, 1)}; run it again if it should have completed")
+                if store.close(run.run_id, "interrupted", message, ("running",), run.lease_until):
+                    report.interrupted.append(run.run_id)
+            elif run.status == "queued":
+                if requeue_queued and not run.inputs_redacted:
+                    _requeue(engine, run.run_id, report)
+                elif expired or requeue_queued:
+                    why = ("its inputs hold secrets or were truncated, so it cannot be sent again from its record"
+                           if run.inputs_redacted else f"no worker started it within "
+                           f"{settings.queued_timeout_seconds} s")
+                    message = f"interrupted: it was queued but its queue message was lost ({why}); trigger it again"
+                    if store.close(run.run_id, "interrupted", message, ("queued",), run.lease_until):
+                        report.interrupted.append(run.run_id)
+        except Exception:  # noqa: BLE001 - one run that cannot be closed must not stop the others
+            log.exception("sweep: could not handle run %s", run.run_id)
+    if report.interrupted or report.requeued or report.released:
+        log.warning("sweep: %d interrupted, %d released for another attempt, %d sent to the queue again",
+                    len(report.interrupted), len(report.released), len(report.requeued))
+    return report
+
+
+def _requeue(engine: Engine, run_id: str, report: SweepReport) -> None:
+    """Send a queued run again from its record (its inputs are complete), with a fresh lease."""
+    from functions.aws import queue
+
+    run = engine.store.get(run_id, consistent=True)
+    if run.status != "queued" or run.lease_until is None:
+        return
+    queue.enqueue(run, run.inputs)
+    lease = int(utcnow().timestamp()) + engine.settings.queued_timeout_seconds
+    engine.store.extend(run_id, "queued", run.lease_until, lease)
+    report.requeued.append(run_id)

@@ -1,0 +1,173 @@
+"""What each dashboard page shows, read through ``functions.http.catalog`` and the run store (like the API).
+
+Blocking (DynamoDB, plugin imports): the routes call these in the thread pool.
+
+Cost of the home page: it needs each workflow's last run and recent durations, and the runs table is
+keyed for exactly one access pattern here, a Query on the ``by_workflow`` index (newest first). So the
+home page makes one Query per *working* workflow, but bounded: each asks for ``CHART_RUNS`` items of the
+index, which projects summary fields only (about 0.5 read unit per Query, ~25 units for 50 workflows,
+i.e. a few millionths of a dollar), and they run ``HISTORY_WORKERS`` at a time, so the page waits for
+roughly ceil(N / 8) round trips, not N. Tools (Secrets Manager listing, OAuth token reads) and schedules
+live on their own pages so the home page pays nothing for them; plugin errors shown there are the ones
+already known, without importing every plugin (the Plugins page does that).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from functions.core.engine import Engine
+from functions.core.runs import Run, RunSummary
+from functions.errors import PluginError
+from functions.http import catalog
+from functions.http.schemas import InterfaceOut, PluginOut, ScheduledJob, WorkflowOut
+from functions.registry.config import ToolConfig, WorkflowConfig
+from functions.registry.discovery import Plugin
+
+log = logging.getLogger(__name__)
+
+CHART_RUNS = 20
+HISTORY_WORKERS = 8
+HISTORY_PAGE = 20
+
+
+@dataclass
+class WorkflowCard:
+    workflow: WorkflowOut
+    #: Newest first; None when the history could not be read (the page says so instead of failing).
+    runs: list[RunSummary] | None
+
+    @property
+    def last(self) -> RunSummary | None:
+        return self.runs[0] if self.runs else None
+
+
+@dataclass
+class Group:
+    category: str
+    cards: list[WorkflowCard] = field(default_factory=list)
+
+
+def ensure_inputs(engine: Engine, plugin: Plugin) -> None:
+    """A seed workflow may declare its inputs in main.py (get_required_inputs): import it to know them."""
+    config = plugin.config
+    if isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None and not plugin.error:
+        try:
+            engine.registry.module(plugin)
+        except PluginError:
+            pass  # now recorded on the plugin: shown as a broken workflow
+
+
+def recent_runs(engine: Engine, names: list[str], limit: int = CHART_RUNS) -> dict[str, list[RunSummary] | None]:
+    """The newest ``limit`` runs of each workflow, ``HISTORY_WORKERS`` Queries at a time."""
+    def one(name: str) -> list[RunSummary] | None:
+        try:
+            return engine.store.history(name, limit)[0]
+        except Exception:  # noqa: BLE001 - one unreadable history must not take the page down
+            log.exception("could not read the run history of %s", name)
+            return None
+
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(HISTORY_WORKERS, len(names)), thread_name_prefix="dashboard") as pool:
+        return dict(zip(names, pool.map(one, names)))
+
+
+def home(engine: Engine, public_base: str) -> dict[str, Any]:
+    plugins = engine.registry.of_kind("workflow")
+    for plugin in plugins:
+        ensure_inputs(engine, plugin)
+    runs = recent_runs(engine, [p.name for p in plugins if not p.error])
+    groups: dict[str, Group] = {}
+    for plugin in plugins:
+        workflow = catalog.workflow_out(plugin, public_base)
+        card = WorkflowCard(workflow, runs.get(plugin.name, []))
+        groups.setdefault(workflow.category, Group(workflow.category)).cards.append(card)
+    return {
+        "groups": [groups[k] for k in sorted(groups, key=str.lower)],
+        "workflow_count": len(plugins),
+        "interfaces": catalog.interfaces(engine),
+        "errors": [catalog.plugin_out(p) for p in engine.registry.errors()],
+    }
+
+
+def workflow_page(engine: Engine, name: str, public_base: str, cursor: str | None) -> dict[str, Any]:
+    plugin = engine.registry.get("workflow", name)
+    ensure_inputs(engine, plugin)
+    workflow = catalog.workflow_out(plugin, public_base)
+    history: list[RunSummary] | None
+    next_cursor: str | None = None
+    recent: list[RunSummary] | None = None
+    if plugin.error:
+        history = []
+    else:
+        history, next_cursor = engine.store.history(name, HISTORY_PAGE, cursor)
+        recent = history if not cursor else recent_runs(engine, [name])[name]
+    return {
+        "card": WorkflowCard(workflow, recent or []),
+        "history": history,
+        "next_cursor": next_cursor,
+        "paged": cursor is not None,
+        "plugin": catalog.plugin_out(plugin),
+    }
+
+
+def run_page(engine: Engine, run_id: str) -> dict[str, Any]:
+    run: Run = engine.store.get(run_id)
+    plugin = engine.registry.plugins.get(("workflow", run.workflow))
+    display = run.workflow
+    if plugin is not None and isinstance(plugin.config, WorkflowConfig) and plugin.config.name:
+        display = plugin.config.name
+    return {"run": run, "workflow_name": display, "workflow_known": plugin is not None}
+
+
+def schedules(engine: Engine) -> dict[str, Any]:
+    jobs: list[ScheduledJob] = catalog.scheduled_jobs(engine)
+    return {"jobs": jobs}
+
+
+@dataclass
+class OAuthRow:
+    profile: str
+    connected: bool | None
+    connect_url: str | None
+    error: str | None = None
+
+
+def oauth_rows(engine: Engine, tool: str, config: ToolConfig, profiles: list[str], root: str) -> list[OAuthRow]:
+    """One row per profile: connected or not (as the tool reports it) and where to connect it."""
+    oauth = config.oauth or {}
+    rows = []
+    for profile in profiles or ["DEFAULT"]:
+        url = None
+        if oauth.get("provider") == "google" and oauth.get("service"):
+            url = f"{root}/oauth/google/auth?" + urlencode({"service": oauth["service"], "profile": profile},
+                                                           quote_via=quote)
+        try:
+            status = catalog.oauth_status(engine, tool, profile)
+            rows.append(OAuthRow(profile, bool(status.get("connected")), url))
+        except Exception as exc:  # noqa: BLE001 - a tool's get_oauth_status() is plugin code
+            message = exc.message if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+            rows.append(OAuthRow(profile, None, url, message))
+    return rows
+
+
+def tools(engine: Engine, root: str) -> dict[str, Any]:
+    items = catalog.tools(engine)
+    oauth: dict[str, list[OAuthRow]] = {}
+    for tool in items:
+        plugin = engine.registry.plugins.get(("tool", tool.name))
+        if tool.oauth and plugin is not None and isinstance(plugin.config, ToolConfig):
+            oauth[tool.name] = oauth_rows(engine, tool.name, plugin.config, tool.profiles, root)
+    return {"tools": items, "oauth": oauth}
+
+
+def plugins(engine: Engine) -> dict[str, Any]:
+    registry = engine.registry.check_all()
+    items: list[PluginOut] = [catalog.plugin_out(p) for p in registry.plugins.values()]
+    interfaces: list[InterfaceOut] = catalog.interfaces(engine)
+    return {"plugins": items, "error_count": sum(p.status == "error" for p in items), "interfaces": interfaces}

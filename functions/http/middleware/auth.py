@@ -1,0 +1,237 @@
+"""Admin authentication: one token guards everything but webhooks, the OAuth callback, health and login.
+
+The token comes from ``WFP_ADMIN_TOKEN`` (local use) or, deployed, from the Secrets Manager secret
+named by ``WFP_ADMIN_TOKEN_SECRET`` (read on first need through Powertools, cached for
+``SECRET_MAX_AGE`` seconds, so a rotated secret takes effect within minutes without a redeploy). With
+neither set the platform is open: that is the local default, where the server binds 127.0.0.1.
+
+A caller proves it knows the token with ``Authorization: Bearer <token>`` (scripts, curl) or with the
+dashboard's session cookie. The cookie never holds the token: it holds an expiry, a random nonce and
+an HMAC-SHA256 of both keyed by the token. Rotating the token therefore ends every session at once,
+logging out deletes the cookie, and a stolen cookie expires on its own. Every comparison goes through
+``hmac.compare_digest`` so the time it takes says nothing about how much of a guess was right.
+
+``AdminAuthMiddleware`` applies the rule to every request in one place (added in ``functions.http.app``):
+API calls get a 401 JSON error saying what to send; browser page loads are redirected to the login
+page, which sends them back where they were going.
+
+Hand-written rather than a library's because the rule is small (a token compare and an HMAC) and
+FastAPI's security helpers only parse headers; they neither exempt paths nor sign cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from functions.core import redaction
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "WFP_ADMIN_TOKEN"
+SECRET_ENV = "WFP_ADMIN_TOKEN_SECRET"
+SECRET_MAX_AGE = 300  # seconds a warm Lambda keeps the token before asking Secrets Manager again
+COOKIE_NAME = "wfp_session"
+SESSION_SECONDS = 12 * 3600
+SESSION_VERSION = "v1"
+
+#: Paths anyone may call: webhooks authenticate with their own secret, the OAuth callback is reached
+#: by Google's redirect (its ``state`` protects it), health is for load balancers and monitors, the login
+#: page is how one gets in, and the dashboard's static files (CSS/JS, no data) style the login page.
+#: Not /logout: it changes state, so it takes the session cookie, which SameSite=Strict keeps from
+#: other sites' pages (a cross-site form cannot log anyone out).
+EXEMPT_PATHS = frozenset({"/api/health", "/login", "/oauth/google/callback"})
+EXEMPT_PREFIXES = ("/api/webhooks/", "/dashboard/static/")
+
+
+class AuthUnavailable(Exception):
+    """An admin token is configured but cannot be read: the platform refuses rather than opens."""
+
+
+# ----- the token ---------------------------------------------------------------------------------------
+def _read_secret(name: str) -> str:
+    from aws_lambda_powertools.utilities.parameters import GetParameterError, get_secret
+
+    try:
+        value = get_secret(name, max_age=SECRET_MAX_AGE)
+    except GetParameterError as exc:
+        raise AuthUnavailable(f"the admin token secret {name!r} could not be read: {exc}") from None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    text = str(value or "").strip()
+    if text.startswith("{"):  # a generated secret may be a JSON object: {"token": "..."}
+        try:
+            text = str(json.loads(text).get("token") or "").strip()
+        except (ValueError, AttributeError):
+            pass
+    if not text:
+        raise AuthUnavailable(f"the admin token secret {name!r} is empty: put the token in it")
+    return text
+
+
+def secret_configured() -> bool:
+    return not os.environ.get(TOKEN_ENV) and bool(os.environ.get(SECRET_ENV))
+
+
+def configured_token() -> str | None:
+    """The admin token, or None when none is configured (open, local mode). May call Secrets Manager."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    secret = os.environ.get(SECRET_ENV, "").strip()
+    if not token and secret:
+        token = _read_secret(secret)
+    if token:
+        redaction.register_global(token)  # a workflow that prints it gets *** in its logs
+    return token or None
+
+
+# ----- proofs ------------------------------------------------------------------------------------------
+def _sign(token: str, payload: str) -> str:
+    return hmac.new(token.encode("utf-8"), f"wfp-session:{payload}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_session(token: str, now: float | None = None, lifetime: int = SESSION_SECONDS) -> str:
+    """A cookie value proving a successful login: ``v1.<expiry>.<nonce>.<hmac>``; never the token."""
+    expires = int((now if now is not None else time.time()) + lifetime)
+    payload = f"{SESSION_VERSION}.{expires}.{secrets.token_urlsafe(12)}"
+    return f"{payload}.{_sign(token, payload)}"
+
+
+def session_valid(value: str, token: str, now: float | None = None) -> bool:
+    parts = value.split(".")
+    if len(parts) != 4 or parts[0] != SESSION_VERSION or not parts[1].isdigit():
+        return False
+    payload, signature = ".".join(parts[:3]), parts[3]
+    if not hmac.compare_digest(signature.encode(), _sign(token, payload).encode()):
+        return False
+    return int(parts[1]) > (now if now is not None else time.time())
+
+
+def token_matches(candidate: str, token: str) -> bool:
+    return hmac.compare_digest(candidate.encode("utf-8"), token.encode("utf-8"))
+
+
+def bearer(headers: Headers) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def cookie_value(headers: Headers, name: str = COOKIE_NAME) -> str | None:
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value.strip('"')
+    return None
+
+
+def authorized(headers: Headers, token: str) -> bool:
+    """Does the request carry the token (Bearer header) or a valid session cookie?"""
+    presented = bearer(headers)
+    if presented is not None and token_matches(presented, token):
+        return True
+    session = cookie_value(headers)
+    return session is not None and session_valid(session, token)
+
+
+# ----- paths -------------------------------------------------------------------------------------------
+def root_path(scope: Scope) -> str:
+    """The stage prefix the app is served under (``/prod`` behind API Gateway, ``""`` locally)."""
+    return str(scope.get("app_root_path", scope.get("root_path", "")) or "").rstrip("/")
+
+
+def route_path(scope: Scope) -> str:
+    """The request path inside the app, without the stage prefix (what the routes match on)."""
+    path: str = scope["path"]
+    root = root_path(scope)
+    if root and (path == root or path.startswith(root + "/")):
+        path = path[len(root):]
+    return path or "/"
+
+
+def exempt(path: str) -> bool:
+    return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
+
+
+def wants_html(scope: Scope, headers: Headers) -> bool:
+    """A browser navigating to a page (redirect it to the login form) rather than a script calling the API."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    return headers.get("sec-fetch-mode") == "navigate" or "text/html" in headers.get("accept", "")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: a path inside the app only (no ``//evil.example`` open redirects)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return "/"
+    return target
+
+
+def login_redirect(scope: Scope) -> RedirectResponse:
+    path = route_path(scope)
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = path + (f"?{query}" if query else "")
+    return RedirectResponse(f"{root_path(scope)}/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def unauthorized(scope: Scope) -> JSONResponse:
+    login = f"{root_path(scope)}/login"
+    return JSONResponse(
+        {"error": "admin token required: send the header 'Authorization: Bearer <token>' "
+                  f"(the value of {TOKEN_ENV} or of the {SECRET_ENV} secret), or log in at {login}",
+         "detail": None},
+        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="workflow-platform"'})
+
+
+class AdminAuthMiddleware:
+    """Refuse every request without the admin token, except the exempt paths, when a token is set.
+
+    Pure ASGI (not ``BaseHTTPMiddleware``): it adds no task or buffering to streamed responses. It records
+    whether auth is on in ``scope["state"]["auth_enabled"]`` so pages can show a logout button.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        try:
+            token = await run_in_threadpool(configured_token) if secret_configured() else configured_token()
+        except AuthUnavailable as exc:
+            log.error("admin auth unavailable: %s", exc)
+            token, problem = None, str(exc)
+        else:
+            problem = None
+        scope.setdefault("state", {})["auth_enabled"] = bool(token or problem)
+        path = route_path(scope)
+        if exempt(path) or (token is None and problem is None):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if problem is not None:
+            response: Any = JSONResponse(
+                {"error": f"{problem}; the platform refuses requests until it can check the admin token",
+                 "detail": None}, status_code=503)
+        elif token is not None and authorized(headers, token):
+            await self.app(scope, receive, send)
+            return
+        elif scope["type"] == "http" and wants_html(scope, headers):
+            response = login_redirect(scope)
+        else:
+            response = unauthorized(scope)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await response(scope, receive, send)

@@ -1,0 +1,39 @@
+"""Plugins, reload, health: the platform looking at itself (scheduler jobs: ``routes.scheduler``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from functions.core.engine import get_engine
+from functions.http import catalog
+from functions.http.interfaces import reload_platform
+from functions.http.schemas import InterfaceOut, PluginsOut, ReloadOut
+
+router = APIRouter()
+
+
+@router.get("/api/health", tags=["admin"])
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/api/plugins", response_model=PluginsOut, tags=["admin"])
+async def list_plugins() -> PluginsOut:
+    """Every discovered plugin; broken ones with the file and the reason. Imports every plugin."""
+    registry = await run_in_threadpool(lambda: get_engine().registry.check_all())
+    items = [catalog.plugin_out(p) for p in registry.plugins.values()]
+    return PluginsOut(plugins=items, errors=sum(p.status == "error" for p in items))
+
+
+@router.get("/api/interfaces", response_model=list[InterfaceOut], tags=["admin"])
+async def list_interfaces() -> list[InterfaceOut]:
+    return catalog.interfaces(get_engine())
+
+
+@router.post("/api/reload", response_model=ReloadOut, tags=["admin"])
+async def reload_plugins(request: Request) -> ReloadOut:
+    """Re-discover plugins and re-import their code, without a restart."""
+    registry = await run_in_threadpool(reload_platform, request.app)
+    return ReloadOut(plugins=len(registry.plugins), errors=[catalog.plugin_out(p) for p in registry.errors()])
+

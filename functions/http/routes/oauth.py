@@ -1,0 +1,98 @@
+"""The Google sign-in, seen from a browser: ``/oauth/google/auth`` and ``/oauth/google/callback``.
+
+Both answer HTML (a person follows them), including their errors: a clear page with what went wrong
+and what to do, never a token. The callback path is fixed (it is registered in Google Cloud Console
+and exempt from admin authentication); the redirect URI is this request's public base URL plus that
+path unless the profile sets ``redirect_uri``. The OAuth machinery is imported on first use, not with
+the app (cold starts that never see a sign-in do not pay for it).
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from functions.core.engine import get_engine
+from functions.errors import PlatformError
+from functions.http.routes import base_url
+from functions.registry.config import ToolConfig
+
+router = APIRouter(tags=["oauth"])
+
+#: No caching (the pages follow one-time links) and no Referer (the callback URL carries the code).
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def page(status: int, title: str, message: str, links: dict[str, str] | None = None) -> HTMLResponse:
+    items = "".join(f'<li><a href="{html.escape(url)}">{html.escape(label)}</a></li>'
+                    for label, url in (links or {}).items())
+    ok = status < 400
+    body = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}}
+h1{{color:{'#1a7f37' if ok else '#b42318'};font-size:1.4rem}}p{{line-height:1.5}}</style></head>
+<body><h1>{html.escape(title)}</h1><p id="message">{html.escape(message)}</p>
+{f'<ul>{items}</ul>' if items else ''}</body></html>"""
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+def _tool_config(name: str) -> ToolConfig:
+    plugin = get_engine().registry.get("tool", name)
+    plugin.raise_if_broken()
+    assert isinstance(plugin.config, ToolConfig)
+    return plugin.config
+
+
+def _start(service: str, profile: str, tool: str | None, request_base: str) -> str:
+    from functions.google import oauth as google_oauth
+
+    config = google_oauth.tool_for_service(get_engine().registry, service, tool)
+    return google_oauth.GoogleConnection(config, profile).start(request_base)
+
+
+@router.get("/oauth/google/auth", response_class=HTMLResponse, status_code=302,
+            responses={302: {"description": "Redirect to Google's consent page"},
+                       400: {"description": "Unknown service or bad profile (HTML page)"},
+                       404: {"description": "Unknown tool (HTML page)"},
+                       409: {"description": "Broken tool (HTML page)"},
+                       424: {"description": "The profile has no OAuth client (HTML page)"}})
+async def google_auth(request: Request, service: str | None = Query(None, max_length=64),
+                      profile: str = Query("DEFAULT", max_length=64),
+                      tool: str | None = Query(None, max_length=64)) -> Response:
+    """Start connecting a Google tool's profile: redirects to Google's consent page (offline access)."""
+    if not service:
+        return page(400, "Which Google service?", "add ?service=calendar, drive or sheets and &profile=<PROFILE> "
+                                                  "to the URL")
+    try:
+        url = await run_in_threadpool(_start, service, profile, tool, base_url(request))
+    except PlatformError as exc:
+        return page(exc.status_code, "Cannot start the Google sign-in", exc.message)
+    return RedirectResponse(url, status_code=302, headers=PAGE_HEADERS)
+
+
+@router.get("/oauth/google/callback", response_class=HTMLResponse,
+            responses={400: {"description": "Refused, unknown, used or expired sign-in (HTML page)"}})
+async def google_callback(request: Request, state: str | None = Query(None, max_length=512),
+                          code: str | None = Query(None, max_length=4096),
+                          error: str | None = Query(None, max_length=256)) -> Response:
+    """Where Google sends the browser back: checks the state, exchanges the code, stores the token."""
+    from functions.google import oauth as google_oauth
+
+    try:
+        connection, record = await run_in_threadpool(google_oauth.complete_sign_in, state, code, error,
+                                                      _tool_config)
+    except PlatformError as exc:
+        return page(exc.status_code, "Google sign-in failed", exc.message)
+    base = base_url(request)
+    status_url = (f"{base}/api/oauth/status/{urllib.parse.quote(connection.tool)}?"
+                  f"{urllib.parse.urlencode({'profile': connection.profile})}")
+    granted = ", ".join(record.scopes or []) or "none"
+    return page(200, f"{connection.spec.display_name} connected",
+                f"{connection.spec.display_name} ({connection.spec.name}) is now connected for profile "
+                f"{connection.profile} (tool {connection.tool}). Granted scopes: {granted}. You can close "
+                "this page.", {"Connection status": status_url, "Dashboard": f"{base}/"})

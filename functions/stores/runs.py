@@ -1,0 +1,246 @@
+"""The runs table: the pynamodb model of a run record, its indexes, and ``DynamoRunStore`` over them.
+
+Every accepted trigger becomes a run record before the workflow starts (``create``) and is completed
+after (``save``): two writes per sync run. History is a Query on the ``by_workflow`` index, newest
+first (run ids sort by creation time), paginated with an opaque cursor; never a Scan. The index
+projects only the summary fields, so a history page never drags outputs and logs along.
+
+Open runs (``queued``, ``running``) carry a lease: ``lease_until`` (epoch seconds) and ``lease_shard``,
+the key of the sparse ``open_runs`` index. Both are written with the open record and dropped by the
+write that finishes it (``save`` puts the whole item), so the index holds only open runs: the stale-run
+sweep (``functions.core.sweep``) is one Query of that index, free when nothing is open, never a Scan.
+A run whose lease passed was left behind by a process that died. The index has one partition (the
+sweep reads it with one Query): that holds about a thousand run starts per second, far above what the
+API's throttle lets in.
+
+The async worker takes a queued run with ``claim``: one conditional UpdateItem (queued, or running
+with an expired lease) that returns the record, so two deliveries of one SQS message never both run it.
+
+Imported on first use of the store (``functions.core.engine.Engine.store``): pynamodb imports botocore
+(~100 ms at a cold start), which requests that never touch a run (/docs, the workflow list, the
+dashboard's static files) do not need.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from functions.core.runs import (
+    OPEN_SHARD,
+    OPEN_STATUSES,
+    SUMMARY_FIELDS,
+    OpenRun,
+    Run,
+    RunSummary,
+    utcnow,
+)
+from functions.errors import BadRequest, Conflict, NotFound
+from functions.settings import get_settings
+from functions.stores.base import TableName
+
+
+class WorkflowIndex(GlobalSecondaryIndex["RunModel"]):
+    class Meta:
+        index_name = "by_workflow"
+        projection = IncludeProjection(SUMMARY_FIELDS)
+
+    workflow = UnicodeAttribute(hash_key=True)
+    run_id = UnicodeAttribute(range_key=True)
+
+
+class OpenRunsIndex(GlobalSecondaryIndex["RunModel"]):
+    """Sparse: only items with ``lease_shard`` (open runs) are in it, ordered by lease expiry."""
+
+    class Meta:
+        index_name = "open_runs"
+        projection = IncludeProjection(["status", "workflow", "runner", "started_at", "attempt",
+                                        "inputs_redacted", "queued"])
+
+    lease_shard = UnicodeAttribute(hash_key=True)
+    lease_until = NumberAttribute(range_key=True)
+
+
+class RunModel(Model):
+    class Meta:
+        # create/save: PutItem; get: GetItem; claim/release/close/extend: UpdateItem;
+        # history and open_runs: Query (on the by_workflow and open_runs indexes).
+        table_name = TableName("runs_table", operations=("GetItem", "PutItem", "UpdateItem", "Query"))
+        billing_mode = "PAY_PER_REQUEST"
+
+    run_id = UnicodeAttribute(hash_key=True)
+    workflow = UnicodeAttribute()
+    trigger = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempt = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    inputs = JSONAttribute(null=True)
+    output = JSONAttribute(null=True)
+    output_truncated = BooleanAttribute(default=False)
+    error = UnicodeAttribute(null=True)
+    traceback = UnicodeAttribute(null=True)
+    logs = ListAttribute(of=UnicodeAttribute, null=True)
+    scheduled_time = UnicodeAttribute(null=True)
+    inputs_redacted = BooleanAttribute(null=True)
+    queued = BooleanAttribute(null=True)
+    lease_shard = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    runner = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_workflow = WorkflowIndex()
+    open_runs = OpenRunsIndex()
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, workflow: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        ok = (isinstance(key, dict) and set(key) == {"run_id", "workflow"}
+              and key["workflow"] == {"S": workflow} and set(key["run_id"]) == {"S"})
+    except (ValueError, binascii.Error, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise BadRequest("invalid cursor: pass the 'next_cursor' value of the previous page unchanged")
+    return key
+
+
+class DynamoRunStore:
+    """RunStore on the runs table (moto locally and in tests, DynamoDB deployed)."""
+
+    def _item(self, run: Run) -> RunModel:
+        data = run.model_dump()
+        item = RunModel(**{k: v for k, v in data.items() if k in RunModel.get_attributes() and v is not None})
+        item.logs = run.logs or None
+        item.inputs_redacted = run.inputs_redacted or None
+        item.queued = run.queued or None
+        if run.status in OPEN_STATUSES and run.lease_until is not None:
+            item.lease_shard, item.lease_until = OPEN_SHARD, run.lease_until
+        else:  # a finished run leaves the open_runs index
+            item.lease_shard = item.lease_until = None
+        item.expires_at = run.created_at + timedelta(days=get_settings().run_retention_days)
+        return item
+
+    def create(self, run: Run) -> None:
+        try:
+            self._item(run).save(condition=RunModel.run_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"run {run.run_id} already exists") from None
+            raise
+
+    def save(self, run: Run) -> None:
+        self._item(run).save()
+
+    @staticmethod
+    def _to_run(item: RunModel, cls: type[RunSummary] = Run) -> Any:
+        data = {k: v for k, v in item.attribute_values.items() if k in cls.model_fields}
+        if cls is Run:
+            data["inputs"] = data.get("inputs") or {}
+            data["logs"] = list(data.get("logs") or [])
+            data["inputs_redacted"] = bool(data.get("inputs_redacted"))
+            data["queued"] = bool(data.get("queued"))
+            if data.get("lease_until") is not None:
+                data["lease_until"] = int(data["lease_until"])
+        return cls.model_validate(data)
+
+    def get(self, run_id: str, consistent: bool = False) -> Run:
+        try:
+            return self._to_run(RunModel.get(run_id, consistent_read=consistent))
+        except DoesNotExist:
+            raise NotFound(f"no run with id {run_id!r}") from None
+
+    # ----- leases ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _update(run_id: str, actions: list[Any], condition: Any) -> RunModel | None:
+        """One conditional UpdateItem; the updated item, or None when the condition did not hold."""
+        item = RunModel(run_id)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return item
+
+    def claim(self, run_id: str, runner: str, lease_seconds: int, now: datetime | None = None) -> Run | None:
+        """Take a queued run (or a running one whose lease passed: its process died) to execute it now."""
+        now = now or utcnow()
+        epoch = int(now.timestamp())
+        item = self._update(run_id, [
+            RunModel.status.set("running"), RunModel.attempt.add(1), RunModel.started_at.set(now),
+            RunModel.runner.set(runner), RunModel.lease_shard.set(OPEN_SHARD),
+            RunModel.lease_until.set(epoch + lease_seconds),
+        ], RunModel.run_id.exists() & ((RunModel.status == "queued")
+                                       | ((RunModel.status == "running") & (RunModel.lease_until < epoch))))
+        return self._to_run(item) if item is not None else None
+
+    def release(self, run_id: str, attempt: int, lease_until: int, message: str) -> bool:
+        """Give a claimed run back to the queue (a platform failure: SQS delivers the message again)."""
+        return self._update(run_id, [
+            RunModel.status.set("queued"), RunModel.lease_until.set(lease_until),
+            RunModel.message.set(message[:1000]),
+        ], (RunModel.status == "running") & (RunModel.attempt == attempt)) is not None
+
+    def close(self, run_id: str, status: str, message: str, expect: tuple[str, ...],
+              lease_until: int | None = None) -> bool:
+        """Finish an open run the platform gave up on (``interrupted``, ``error``) without its process;
+        only if it is still in one of ``expect`` (and still has the lease the caller saw)."""
+        condition = RunModel.status.is_in(*expect)
+        if lease_until is not None:
+            condition = condition & (RunModel.lease_until == lease_until)
+        now = utcnow()
+        return self._update(run_id, [
+            RunModel.status.set(status), RunModel.finished_at.set(now), RunModel.message.set(message[:1000]),
+            RunModel.error.set(message[:1000]), RunModel.lease_shard.remove(), RunModel.lease_until.remove(),
+        ], condition) is not None
+
+    def extend(self, run_id: str, status: str, seen_lease: int, lease_until: int) -> bool:
+        """Move an open run's lease (a re-queued run gets a new one); only if nobody moved it meanwhile."""
+        return self._update(run_id, [RunModel.lease_until.set(lease_until)],
+                            (RunModel.status == status) & (RunModel.lease_until == seen_lease)) is not None
+
+    def open_runs(self, expired_before: int | None = None) -> list[OpenRun]:
+        """Open runs from the sparse index, oldest lease first; only those expired before the given
+        epoch second when given. One Query (paginated by pynamodb), never a Scan."""
+        condition = RunModel.lease_until < expired_before if expired_before is not None else None
+        result = []
+        for item in RunModel.open_runs.query(OPEN_SHARD, range_key_condition=condition):
+            result.append(OpenRun(
+                run_id=item.run_id, workflow=item.workflow, status=item.status, lease_until=int(item.lease_until),
+                runner=item.runner, started_at=item.started_at, attempt=int(item.attempt or 0),
+                inputs_redacted=bool(item.inputs_redacted), queued=bool(item.queued)))
+        return result
+
+    def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]:
+        result = RunModel.by_workflow.query(
+            workflow, scan_index_forward=False, limit=limit,
+            last_evaluated_key=_decode_cursor(cursor, workflow) if cursor else None,
+        )
+        page = [self._to_run(item, RunSummary) for item in result]
+        return page, _encode_cursor(result.last_evaluated_key)
