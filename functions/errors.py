@@ -8,6 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(message: str, detail: Any = None) -> dict[str, Any]:
+    """Every error the platform answers, whatever raised it: ``{"error": what to do, "detail": ...}``."""
+    return {"error": message, "detail": detail}
+
+
 class PlatformError(Exception):
     status_code: int = 500
 
@@ -17,7 +22,7 @@ class PlatformError(Exception):
         self.detail = detail
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.message, "detail": self.detail}
+        return error_body(self.message, self.detail)
 
 
 class BadRequest(PlatformError):

@@ -1,110 +1,130 @@
-"""Platform settings, read once from the environment.
+"""Platform settings: one ``pydantic-settings`` model, every field readable from ``WFP_<FIELD>``.
 
-Everything configurable is an environment variable so the same code runs on Lambda (the CDK sets the
-variables) and locally (``local_dev`` sets them, ``.env`` can override them). Read lazily and cached:
-importing this module costs nothing.
+The same code runs on Lambda (the CDK sets the variables) and locally (``local_dev`` sets them, ``.env``
+can override them). The composition root (``functions.platform``) reads them once and hands the same
+object to everything it builds; nothing else reads the environment for a setting.
+
+Names that follow the stage are derived when not set: ``prefix`` is ``wfp-<stage>`` and each table
+``<prefix>-<table>``, so ``WFP_STAGE=prod`` alone names a whole deployment.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, TypeAdapter, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: ``<field>: <suffix>``: the tables, named ``<prefix>-<suffix>`` unless their variable says otherwise.
+TABLES = {"runs_table": "runs", "schedules_table": "schedules", "tokens_table": "tokens",
+          "oauth_states_table": "oauth-states", "idempotency_table": "idempotency"}
+
+_BOOL = TypeAdapter(bool)
+
+
+def as_bool(value: Any) -> bool:
+    """The platform's one string-to-bool rule (pydantic's): true/false, yes/no, on/off, 1/0, t/f, y/n,
+    in any case; anything else is a ValueError naming the value."""
+    try:
+        return _BOOL.validate_python(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a yes/no value (use true or false)") from None
 
 
 def _default_plugins_dir() -> Path:
     """The repo's ``plugins/`` locally; ``/opt/python/plugins`` (the shared layer) on Lambda."""
     local = REPO_ROOT / "plugins"
-    if local.is_dir():
-        return local
-    return Path("/opt/python/plugins")
+    return local if local.is_dir() else Path("/opt/python/plugins")
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WFP_", frozen=True, extra="ignore")
 
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
-    raw = os.environ.get(name, "").strip().lower() or default
-    if raw not in allowed:
-        raise ValueError(f"environment variable {name} must be one of {', '.join(allowed)}, got {raw!r}")
-    return raw
-
-
-@dataclass(frozen=True)
-class Settings:
     stage: str = "dev"
     #: Names every AWS resource of one deployment: tables ``<prefix>-runs``, secrets ``<prefix>/...``.
-    prefix: str = "wfp-dev"
-    plugins_dir: Path = field(default_factory=_default_plugins_dir)
+    prefix: str = ""
+    plugins_dir: Path = Field(default_factory=_default_plugins_dir)
     #: Build-time plugin manifest; when present, cold starts read it instead of scanning plugins/.
-    manifest_path: Path | None = None
-    runs_table: str = "wfp-dev-runs"
-    schedules_table: str = "wfp-dev-schedules"
-    tokens_table: str = "wfp-dev-tokens"
+    manifest: Path | None = None
+    runs_table: str = ""
+    schedules_table: str = ""
+    tokens_table: str = ""
     #: Pending OAuth sign-ins (``state`` records, single use, expiring through DynamoDB TTL).
-    oauth_states_table: str = "wfp-dev-oauth-states"
-    oauth_state_ttl_seconds: int = 600
+    oauth_states_table: str = ""
+    oauth_state_ttl_seconds: int = Field(600, ge=1)
+    #: Idempotency-Key records (``functions.core.idempotency``), expiring through DynamoDB TTL.
+    idempotency_table: str = ""
+    idempotency_ttl_seconds: int = Field(24 * 3600, ge=1)
+    #: The SQS queue of async runs (the stack's; locally, a queue of the local AWS).
     queue_url: str | None = None
     #: Public base URL (e.g. a custom domain); otherwise derived from each request.
     public_url: str | None = None
     #: Bounds that keep a run record well under DynamoDB's 400 KB item limit.
-    max_output_bytes: int = 64 * 1024
-    max_inputs_bytes: int = 32 * 1024
-    max_log_lines: int = 200
-    max_log_line_chars: int = 500
-    max_log_bytes: int = 64 * 1024
-    max_traceback_chars: int = 16 * 1024
-    run_retention_days: int = 90
-    history_page_size: int = 20
-    #: Idempotency-Key records (``functions.core.idempotency``), expiring through DynamoDB TTL.
-    idempotency_table: str = "wfp-dev-idempotency"
-    idempotency_ttl_seconds: int = 24 * 3600
-    #: Deployed (the CDK sets WFP_REQUIRE_WEBHOOK_SECRETS=1): a webhook whose secret cannot be found is
-    #: refused (503) instead of accepting unsigned calls as the local platform does.
+    max_output_bytes: int = Field(64 * 1024, ge=1)
+    max_inputs_bytes: int = Field(32 * 1024, ge=1)
+    max_log_lines: int = Field(200, ge=1)
+    max_log_line_chars: int = Field(500, ge=4)
+    max_log_bytes: int = Field(64 * 1024, ge=1)
+    max_traceback_chars: int = Field(16 * 1024, ge=1)
+    run_retention_days: int = Field(90, ge=1)
+    #: Runs per page of a workflow's history (API default, dashboard).
+    history_page_size: int = Field(20, ge=1, le=100)
+    #: The admin token (local use), or the Secrets Manager secret holding it (deployed: the CDK sets it).
+    admin_token: SecretStr | None = None
+    admin_token_secret: str | None = None
+    #: Deployed (the CDK sets it): a webhook whose secret cannot be found is refused (503) instead of
+    #: accepting unsigned calls as the local platform does.
     require_webhook_secrets: bool = False
     #: How long a synchronous execute/trigger waits for its run before answering 202 (API Gateway gives
     #: up at 29 s, so the default leaves room to record and answer).
-    sync_wait_seconds: float = 25.0
-    #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.core.engine.Engine.submit``):
+    sync_wait_seconds: float = Field(25.0, gt=0)
+    #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.core.engine``):
     #: "thread" keeps it in this process (a long-lived server), "worker" sends it to the queue from the
     #: start (Lambda, whose process cannot keep working after it answers; the CDK sets it).
-    sync_overflow: str = "thread"
-    #: Attempts of an async run on platform failures (the queue's maxReceiveCount, the CDK reads it).
-    max_attempts: int = 3
+    sync_overflow: Literal["thread", "worker"] = "thread"
+    #: Deliveries of an async run on platform failures (the queue's maxReceiveCount: the CDK reads it).
+    max_attempts: int = Field(3, ge=1, le=1000)
     #: First delay before retrying a run whose workflow failed (``retry_on_error``); doubles each attempt.
-    retry_delay_seconds: int = 5
+    retry_delay_seconds: int = Field(5, ge=0, le=900)
     #: A running run whose process died is marked interrupted this long after its timeout.
-    lease_grace_seconds: int = 60
+    lease_grace_seconds: int = Field(60, ge=1)
     #: A queued run that no worker started within this time is marked interrupted (its message was lost).
-    queued_timeout_seconds: int = 3600
+    queued_timeout_seconds: int = Field(3600, ge=1)
 
-    @property
-    def secrets_prefix(self) -> str:
-        return self.prefix
+    @field_validator("queue_url", "public_url", "admin_token_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else (value.strip() if isinstance(value, str) else value)
+
+    @field_validator("sync_overflow", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _derived_names(self) -> "Settings":
+        # Frozen: the derived defaults are written once, here.
+        prefix = self.prefix or f"wfp-{self.stage}"
+        object.__setattr__(self, "prefix", prefix)
+        for field, suffix in TABLES.items():
+            if not getattr(self, field):
+                object.__setattr__(self, field, f"{prefix}-{suffix}")
+        if self.public_url:
+            object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        return self
+
+    @classmethod
+    def of_stage(cls, stage: str) -> "Settings":
+        """A deployed stage's settings (the CDK app, ``wfp`` commands): its names are the stage's whatever
+        ``WFP_PREFIX`` or a table variable says here; other settings still come from the environment."""
+        return cls(stage=stage, prefix=f"wfp-{stage}", **{field: "" for field in TABLES})
 
     def profile_secret_name(self, tool: str, profile: str) -> str:
         return f"{self.prefix}/profiles/{tool}/{profile}"
@@ -117,41 +137,3 @@ class Settings:
     def webhook_secret_name(self, workflow: str) -> str:
         """The secret a webhook caller presents (token header or HMAC key) for one workflow."""
         return f"{self.prefix}/webhooks/{workflow}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    stage = os.environ.get("WFP_STAGE", "dev")
-    prefix = os.environ.get("WFP_PREFIX", f"wfp-{stage}")
-    manifest = os.environ.get("WFP_MANIFEST")
-    return Settings(
-        stage=stage,
-        prefix=prefix,
-        plugins_dir=Path(os.environ["WFP_PLUGINS_DIR"]).resolve()
-        if os.environ.get("WFP_PLUGINS_DIR")
-        else _default_plugins_dir(),
-        manifest_path=Path(manifest) if manifest else None,
-        runs_table=os.environ.get("WFP_RUNS_TABLE", f"{prefix}-runs"),
-        schedules_table=os.environ.get("WFP_SCHEDULES_TABLE", f"{prefix}-schedules"),
-        tokens_table=os.environ.get("WFP_TOKENS_TABLE", f"{prefix}-tokens"),
-        oauth_states_table=os.environ.get("WFP_OAUTH_STATES_TABLE", f"{prefix}-oauth-states"),
-        oauth_state_ttl_seconds=_int("WFP_OAUTH_STATE_TTL_SECONDS", 600),
-        queue_url=os.environ.get("WFP_QUEUE_URL") or None,
-        public_url=(os.environ.get("WFP_PUBLIC_URL") or "").rstrip("/") or None,
-        max_output_bytes=_int("WFP_MAX_OUTPUT_BYTES", 64 * 1024),
-        max_log_lines=_int("WFP_MAX_LOG_LINES", 200),
-        run_retention_days=_int("WFP_RUN_RETENTION_DAYS", 90),
-        idempotency_table=os.environ.get("WFP_IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
-        require_webhook_secrets=_flag("WFP_REQUIRE_WEBHOOK_SECRETS"),
-        sync_wait_seconds=_float("WFP_SYNC_WAIT_SECONDS", 25.0),
-        sync_overflow=_choice("WFP_SYNC_OVERFLOW", ("thread", "worker"), "thread"),
-        max_attempts=max(1, _int("WFP_MAX_ATTEMPTS", 3)),
-        retry_delay_seconds=max(0, _int("WFP_RETRY_DELAY_SECONDS", 5)),
-        lease_grace_seconds=_int("WFP_LEASE_GRACE_SECONDS", 60),
-        queued_timeout_seconds=_int("WFP_QUEUED_TIMEOUT_SECONDS", 3600),
-    )
-
-
-def reset_settings() -> None:
-    """Forget the cached settings (tests and the local server change the environment)."""
-    get_settings.cache_clear()

@@ -25,6 +25,7 @@ from pathlib import Path
 from aws_cdk import App, Environment, Tags
 
 from functions.registry.manifest import registry_from_manifest
+from functions.settings import Settings, as_bool
 from layers.build import MANIFEST_NAME, REPO, BuildError, build
 
 from .nag import add_checks
@@ -46,7 +47,10 @@ def stage_of(app: App) -> str:
 def snap_start_of(app: App) -> bool:
     """SnapStart on the api function unless context ``snapstart=off`` or ``WFP_SNAPSTART=off`` says so."""
     setting = app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on"
-    return str(setting).lower() not in ("off", "false", "0", "no")
+    try:
+        return as_bool(setting)
+    except ValueError:
+        raise SystemExit(f"snapstart={setting!r}: use on or off") from None
 
 
 def alarm_email_of(app: App) -> str | None:
@@ -92,6 +96,18 @@ def reserved_concurrency_of(app: App) -> dict[str, int]:
     return result
 
 
+def settings_of(stage: str) -> Settings:
+    """The deployment's settings: the stage's names, and whatever ``WFP_`` setting the environment the app
+    is synthesized in sets (``WFP_MAX_ATTEMPTS=5 wfp deploy``): the stack hands those to the functions."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings.of_stage(stage)
+    except ValidationError as exc:
+        problems = "; ".join(f"WFP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"invalid setting in this environment: {problems}") from None
+
+
 def artifacts(app: App, out: Path = REPO / "build") -> Artifacts:
     if app.node.try_get_context("build") != "skip":
         try:
@@ -115,6 +131,7 @@ def create_app(app: App | None = None, built: Artifacts | None = None,
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = PlatformStack(app, f"wfp-{stage}", stage=stage, registry=registry, artifacts=built,
                           snap_start=snap_start_of(app), reserved_concurrency=reserved, alarm_email=email,
+                          settings=settings_of(stage),
                           env=Environment(account=account, region=region) if account and region else None,
                           description=f"Workflow Platform, stage {stage}")
     Tags.of(stack).add("wfp:stage", stage)

@@ -1,4 +1,4 @@
-"""Each scheduled workflow's EventBridge resource, built from ``functions.aws.eventbridge.deployed_schedule``.
+"""Each scheduled workflow's EventBridge resource, built from ``functions.core.deployment.deployed_schedule``.
 
 That function owns the naming convention (``<prefix>-<workflow>``), the expression and the target
 input, because pausing through the API must find the same resource by name: nothing is restated here.
@@ -28,8 +28,8 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.aws.eventbridge import DeployedSchedule, deployed_schedule
-from functions.core.cron import CronError
+from functions.core.deployment import DeployedSchedule, deployed_schedule
+from functions.registry.cron import CronError
 from functions.registry.config import WorkflowConfig
 
 from .nag import acknowledge

@@ -51,8 +51,8 @@ from constructs import Construct
 
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Registry
-from functions.settings import Settings
-from functions.stores.base import all_models
+from functions.settings import TABLES, Settings
+from functions.stores import all_models
 
 from .alarms import Alarms
 from .nag import acknowledge, checkov_skip
@@ -72,9 +72,18 @@ API_TIMEOUT = Duration.seconds(29)
 RUN_MARGIN_SECONDS = 30
 MAX_LAMBDA_SECONDS = 900
 WORKER_BATCH_SIZE = 5
-#: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads the
-#: same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
-MAX_RECEIVE_COUNT = Settings.max_attempts
+#: Settings the stack decides itself (names it derives, what differs per function): the others come from
+#: the environment the app is synthesized in (``WFP_MAX_ATTEMPTS=5 wfp deploy``), like the functions' own.
+STACK_SETTINGS = frozenset({"stage", "prefix", *TABLES, "plugins_dir", "manifest", "queue_url", "admin_token",
+                            "admin_token_secret", "require_webhook_secrets", "sync_overflow"})
+
+
+def deployed_settings(settings: Settings) -> dict[str, str]:
+    """``WFP_<SETTING>`` for every setting the synthesis environment set (and the stack does not decide),
+    so the deployed functions run with what the deployer asked for; ``max_attempts`` always, because
+    the queue's redrive (its ``maxReceiveCount``) is built from it and the worker must agree."""
+    names = (settings.model_fields_set - STACK_SETTINGS) | {"max_attempts"}
+    return {f"WFP_{name.upper()}": str(getattr(settings, name)) for name in sorted(names)}
 #: How often the stale-run sweep runs (``functions.core.sweep``); it costs one Query of an empty index at rest.
 SWEEP_RATE = Duration.minutes(5)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -120,12 +129,16 @@ class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, registry: Registry,
                  artifacts: Artifacts, throttle_rate: float = 50, throttle_burst: int = 100,
                  snap_start: bool = True, reserved_concurrency: Mapping[str, int] | None = None,
-                 alarm_email: str | None = None, **kwargs: object) -> None:
+                 alarm_email: str | None = None, settings: Settings | None = None, **kwargs: object) -> None:
         """``reserved_concurrency``: ``{"api": 20, ...}`` for the functions that get a reservation (none by
-        default, see ``infrastructure.app``); ``alarm_email``: subscribed to the alarm topic when given."""
+        default, see ``infrastructure.app``); ``alarm_email``: subscribed to the alarm topic when given;
+        ``settings``: the deployment's (default: the stage's, with what the environment sets)."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.stage = stage
-        self.settings = Settings(stage=stage, prefix=f"wfp-{stage}")
+        self.settings = settings or Settings.of_stage(stage)
+        #: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads
+        #: the same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
+        self.max_receive_count = self.settings.max_attempts
         self.prefix = self.settings.prefix
         self.registry = registry
         self.reserved_concurrency = dict(reserved_concurrency or {})
@@ -177,7 +190,7 @@ class PlatformStack(Stack):
             # AWS's advice for a Lambda event source: six times the function's timeout.
             visibility_timeout=Duration.seconds(min(12 * 3600, 6 * worker_timeout.to_seconds())),
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT))
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=self.max_receive_count))
         # Scheduled events that did not become a run: the scheduler function failed on them after Lambda's
         # two retries of an asynchronous invocation (the function's DeadLetterConfig), or EventBridge could
         # not deliver them at all (each rule's and Scheduler schedule's target DeadLetterConfig). One queue,
@@ -208,6 +221,7 @@ class PlatformStack(Stack):
             "WFP_ADMIN_TOKEN_SECRET": self.settings.admin_token_secret_name,
             "POWERTOOLS_SERVICE_NAME": "workflow-platform",
             "POWERTOOLS_METRICS_NAMESPACE": "WorkflowPlatform",
+            **deployed_settings(self.settings),
         }
         scheduled = scheduled_workflows(registry)
         api_environment = {
@@ -217,8 +231,7 @@ class PlatformStack(Stack):
             # A Lambda cannot keep working once it has answered: a sync run that may outlast the wait
             # bound runs on the worker from the start, and the API answers 202 past the bound.
             "WFP_SYNC_OVERFLOW": "worker",
-            "WFP_SYNC_WAIT_SECONDS": str(Settings.sync_wait_seconds),
-            "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT),
+            "WFP_SYNC_WAIT_SECONDS": str(self.settings.sync_wait_seconds),
         }
         self.api_function = self._function("Api", "functions.handlers.api.handler", code, api_environment,
                                            API_TIMEOUT, memory=1024, removal=removal,
@@ -242,14 +255,14 @@ class PlatformStack(Stack):
             run_timeout([c for _, c in scheduled]), memory=512, removal=removal,
             description="Scheduled runs (EventBridge rules)", dead_letter_queue=self.scheduler_dead_letters)
         self.worker_function = self._function("Worker", "functions.handlers.worker.handler", code,
-                                              {**environment, "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)},
+                                              environment,
                                               worker_timeout, memory=512, removal=removal,
                                               description="Queued runs (SQS)")
         self.functions = {"api": self.api_function, "scheduler": self.scheduler_function,
                           "worker": self.worker_function}
         checkov_skip(self.worker_function, "CKV_AWS_116", "The worker is invoked by its SQS event source mapping, "
                      "synchronously: a message it fails on returns to the runs queue and, after "
-                     f"{MAX_RECEIVE_COUNT} deliveries, goes to the queue's redrive dead-letter queue (alarmed).")
+                     f"{self.max_receive_count} deliveries, goes to the queue's redrive dead-letter queue (alarmed).")
 
         # ----- permissions: each function what it uses --------------------------------------------------------
         for function in self.functions.values():
@@ -286,7 +299,7 @@ class PlatformStack(Stack):
         self.alarms = Alarms(self, "Alarms", prefix=self.prefix, email=alarm_email)
         self.alarms.on_dead_letters(
             self.dead_letters, "runs-dead-letters",
-            f"A queued run failed on every delivery ({MAX_RECEIVE_COUNT}); its record says error. Read the "
+            f"A queued run failed on every delivery ({self.max_receive_count}); its record says error. Read the "
             "message (the run id) and the worker's log, then delete it or redrive it once fixed.")
         self.alarms.on_dead_letters(
             self.scheduler_dead_letters, "scheduler-dead-letters",

@@ -22,15 +22,17 @@ from .aws import LocalAws, use_endpoint
 
 def ensure_tables() -> set[str]:
     """The platform's tables, created if missing (checked in this process's moto: no request)."""
-    from functions.stores.base import all_models, create_tables
+    from functions.settings import Settings
+    from functions.stores import create_tables, table_names
 
-    from .compaction import table_names
+    from .compaction import table_names as existing_tables
 
-    needed = {model.Meta.table_name for model in all_models()}
-    known = table_names()
+    settings = Settings()
+    needed = table_names(settings)
+    known = existing_tables()
     if known is None or not needed <= known:
-        create_tables()
-        known = table_names() or needed
+        create_tables(settings)
+        known = existing_tables() or needed
     return known
 
 

@@ -48,13 +48,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from .environment import prepare
 
-    aws = prepare()
+    local = prepare()
     try:
-        from functions.core.engine import get_engine
+        from functions.core.engine import UNTIL_DONE
 
         data = {**(json.loads(args.json) if args.json else {}), **_pairs(args.input, "-i")}
         try:
-            run = get_engine().run(args.workflow, data, args.trigger)
+            run = local.platform.engine.accept(args.workflow, data, args.trigger, wait=UNTIL_DONE).run
         except PlatformError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             if isinstance(exc.detail, list):
@@ -70,8 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"run {run.run_id}: {run.status}", file=sys.stderr)
         return 0 if run.status == "success" else EXIT_FAILED
     finally:
-        if aws:
-            aws.stop()
+        local.stop()
 
 
 def cmd_tool(args: argparse.Namespace) -> int:
@@ -79,12 +78,10 @@ def cmd_tool(args: argparse.Namespace) -> int:
 
     from .environment import prepare
 
-    aws = prepare()
+    local = prepare()
     try:
-        from functions.core.engine import get_engine
-
         try:
-            tool = get_engine().registry.tool_class(args.tool)(profile=args.profile)
+            tool = local.platform.registry.tool_class(args.tool)(profile=args.profile)
             tool.require_config()
         except PlatformError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
@@ -101,17 +98,16 @@ def cmd_tool(args: argparse.Namespace) -> int:
         failed = not isinstance(result, dict) or result.get("status") == "error" or "error" in result
         return EXIT_FAILED if failed else 0
     finally:
-        if aws:
-            aws.stop()
+        local.stop()
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from functions.settings import get_settings
+    from functions.settings import Settings
 
     from .scaffold import create
 
     try:
-        folder = create(args.kind, args.name, get_settings().plugins_dir)
+        folder = create(args.kind, args.name, Settings().plugins_dir)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -121,12 +117,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_plugins_check(args: argparse.Namespace) -> int:
     from functions.registry.discovery import Registry
-    from functions.settings import get_settings
+    from functions.settings import Settings
 
     from .environment import load_env
 
     load_env()
-    registry = Registry.discover(get_settings().plugins_dir).check_all()
+    registry = Registry.discover(Settings().plugins_dir).check_all()
     for plugin in registry.plugins.values():
         mark = "ok   " if plugin.status == "ok" else "ERROR"
         print(f"{mark} {plugin.kind:<9} {plugin.name}")

@@ -28,8 +28,8 @@ class DeployError(RuntimeError):
 
 
 def stage_settings(stage: str | None) -> Settings:
-    stage = stage or os.environ.get("WFP_STAGE") or "dev"
-    return Settings(stage=stage, prefix=f"wfp-{stage}")
+    """A deployed stage's settings: ``--stage``, else ``WFP_STAGE``, else dev."""
+    return Settings.of_stage(stage or os.environ.get("WFP_STAGE") or "dev")
 
 
 def stack_name(stage: str | None) -> str:
@@ -349,15 +349,13 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
     from dotenv import dotenv_values
 
     from functions.core import profiles
-    from functions.errors import ProfileError
     from functions.registry.config import ToolConfig
     from functions.registry.discovery import Registry
-    from functions.settings import get_settings
 
     if not env_file.is_file():
         raise DeployError(f"{env_file} does not exist: put the profile's variables there "
                           f"({tool.upper()}_{profile.upper()}_<PARAM>=...)")
-    plugin = Registry.discover(get_settings().plugins_dir).get("tool", tool)
+    plugin = Registry.discover(Settings().plugins_dir).get("tool", tool)
     if not isinstance(plugin.config, ToolConfig):
         raise DeployError(f"tool '{tool}' is broken: {plugin.error} ({plugin.error_file})")
     profile = profiles.normalize_profile(profile)
@@ -370,16 +368,12 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
         names = ", ".join(profiles.env_var(tool, profile, p) for p in missing)
         raise DeployError(f"profile {profile} of tool '{tool}' lacks required parameter(s): set {names} in {env_file}")
     saved = dict(os.environ)
-    try:  # resolve exactly as a deployed function will: same names, same typing of values
+    try:  # read exactly as a deployed function's profile resolution does: same names, same typing of values
         os.environ.update(values)
-        resolved = profiles.resolve(plugin.config, profile)
-        resolved.require()
-    except ProfileError as exc:
-        raise DeployError(exc.message) from None
+        params, _ = profiles.from_env(plugin.config, profile)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    params = {k: v for k, v in resolved.params.items() if resolved.sources.get(k, "").startswith("env:")}
     return params, profile
 
 

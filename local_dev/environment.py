@@ -8,13 +8,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from functions.settings import REPO_ROOT, reset_settings
+from functions.aws.clients import Clients
+from functions.aws.eventbridge import NoopToggler
+from functions.platform import Platform, use
+from functions.settings import REPO_ROOT, Settings
 
 from .aws import LocalAws, use_endpoint
+from .queue import LocalQueue, ensure_queue
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +41,36 @@ def load_env(root: Path = REPO_ROOT) -> Path | None:
     return None
 
 
-def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
-    """Load .env, then point AWS at the user's endpoint (LocalStack...) or at a local moto server
-    (in a process of its own, ``LocalAws.separate_process``), with the platform's tables.
+def local_platform() -> Platform:
+    """The platform with its local pieces, over the AWS the environment points at (read now: .env is
+    loaded and the endpoint set): the runs queue created as the stack does and one that wakes the local
+    worker, no EventBridge to toggle (the local scheduler reads the pause state itself)."""
+    settings = Settings()
+    clients = Clients()
+    if not settings.queue_url:  # async runs: the local worker drains this queue
+        settings = Settings(queue_url=ensure_queue(settings, clients))
+    return Platform(settings, clients=clients, queue=LocalQueue(clients, settings.queue_url),
+                    toggler=NoopToggler())
 
-    ``reset=False`` keeps the settings and engine of this process as they are (the dev server starts
-    the local AWS in a thread while it imports the app, which has read them already)."""
+
+@dataclass
+class Local:
+    """What ``prepare`` set up: the local AWS it started (None when ``AWS_ENDPOINT_URL`` names another) and
+    the platform over it, installed as the process's (``functions.platform.use``)."""
+
+    aws: LocalAws | None
+    platform: Platform
+
+    def stop(self) -> None:
+        if self.aws:
+            self.aws.stop()
+
+
+def prepare(port: int = 0) -> Local:
+    """Load .env, point AWS at the user's endpoint (LocalStack...) or at a local moto server (in a process
+    of its own, ``LocalAws.separate_process``), then build the local platform: tables created from the
+    models, the runs queue created as the stack does, no EventBridge to toggle (the local scheduler reads
+    the pause state itself), a queue that wakes the local worker."""
     load_env()
     aws: LocalAws | None = None
     if os.environ.get("AWS_ENDPOINT_URL"):
@@ -51,25 +80,13 @@ def prepare(port: int = 0, reset: bool = True) -> LocalAws | None:
         aws = LocalAws(state_dir())
         aws.separate_process = True
         use_endpoint(aws.start(port))
-    if reset:
-        from functions.core.engine import reset_engine
-
-        reset_settings()
-        reset_engine()
-    from functions.stores.base import all_models, create_tables
+    platform = local_platform()
+    from functions.stores import create_tables, table_names
 
     known = aws.tables() if aws else None
-    needed = {model.Meta.table_name for model in all_models()}
-    if known is None or not needed <= known:
+    if known is None or not table_names(platform.settings) <= known:
         # Checking through the API builds a DynamoDB client per model (~0.5 s of a start): done only
         # when this process cannot see its own moto's tables, or some are missing.
-        create_tables()
-    if not os.environ.get("WFP_QUEUE_URL"):  # async runs: the local worker drains this queue
-        from functions.aws import queue
-
-        from .worker import ensure_queue
-
-        os.environ["WFP_QUEUE_URL"] = ensure_queue()
-        reset_settings()
-        queue.reset_client()
-    return aws
+        create_tables(platform.settings)
+    use(platform)
+    return Local(aws, platform)

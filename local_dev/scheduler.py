@@ -1,12 +1,12 @@
 """The local scheduler: EventBridge's job on a laptop.
 
 A thread that sleeps until the next fire time of any scheduled workflow, then hands each due tick to
-the deployed scheduler's entry point (``functions.core.schedules.handle_event``) with the payload the
+the deployed scheduler's entry point (``Schedules.handle``, on the process's platform) with the payload the
 deployed target delivers (``{"workflow", "time", "id"}``), in a thread of its own so a long run never
 delays another workflow's tick. Everything after that — pause state, duplicate ticks, overlap, run
 records — is the platform's code, exactly as on AWS.
 
-Fire times come from ``functions.core.cron`` (timezones and daylight-saving changes included). Ticks are
+Fire times come from ``functions.registry.cron`` (timezones and daylight-saving changes included). Ticks are
 tracked per workflow: every tick between two wake-ups fires, so none is missed while the server runs,
 but ticks older than ``max_lateness`` are dropped rather than replayed, so a server that was stopped
 (or a laptop that slept) does not start with a burst of catch-up runs. A workflow seen for the first
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from functions.core import cron
+from functions.registry import cron
 from functions.registry.config import WorkflowConfig
 
 log = logging.getLogger(__name__)
@@ -54,15 +54,16 @@ class _Entry:
 
 
 def _default_registry() -> Any:
-    from functions.core.engine import get_engine
+    from functions.platform import get_platform
 
-    return get_engine().registry
+    return get_platform().registry
 
 
 def _default_handler(event: dict[str, Any]) -> Any:
-    from functions.core.schedules import handle_event
+    """The scheduler Lambda's entry into the platform: ``Schedules.handle`` on the process's platform."""
+    from functions.platform import get_platform
 
-    return handle_event(event)
+    return get_platform().schedules.handle(event)
 
 
 def _thread_dispatch(job: Callable[[], None], name: str) -> threading.Thread:

@@ -10,8 +10,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
-from functions.settings import reset_settings
-
 from .environment import load_env, prepare
 from .scheduler import LocalScheduler
 from .watcher import PluginWatcher
@@ -53,36 +51,32 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     # which waits for `wfp run` processes still using it) never runs. Exit through Python instead.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # The local AWS starts (replaying its journal, in a process of its own) while this process imports
-    # the app; .env is loaded first, so both see the same settings.
+    # the app; .env is loaded first. The platform is built once the local AWS and its queue exist, with
+    # their settings: nothing reads the environment before that.
     load_env()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-aws-start") as pool:
-        starting = pool.submit(prepare, reset=False)
+        starting = pool.submit(prepare)
         import uvicorn
 
-        from functions.aws.eventbridge import NoopToggler, set_toggler
-        from functions.core.engine import get_engine
-        from functions.http.app import app
+        from functions.http.app import create_app
         from functions.http.interfaces import reload_platform
 
-        aws = starting.result()
-    # The start may have changed settings (the local queue's URL) while the app read them: read again.
-    reset_settings()
-
-    registry = get_engine().registry.check_all()
-    report_plugins(registry)
+        local = starting.result()
+    platform = local.platform
+    app = create_app(platform)
+    report_plugins(platform.registry.check_all())
     watcher = None
     if watch:
         def on_change() -> None:
             log.info("plugins changed: reloading")
-            report_plugins(reload_platform(app))
+            report_plugins(reload_platform(app, platform))
 
-        watcher = PluginWatcher(get_engine().settings.plugins_dir, on_change)
+        watcher = PluginWatcher(platform.settings.plugins_dir, on_change)
         watcher.start()
-    set_toggler(NoopToggler())  # no EventBridge locally: the local scheduler reads the pause state itself
     scheduler = LocalScheduler().start()
     # A moto this process started has a new, empty queue: queued runs of a previous server are re-sent.
-    worker = LocalWorker(threads=int(os.environ.get("WFP_LOCAL_WORKER_THREADS") or 4),
-                         requeue_at_start=aws is not None and aws.owner).start()
+    worker = LocalWorker(platform, threads=int(os.environ.get("WFP_LOCAL_WORKER_THREADS") or 4),
+                         requeue_at_start=local.aws is not None and local.aws.owner).start()
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:
@@ -94,5 +88,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
         worker.stop()
         if watcher:
             watcher.stop()
-        if aws:
-            aws.stop()
+        local.stop()

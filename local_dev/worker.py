@@ -1,52 +1,31 @@
 """The local queue worker: Lambda's SQS event source on a laptop, and the stale-run sweep.
 
-``ensure_queue`` creates the runs queue and its dead-letter queue in the local AWS as the stack does
-(same redrive: ``WFP_MAX_ATTEMPTS`` deliveries, then the dead-letter queue), and the dev server points
-``WFP_QUEUE_URL`` at it. ``LocalWorker`` polls the queue, hands each message to the worker's entry point
-(``functions.core.batch.process``, the code the worker Lambda runs) as the SQS event Lambda would build,
-and deletes what it did not report as failed, as the event source mapping does.
+``LocalWorker`` polls the local runs queue (``local_dev.queue``), hands each batch to the worker's entry
+point (``functions.core.batch.process``, the code the worker Lambda runs) as the SQS event Lambda would
+build, and deletes what it did not report as failed, as the event source mapping does.
 
 The sweep (``functions.core.sweep``) runs at start and every ``sweep_every`` seconds. The local queue lives
 in moto's memory (the journal keeps DynamoDB and Secrets Manager only), so after a restart every
-``queued`` run has lost its message: at start they are sent again from their records, and runs left
-``running`` by a process that no longer exists are settled at once instead of waiting for their lease.
+``queued`` run has lost its message: at start they are sent again from their records when the record
+holds every input (``requeue_lost``), and runs left ``running`` by a process that no longer exists are
+settled at once instead of waiting for their lease (``dead_runner``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
 import threading
 import time
-from typing import Any
 
 from functions.core.runs import OpenRun
+from functions.core.sweep import SweepReport, sweep
+from functions.platform import Platform
 
 log = logging.getLogger(__name__)
 
-#: The worker Lambda's longest timeout (900 s) plus margin, times six (AWS's advice, as the stack does).
-VISIBILITY_TIMEOUT = 6 * (900 + 30)
 PROCESS_STARTED = time.time()
-
-
-def ensure_queue() -> str:
-    """Create (or find) ``<prefix>-runs`` with its dead-letter queue ``<prefix>-runs-dlq``; its URL."""
-    import boto3
-
-    from functions.settings import get_settings
-
-    settings = get_settings()
-    sqs = boto3.client("sqs")
-    dlq_url = sqs.create_queue(QueueName=f"{settings.prefix}-runs-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    attributes = {"VisibilityTimeout": str(VISIBILITY_TIMEOUT), "RedrivePolicy": json.dumps(
-        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": settings.max_attempts})}
-    try:
-        return str(sqs.create_queue(QueueName=f"{settings.prefix}-runs", Attributes=attributes)["QueueUrl"])
-    except sqs.exceptions.QueueNameExists:  # made earlier with other settings: use it as it is
-        return str(sqs.get_queue_url(QueueName=f"{settings.prefix}-runs")["QueueUrl"])
 
 
 def dead_runner(run: OpenRun) -> bool:
@@ -67,6 +46,31 @@ def dead_runner(run: OpenRun) -> bool:
     return False
 
 
+def requeue_lost(platform: Platform, report: SweepReport) -> None:
+    """After a restart of the local AWS (a new, empty queue): send every queued run again from its record
+    when the record holds every input (nothing masked or truncated), else close it as interrupted."""
+    runs, settings = platform.runs, platform.settings
+    lost = [r for r in runs.open_runs() if r.status == "queued"]
+    for run in lost:
+        try:
+            if run.inputs_redacted:
+                message = ("interrupted: it was queued but its queue message was lost with the local server "
+                           "(its inputs hold secrets or were truncated, so it cannot be sent again from its "
+                           "record); trigger it again")
+                if runs.close(run.run_id, "interrupted", message, ("queued",), run.lease_until):
+                    report.interrupted.append(run.run_id)
+                continue
+            record = runs.get(run.run_id, consistent=True)
+            if record.status != "queued" or record.lease_until is None:
+                continue
+            platform.engine.send(record, record.inputs)
+            runs.extend(run.run_id, "queued", record.lease_until,
+                        int(time.time()) + settings.queued_timeout_seconds)
+            report.requeued.append(run.run_id)
+        except Exception:  # noqa: BLE001 - one run must not stop the others
+            log.exception("local worker: could not send run %s again", run.run_id)
+
+
 class _Context:
     """What ``functions.core.batch.process`` asks of a Lambda context: the time left (none is imposed)."""
 
@@ -79,11 +83,12 @@ class LocalWorker:
     (up to ``batch_size`` messages, the stack's batch size), runs it through the worker and deletes what
     succeeded. The queue is short-polled, with a backoff while it is empty (moto's long polling spins on
     the CPU while messages are in flight, which would slow the server it shares its process with), and
-    a message sent by this process wakes the pollers at once (``functions.aws.queue.sent_hooks``).
+    a message sent by this process wakes the pollers at once (``LocalQueue.on_send``).
     """
 
-    def __init__(self, threads: int = 4, batch_size: int = 5, sweep_every: float = 30.0,
+    def __init__(self, platform: Platform, threads: int = 4, batch_size: int = 5, sweep_every: float = 30.0,
                  requeue_at_start: bool = True, idle_backoff: tuple[float, float] = (0.05, 2.0)) -> None:
+        self.platform = platform
         self.threads = max(1, threads)
         self.batch_size = batch_size
         self.sweep_every = sweep_every
@@ -98,23 +103,23 @@ class LocalWorker:
     # ----- one step of each loop (tests call them directly) ---------------------------------------------
     def poll_once(self) -> int:
         """Receive one batch, run it through the worker, delete what succeeded; messages handled."""
-        from functions.aws import queue
         from functions.core.batch import process
 
+        queue = self.platform.queue
         event = queue.receive_event(self.batch_size, 0)
         if not event["Records"]:
             return 0
-        queue.acknowledge(event, process(event, _Context()))
+        queue.acknowledge(event, process(event, _Context(), self.platform.queued, queue))
         with self._lock:
             self.processed += len(event["Records"])
         return len(event["Records"])
 
-    def sweep(self, at_start: bool = False) -> Any:
-        from functions.core.engine import get_engine
-        from functions.core.sweep import sweep
-
-        return sweep(get_engine(), requeue_queued=at_start and self.requeue_at_start,
-                     dead=dead_runner if at_start else None)
+    def sweep(self, at_start: bool = False) -> SweepReport:
+        """The stale-run sweep; at start also the runs of dead local processes, and the lost messages."""
+        report = sweep(self.platform.runs, self.platform.settings, dead=dead_runner if at_start else None)
+        if at_start and self.requeue_at_start:
+            requeue_lost(self.platform, report)
+        return report
 
     # ----- the threads -----------------------------------------------------------------------------------
     def _poll_loop(self) -> None:
@@ -147,11 +152,10 @@ class LocalWorker:
             self._wake.set()
 
     def start(self) -> "LocalWorker":
-        from functions.aws import queue
-
         self._stop.clear()
-        if self._sent not in queue.sent_hooks:
-            queue.sent_hooks.append(self._sent)
+        hooks = self.platform.queue.on_send
+        if self._sent not in hooks:
+            hooks.append(self._sent)
         try:
             report = self.sweep(at_start=True)
             log.info("local worker: start sweep %s", report.as_dict())
@@ -168,12 +172,10 @@ class LocalWorker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling; runs still executing are left to finish or, if the process exits first, to
         the next start's sweep."""
-        from functions.aws import queue
-
         self._stop.set()
         self._wake.set()
-        if self._sent in queue.sent_hooks:
-            queue.sent_hooks.remove(self._sent)
+        if self._sent in self.platform.queue.on_send:
+            self.platform.queue.on_send.remove(self._sent)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -102,18 +102,37 @@ def aws_calls(aws: None) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
 
 @dataclass
 class Platform:
+    """A test's platform: the real composition root (``core``), the app serving it and a client."""
+
     plugins_dir: Path
+    core: Any  # functions.platform.Platform
     app: Any
     client: Any
 
     @property
     def engine(self) -> Any:
-        from functions.core.engine import get_engine
-
-        return get_engine()
+        return self.core.engine
 
     def run(self, workflow: str, data: dict[str, Any] | None = None, trigger: str = "manual") -> Any:
-        return self.engine.run(workflow, data or {}, trigger)
+        from functions.core.engine import UNTIL_DONE
+
+        return self.engine.accept(workflow, data or {}, trigger, wait=UNTIL_DONE).run
+
+
+def build_platform(**parts: Any) -> Any:
+    """The composition root over this test's environment, with the local queue (``drain`` polls it),
+    installed as the process's (what plugin code and the Lambda handlers reach) and returned."""
+    from functions.aws.clients import Clients
+    from functions.platform import Platform as Core
+    from functions.platform import use
+    from functions.settings import Settings
+    from local_dev.queue import LocalQueue
+
+    settings = Settings()
+    clients = Clients()
+    core = Core(settings, clients=clients, **{"queue": LocalQueue(clients, settings.queue_url), **parts})
+    use(core)
+    return core
 
 
 @pytest.fixture
@@ -121,7 +140,8 @@ def make_platform(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., P
     """Build a platform over a plugins folder (default: the repo's examples), tables created."""
     from starlette.testclient import TestClient
 
-    def make(plugins_dir: Path | None = None, **env: str) -> Platform:
+    def make(plugins_dir: Path | None = None, parts: dict[str, Any] | None = None, **env: str) -> Platform:
+        """``parts``: what the platform is given instead of building it (a toggler, a store...)."""
         import boto3
 
         folder = Path(plugins_dir or REPO / "plugins")
@@ -133,11 +153,12 @@ def make_platform(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., P
             monkeypatch.setenv(key, value)
         reset_platform_state()
         from functions.http.app import create_app
-        from functions.stores.base import create_tables
+        from functions.stores import create_tables
 
-        create_tables()
-        app = create_app()
-        return Platform(folder, app, TestClient(app, raise_server_exceptions=False))
+        core = build_platform(**(parts or {}))
+        create_tables(core.settings)
+        app = create_app(core)  # the FastAPI way: the app's get_platform dependency is overridden
+        return Platform(folder, core, app, TestClient(app, raise_server_exceptions=False))
 
     return make
 

@@ -25,22 +25,17 @@ TEST_ENV = {
 
 
 def reset_platform_state() -> None:
-    """Forget every process-wide cache the platform keeps (settings, engine, clients, secrets)."""
+    """Forget the process's platform (its settings, stores, clients and caches: one object) and boto3's
+    default session, so the next test builds everything from its own environment."""
     import boto3
-    from aws_lambda_powertools.utilities.parameters import clear_caches
 
-    from functions.aws import queue
-    from functions.aws.eventbridge import set_toggler
-    from functions.core.engine import reset_engine
-    from functions.settings import reset_settings
+    from functions.platform import use
     from functions.stores.base import reset_connections
 
-    reset_settings()
-    reset_engine()
+    previous = use(None)
+    if previous is not None:
+        previous.forget_clients()
     reset_connections()
-    queue.reset_client()
-    clear_caches()
-    set_toggler(None)  # the local server installs a no-op one
     boto3.DEFAULT_SESSION = None  # boto3.client() sessions are built anew (and see botocore hooks, below)
 
 
@@ -114,13 +109,15 @@ class _Context:
 def drain(platform: Any = None, rounds: int = 50) -> int:
     """Run every queued message through the worker (``functions.core.batch.process``), as the local worker
     and Lambda's event source do; returns how many messages were processed (acknowledged)."""
-    from functions.aws import queue
     from functions.core.batch import process
+    from functions.platform import get_platform
 
+    core = getattr(platform, "core", platform) or get_platform()
+    queue = core.queue
     done = 0
     for _ in range(rounds):
         event = queue.receive_event(max_messages=10)
         if not event["Records"]:
             break
-        done += queue.acknowledge(event, process(event, _Context()))
+        done += queue.acknowledge(event, process(event, _Context(), core.queued, queue))
     return done

@@ -1,5 +1,5 @@
-"""Queued runs, one SQS batch at a time: what the worker Lambda (``functions.handlers.worker``) and the
-local queue worker (``local_dev.worker``) both run.
+"""Queued runs, one SQS batch at a time (``QueuedRuns.deliver`` for each message): what the worker Lambda
+(``functions.handlers.worker``) and the local queue worker (``local_dev.worker``) both run.
 
 Powertools Batch reports the messages that failed (``batchItemFailures``), so only those come back;
 a workflow that fails is a recorded ``error`` run, not a failed message. A message fails when it is
@@ -25,8 +25,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from functions.aws.queue import QueuedRun, QueueMessageError, retry_later
-from functions.core.engine import get_engine
+from functions.core.message import QueuedRun, QueueMessageError
+from functions.core.ports import Queue
+from functions.core.queued import QueuedRuns
 from functions.errors import PlatformError
 
 log = logging.getLogger(__name__)
@@ -48,40 +49,40 @@ def receive_count(record: SQSRecord) -> int:
         return 1
 
 
-def run_message(record: SQSRecord, context: Any, started: list[str],
+def run_message(record: SQSRecord, context: Any, started: list[str], queued: QueuedRuns, queue: Queue,
                 on_message: Callable[[QueuedRun], None] | None = None) -> None:
     """Execute one message's run. ``started`` lists the runs this invocation already ran: the first
     one always gets its chance (the function's timeout covers the longest workflow timeout)."""
     message = QueuedRun.decode(record.body)
     if on_message is not None:
         on_message(message)
-    engine = get_engine()
+    engine = queued.engine
     count = receive_count(record)
     try:
         if started and context is not None:
             try:
                 timeout = engine.registry.workflow(message.workflow)[1].timeout_seconds
             except PlatformError:
-                timeout = 0  # a broken workflow's run fails at once (execute_queued records why)
+                timeout = 0  # a broken workflow's run fails at once (QueuedRuns.deliver records why)
             needed = (timeout + MARGIN_SECONDS) * 1000
             left = context.get_remaining_time_in_millis()
             if left < needed:
                 raise NotEnoughTime(f"{left} ms left, run {message.run_id} may need {needed} ms: back to the queue")
         started.append(message.run_id)
-        engine.execute_queued(message.run_id, message.data, message.workflow,
-                              last_delivery=count >= engine.settings.max_attempts)
+        queued.deliver(message.run_id, message.data, message.workflow,
+                       last_delivery=count >= engine.settings.max_attempts)
     except QueueMessageError:
         raise
     except Exception:
         if count < engine.settings.max_attempts:
             try:
-                retry_later(record.receipt_handle, RETRY_BASE_SECONDS ** count)
+                queue.retry_later(record.receipt_handle, RETRY_BASE_SECONDS ** count)
             except Exception as exc:  # noqa: BLE001 - it then returns after the visibility timeout
                 log.warning("could not shorten the retry delay of message %s: %s", record.message_id, exc)
         raise
 
 
-def process(event: dict[str, Any], context: Any,
+def process(event: dict[str, Any], context: Any, queued: QueuedRuns, queue: Queue,
             on_message: Callable[[QueuedRun], None] | None = None) -> dict[str, Any]:
     """One SQS batch → ``{"batchItemFailures": [...]}``. A processor per call: Powertools' keeps the
     batch's state on itself, and the local worker runs several batches at once."""
@@ -90,7 +91,7 @@ def process(event: dict[str, Any], context: Any,
 
     def record_handler(record: SQSRecord) -> None:
         try:
-            run_message(record, context, started, on_message)
+            run_message(record, context, started, queued, queue, on_message)
         except Exception:
             log.exception("message %s failed: it returns to the queue", record.message_id)
             raise

@@ -17,8 +17,9 @@ rather than the run as it is now, and it needs its own table layout and a second
 the record. Here the record only points at the run; the run record is the single source of truth.
 Requests without the header pay nothing.
 
-The table and its store (pynamodb) are in ``functions.stores.idempotency``, imported on first use: the
-API's routes read the header with what is here, without importing pynamodb at cold start.
+The table and its store (pynamodb) are in ``functions.stores.idempotency`` (``IdempotencyStore`` below is
+what the engine asks of it), built on first use: the API's routes read the header with what is here,
+without importing pynamodb at cold start.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from functions.errors import BadRequest, Conflict
 
@@ -46,6 +47,16 @@ class Reservation:
     run_id: str
     fingerprint: str
     created_at: datetime
+
+
+class IdempotencyStore(Protocol):
+    def reserve(self, workflow: str, key: str, print_: str, run_id: str) -> Reservation | None:
+        """Reserve ``key`` for ``run_id``: None when reserved now, else the live reservation holding it."""
+        ...
+
+    def take_over(self, workflow: str, key: str, held: Reservation, run_id: str) -> bool:
+        """Point a reservation whose run was never created at ``run_id``; False if someone else did."""
+        ...
 
 
 def check_key(raw: str | None) -> str | None:
@@ -73,12 +84,3 @@ def refuse_other_payload(key: str, workflow: str) -> KeyReused:
     return KeyReused(f"{HEADER} {key!r} was already used for workflow '{workflow}' with a different "
                      "request (other inputs or another endpoint) in the last 24 hours: send a new key for a "
                      "new request, or the same inputs to get the first run back")
-
-
-def __getattr__(name: str) -> Any:
-    """``IdempotencyModel`` and ``DynamoIdempotencyStore`` from ``functions.stores.idempotency``, on first use."""
-    if name in ("IdempotencyModel", "DynamoIdempotencyStore"):
-        from functions.stores import idempotency as idempotency_table
-
-        return getattr(idempotency_table, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

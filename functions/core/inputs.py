@@ -11,21 +11,53 @@ import json
 import math
 import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from functions.core.redaction import is_secret_name
 from functions.errors import InputValidationError
 from functions.registry.config import InputField, WorkflowConfig
+from functions.settings import as_bool
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # fromisoformat alone also takes 20240101 and 2024-W01-1
 REDACTED = "***"
-TRUE = {"true", "1", "yes", "on"}
-FALSE = {"false", "0", "no", "off"}
+
+
+_INTEGER = TypeAdapter(int)
+_NUMBER = TypeAdapter(Annotated[float, Field(allow_inf_nan=False)])
+_DATE = TypeAdapter(date)
+#: Longer digit strings are refused (Python's own limit on int() of a string, against slow parses).
+MAX_DIGITS = 4300
+
+
+def _number(value: Any, whole: bool) -> Any:
+    """pydantic's lax number parsing (strings, ints, floats; finite only); a bool is not a number, and a
+    number keeps the type it was written in (``"7"`` and 7 are ints, ``"7.0"`` a float)."""
+    if isinstance(value, bool) or (isinstance(value, str) and len(value) > MAX_DIGITS):
+        raise ValueError("must be a whole number" if whole else "must be a number")
+    try:
+        if whole:
+            return _INTEGER.validate_python(value)
+        number = _NUMBER.validate_python(value)
+    except ValidationError as exc:
+        kind = exc.errors()[0]["type"]
+        if kind == "finite_number":
+            raise ValueError("must be a finite number") from None
+        raise ValueError("must be a whole number" if whole else "must be a number") from None
+    if isinstance(value, int) or (isinstance(value, str) and number.is_integer()
+                                  and not any(c in value for c in ".")):
+        return int(number)
+    return number
 
 
 def _coerce(spec: InputField, value: Any) -> Any:
-    """Return the typed value or raise ValueError with a message for the person filling the form."""
+    """The typed value, or ValueError with a message for the person filling the form (never the value).
+
+    Numbers, booleans and dates are parsed by pydantic in lax mode (what a query string or a form sends,
+    ``"3"``, ``"yes"``, ``"2024-02-29"``), with the platform's rules on top: a bool is not a number, a date
+    is written YYYY-MM-DD, and yes/no follows the platform's one rule (``functions.settings.as_bool``)."""
     kind = spec.type
     if kind in ("text", "string", "textarea", "password"):
         if isinstance(value, (dict, list)):
@@ -35,48 +67,19 @@ def _coerce(spec: InputField, value: Any) -> Any:
         if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
             raise ValueError("must be an email address like name@example.com")
         return value.strip()
-    if kind == "integer":
-        if isinstance(value, bool):
-            raise ValueError("must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("must be a number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):  # NaN/Infinity would make the run's JSON invalid
-            if not math.isfinite(value):
-                raise ValueError("must be a finite number")
-            return value
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise ValueError("must be a number") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError("must be a finite number")
-        return int(number) if number.is_integer() and "." not in str(value) else number
+    if kind in ("integer", "number"):
+        return _number(value, whole=kind == "integer")
     if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in TRUE:
-            return True
-        if text in FALSE:
-            return False
-        raise ValueError("must be true or false")
+        try:
+            return as_bool(value)
+        except ValueError:
+            raise ValueError("must be true or false") from None
     if kind == "date":
-        text = str(value).strip() if isinstance(value, str) else ""
+        text = value.strip() if isinstance(value, str) else ""
         try:
             if not DATE_RE.match(text):
                 raise ValueError
-            return date.fromisoformat(text).isoformat()
+            return _DATE.validate_python(text).isoformat()
         except ValueError:
             raise ValueError("must be a date written YYYY-MM-DD") from None
     if kind == "select":

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from functions.aws.log_safety import hold_secret_loggers
+from functions.core.log_safety import hold_secret_loggers
 
 MASK = "***"
 

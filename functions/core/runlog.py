@@ -34,15 +34,17 @@ class RunLog:
     take 400 KB, DynamoDB's whole item limit, and the run could not be saved.
     """
 
-    def __init__(self, limit: int = 200, line_chars: int = 500, max_bytes: int = 64 * 1024) -> None:
+    def __init__(self, limit: int = 200, line_chars: int = 500, max_bytes: int = 64 * 1024,
+                 redactor: redaction.Redactor | None = None) -> None:
         self.limit, self.line_chars, self.max_bytes = limit, line_chars, max_bytes
         self.lines: list[str] = []
         self.dropped = 0
         self.size = 0
         self._lock = threading.Lock()
         self._partial = ""
-        #: Scrubs each line before it is cut to ``line_chars`` (a cut secret could not be found later).
-        self.redactor: redaction.Redactor | None = None
+        #: Scrubs each line as it is added, before it is cut to ``line_chars`` (a cut secret could not be
+        #: found later); values the run registers later (a tool's profile) are in the same redactor.
+        self.redactor = redactor
 
     def add(self, line: str) -> None:
         line = line.rstrip("\n")

@@ -3,8 +3,7 @@
 The DynamoDB side (the pynamodb model, its indexes and ``DynamoRunStore``) lives in
 ``functions.stores.runs``: this module imports only pydantic, so the API's response models, the engine
 and the dashboard use run records without importing pynamodb and botocore at cold start (a request
-that reads or writes no run never pays for them). ``RunModel`` and ``DynamoRunStore`` are still
-importable from here, on first use.
+that reads or writes no run never pays for them).
 
 Open runs (``queued``, ``running``) carry a lease (``lease_until``, epoch seconds): a run whose lease
 passed was left behind by a process that died (``functions.core.sweep``); the worker takes a queued run
@@ -22,6 +21,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from functions.errors import Conflict
 
 RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped"]
 FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped"}
@@ -109,6 +110,10 @@ class OpenRun:
     queued: bool
 
 
+class RunExists(Conflict):
+    """``RunStore.create`` of a run id already taken: for a scheduled tick, a duplicate delivery."""
+
+
 class RunStore(Protocol):
     def create(self, run: Run) -> None: ...
     def save(self, run: Run) -> None: ...
@@ -120,16 +125,3 @@ class RunStore(Protocol):
               lease_until: int | None = None) -> bool: ...
     def extend(self, run_id: str, status: str, seen_lease: int, lease_until: int) -> bool: ...
     def open_runs(self, expired_before: int | None = None) -> list[OpenRun]: ...
-
-
-#: Defined in ``functions.stores.runs`` (pynamodb); importable from here too, on first use.
-_TABLE_NAMES = frozenset({"RunModel", "WorkflowIndex", "OpenRunsIndex", "DynamoRunStore"})
-
-
-def __getattr__(name: str) -> Any:
-    """``from functions.core.runs import DynamoRunStore`` keeps working without importing pynamodb up front."""
-    if name in _TABLE_NAMES:
-        from functions.stores import runs as run_table
-
-        return getattr(run_table, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Scheduled runs: one tick of a workflow's schedule becomes at most one run, paused schedules none.
 
-``handle_event`` is the entry point of every tick, deployed (the scheduler Lambda, fed by an
+``Schedules.handle`` is the entry point of every tick, deployed (the scheduler Lambda, fed by an
 EventBridge rule or Scheduler schedule) and local (``local_dev.scheduler`` builds the same event). It
 turns the event into ``Schedules.tick``, which decides in this order, cheapest first:
 
@@ -9,9 +9,10 @@ turns the event into ``Schedules.tick``, which decides in this order, cheapest f
    is recorded;
 3. with ``concurrency`` set, fewer than that many runs are still running (a history Query): otherwise
    the tick is recorded as a ``skipped`` run;
-4. the run is created with a run id derived from workflow + scheduled time, under the runs table's
-   "does not exist" condition. EventBridge delivers at least once; a duplicate delivery of the same
-   tick fails that condition and starts nothing. This is the dedup: no extra write.
+4. the run is accepted by the engine (``Engine.accept``, like every trigger) with a run id derived from
+   workflow + scheduled time, created under the runs table's "does not exist" condition. EventBridge
+   delivers at least once; a duplicate delivery of the same tick fails that condition and starts
+   nothing. This is the dedup: no extra write.
 
 A started tick then costs the run's completion write and one conditional update of the schedule
 state (last run id/time/status): three writes per tick in all.
@@ -23,23 +24,18 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from functions.aws.eventbridge import (
-    DeployedSchedule,
-    ScheduleToggler,
-    deployed_schedule,
-    get_toggler,
-    schedule_name,
-)
-from functions.core import cron
-from functions.core.engine import Engine, get_engine
-from functions.core.runs import Run, RunSummary, utcnow
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.registry import cron
+from functions.core.deployment import DeployedSchedule, deployed_schedule, schedule_name
+from functions.core.engine import UNTIL_DONE, Engine
+from functions.core.ports import ScheduleToggler
+from functions.core.runs import Run, RunExists, RunSummary, utcnow
 from functions.errors import BadRequest, Conflict, PlatformError
-from functions.http.schemas import ScheduledJob
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Plugin
-from functions.stores.schedules import DynamoScheduleStore, ScheduleState, ScheduleStore
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +43,46 @@ Outcome = Literal["started", "skipped", "failed", "duplicate", "paused", "ignore
 #: A run still "running" this long after its timeout has died with its process; it does not block ticks.
 STALE_GRACE = timedelta(seconds=60)
 HISTORY_PAGE = 25
+
+
+class ScheduleState(BaseModel):
+    """What changes at run time about a schedule (``functions.stores.schedules`` keeps it)."""
+
+    workflow: str
+    enabled: bool = True
+    changed_at: datetime | None = None
+    last_run_id: str | None = None
+    last_run_status: str | None = None
+    last_run_at: datetime | None = None
+    last_scheduled_time: datetime | None = None
+
+
+class ScheduleStore(Protocol):
+    def get(self, workflow: str) -> ScheduleState: ...
+    def get_many(self, workflows: list[str]) -> dict[str, ScheduleState]: ...
+    def set_enabled(self, workflow: str, enabled: bool) -> ScheduleState: ...
+    def record(self, workflow: str, run: Run, scheduled_time: datetime) -> None: ...
+
+
+class ScheduledJob(BaseModel):
+    """A scheduled workflow as the API and the dashboard show it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    workflow: str
+    display_name: str
+    cron: str = Field(description="The workflow's 5-field Unix cron expression")
+    timezone: str = "UTC"
+    eventbridge: str = Field(description="The same schedule as an EventBridge cron(...) expression")
+    deployed_as: Literal["rule", "schedule"] = Field(
+        description="'rule': an EventBridge rule (UTC); 'schedule': an EventBridge Scheduler schedule (timezone)")
+    aws_name: str = Field(description="Name of the EventBridge rule or Scheduler schedule")
+    enabled: bool = Field(True, description="False while paused (POST /api/scheduler/jobs/{name}/pause)")
+    active: bool = True
+    next_runs: list[datetime] = Field([], description="The next three fire times (none while paused or inactive)")
+    last_run: RunSummary | None = Field(None, description="The last scheduled run (skipped ones included)")
+    last_scheduled_time: datetime | None = None
+    warnings: list[str] = []
 
 
 class UpstreamError(PlatformError):
@@ -104,6 +140,13 @@ class Schedules:
         self.engine = engine
         self.store = store
         self.toggler = toggler
+        self.prefix = engine.settings.prefix
+
+    def handle(self, event: Any) -> Run | None:
+        """One scheduled event (EventBridge, Scheduler or the local scheduler) → the tick's run, or None
+        when nothing ran for it (duplicate delivery, paused, unknown or inactive workflow). A skipped or
+        failed-to-start tick returns its recorded run. Malformed events raise BadRequest."""
+        return self.tick(self.parse_event(event)).run
 
     # ----- events ----------------------------------------------------------------------------------------
     def parse_event(self, event: Any) -> Tick:
@@ -123,7 +166,7 @@ class Schedules:
     def _workflow_of_rule(self, resources: list[Any]) -> str | None:
         rule_names = {str(arn).rsplit("/", 1)[-1] for arn in resources}
         for plugin in self.engine.registry.of_kind("workflow"):
-            if schedule_name(plugin.name) in rule_names:
+            if schedule_name(plugin.name, self.prefix) in rule_names:
                 return plugin.name
         return None
 
@@ -151,16 +194,12 @@ class Schedules:
                            f"{config.concurrency}")
                 return self._record_final(plugin, config, tick, run_id, "skipped", message)
         try:
-            plugin, config, clean = self.engine.prepare(name, {}, "schedule")
+            run = self.engine.accept(name, {}, "schedule", wait=UNTIL_DONE, run_id=run_id,
+                                     scheduled_time=tick.scheduled_time.isoformat()).run
+        except RunExists:
+            return self._duplicate(tick, run_id)
         except PlatformError as exc:  # invalid inputs, a plugin that fails to import...: a visible error run
             return self._record_final(plugin, config, tick, run_id, "error", exc.message)
-        run = self.engine.new_run(name, "schedule", config, clean, run_id=run_id,
-                                  scheduled_time=tick.scheduled_time.isoformat())
-        try:
-            self.engine.store.create(run)
-        except Conflict:
-            return self._duplicate(tick, run_id)
-        run = self.engine.execute(run, plugin, clean)
         self.store.record(name, run, tick.scheduled_time)
         return TickResult("started", run, tick=tick)
 
@@ -172,8 +211,8 @@ class Schedules:
         if status == "error":
             run.error = run.message
         try:
-            self.engine.store.create(run)
-        except Conflict:
+            self.engine.record(run)
+        except RunExists:
             return self._duplicate(tick, run_id)
         self.store.record(tick.workflow, run, tick.scheduled_time)
         log.info("tick of %s at %s: %s run %s (%s)", tick.workflow, tick.scheduled_time.isoformat(), status,
@@ -192,7 +231,7 @@ class Schedules:
         running: list[RunSummary] = []
         cursor: str | None = None
         while True:
-            page, cursor = self.engine.store.history(name, HISTORY_PAGE, cursor)
+            page, cursor = self.engine.runs.history(name, HISTORY_PAGE, cursor)
             for run in page:
                 if run.created_at < horizon:
                     return running
@@ -205,7 +244,7 @@ class Schedules:
     # ----- listing and control ---------------------------------------------------------------------------
     def _scheduled(self, name: str) -> tuple[Plugin, WorkflowConfig, DeployedSchedule]:
         plugin, config = self.engine.registry.workflow(name)  # 404 unknown, 409 broken
-        deployed = deployed_schedule(name, config)
+        deployed = deployed_schedule(name, config, self.prefix)
         if deployed is None:
             raise Conflict(f"workflow '{name}' has no schedule to pause or resume: set \"schedule\" (a cron "
                            "expression) and add \"schedule\" to \"triggers\" in its config.json")
@@ -235,7 +274,7 @@ class Schedules:
             config = plugin.config
             if plugin.error or not isinstance(config, WorkflowConfig):
                 continue
-            deployed = deployed_schedule(plugin.name, config)
+            deployed = deployed_schedule(plugin.name, config, self.prefix)
             if deployed is not None:
                 entries.append((plugin, config, deployed))
         states = self.store.get_many([p.name for p, _, _ in entries]) if entries else {}
@@ -277,21 +316,3 @@ class Schedules:
         job = self.job(plugin, config, deployed, state)
         job.warnings = [warning] if warning else []
         return job
-
-
-_store = DynamoScheduleStore()
-
-
-def get_schedules(engine: Engine | None = None) -> Schedules:
-    """The service over the process's engine (which tests and reloads may replace) and toggler."""
-    return Schedules(engine or get_engine(), _store, get_toggler())
-
-
-def handle_event(event: dict[str, Any]) -> Run | None:
-    """One scheduled event (EventBridge, Scheduler or the local scheduler) → the tick's run, or None when
-    nothing ran for it (duplicate delivery, paused, unknown or inactive workflow).
-
-    A skipped or failed-to-start tick returns its recorded run. Malformed events raise BadRequest.
-    """
-    schedules = get_schedules()
-    return schedules.tick(schedules.parse_event(event)).run

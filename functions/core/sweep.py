@@ -15,10 +15,7 @@ at that moment is left alone:
 
 Who sweeps: deployed, an EventBridge rate rule invokes the scheduler function with
 ``{"action": "sweep"}`` every few minutes; locally, the dev server at start and then periodically
-(``local_dev.worker``). At the local server's start the in-memory queue is new, so every queued run's
-message is gone: ``requeue_queued`` sends them again from their records when the record holds every
-input (nothing masked or truncated), and ``dead`` names runs whose process is known to be gone so
-they need not wait for their lease.
+(``local_dev.worker``, which also knows which local processes are gone: ``dead``).
 """
 
 from __future__ import annotations
@@ -28,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from functions.core.engine import Engine
-from functions.core.runs import OpenRun, utcnow
+from functions.core.runs import OpenRun, RunStore, utcnow
+from functions.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +34,22 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepReport:
     interrupted: list[str] = field(default_factory=list)
-    requeued: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    #: Runs sent to the queue again from their records (the local server's start: ``local_dev.requeue``).
+    requeued: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[str]]:
         return {"interrupted": self.interrupted, "requeued": self.requeued, "released": self.released}
 
 
-def sweep(engine: Engine, now: datetime | None = None, requeue_queued: bool = False,
+def sweep(runs: RunStore, settings: Settings, now: datetime | None = None,
           dead: Callable[[OpenRun], bool] | None = None) -> SweepReport:
-    store, settings = engine.store, engine.settings
+    """Close the open runs whose lease passed; with ``dead``, also the running runs whose process that
+    predicate knows is gone, without waiting for their lease."""
     now = now or utcnow()
     epoch = int(now.timestamp())
     report = SweepReport()
-    everything = requeue_queued or dead is not None
-    for run in store.open_runs(None if everything else epoch):
+    for run in runs.open_runs(None if dead is not None else epoch):
         expired = run.lease_until < epoch
         try:
             if run.status == "running":
@@ -60,42 +58,22 @@ def sweep(engine: Engine, now: datetime | None = None, requeue_queued: bool = Fa
                 if run.queued and run.attempt < settings.max_attempts:
                     message = (f"attempt {run.attempt} stopped with its process ({run.runner}); "
                                "waiting for the queue to deliver it again")
-                    if store.release(run.run_id, run.attempt, epoch + settings.queued_timeout_seconds, message):
+                    if runs.release(run.run_id, run.attempt, epoch + settings.queued_timeout_seconds, message):
                         report.released.append(run.run_id)
-                        if requeue_queued and not run.inputs_redacted:
-                            _requeue(engine, run.run_id, report)
                     continue
                 message = (f"interrupted: the process running it ({run.runner or 'unknown'}) stopped before it "
                            f"finished (killed, crashed, or cut off by a Lambda or API timeout) on attempt "
                            f"{max(run.attempt, 1)}; run it again if it should have completed")
-                if store.close(run.run_id, "interrupted", message, ("running",), run.lease_until):
+                if runs.close(run.run_id, "interrupted", message, ("running",), run.lease_until):
                     report.interrupted.append(run.run_id)
-            elif run.status == "queued":
-                if requeue_queued and not run.inputs_redacted:
-                    _requeue(engine, run.run_id, report)
-                elif expired or requeue_queued:
-                    why = ("its inputs hold secrets or were truncated, so it cannot be sent again from its record"
-                           if run.inputs_redacted else f"no worker started it within "
-                           f"{settings.queued_timeout_seconds} s")
-                    message = f"interrupted: it was queued but its queue message was lost ({why}); trigger it again"
-                    if store.close(run.run_id, "interrupted", message, ("queued",), run.lease_until):
-                        report.interrupted.append(run.run_id)
+            elif run.status == "queued" and expired:
+                message = (f"interrupted: it was queued but no worker started it within "
+                           f"{settings.queued_timeout_seconds} s (its queue message was lost); trigger it again")
+                if runs.close(run.run_id, "interrupted", message, ("queued",), run.lease_until):
+                    report.interrupted.append(run.run_id)
         except Exception:  # noqa: BLE001 - one run that cannot be closed must not stop the others
             log.exception("sweep: could not handle run %s", run.run_id)
-    if report.interrupted or report.requeued or report.released:
-        log.warning("sweep: %d interrupted, %d released for another attempt, %d sent to the queue again",
-                    len(report.interrupted), len(report.released), len(report.requeued))
+    if report.interrupted or report.released:
+        log.warning("sweep: %d interrupted, %d released for another attempt", len(report.interrupted),
+                    len(report.released))
     return report
-
-
-def _requeue(engine: Engine, run_id: str, report: SweepReport) -> None:
-    """Send a queued run again from its record (its inputs are complete), with a fresh lease."""
-    from functions.aws import queue
-
-    run = engine.store.get(run_id, consistent=True)
-    if run.status != "queued" or run.lease_until is None:
-        return
-    queue.enqueue(run, run.inputs)
-    lease = int(utcnow().timestamp()) + engine.settings.queued_timeout_seconds
-    engine.store.extend(run_id, "queued", run.lease_until, lease)
-    report.requeued.append(run_id)

@@ -15,7 +15,7 @@ use only (they cost ~160 ms of cold start).
 
 Tokens never leave this module except inside google-auth ``Credentials`` handed to API clients: the
 status reports facts about them (expiry, scopes, whether a refresh token exists), never their values,
-and the third-party loggers that print tokens at DEBUG level are held at INFO (``functions.aws.log_safety``).
+and the third-party loggers that print tokens at DEBUG level are held at INFO (``functions.core.log_safety``).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from functions.aws.log_safety import hold_secret_loggers
 from functions.core import profiles, redaction
+from functions.core.log_safety import hold_secret_loggers
 from functions.errors import BadRequest, NotFound, PlatformError
+from functions.platform import Platform, get_platform
 from functions.registry.config import ToolConfig
-from functions.settings import REPO_ROOT, get_settings
-from functions.stores import oauth as oauth_store
-from functions.stores.oauth import PendingSignIn, TokenRecord
+from functions.settings import REPO_ROOT
+from functions.stores.oauth import PendingSignIn, StateError, TokenRecord, new_state
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.oauth2.credentials import Credentials
@@ -153,18 +153,21 @@ def _find_file(raw: str) -> Path:
 class GoogleConnection:
     """Everything OAuth about one Google tool with one profile: client, sign-in, token, status."""
 
-    def __init__(self, tool_config: ToolConfig, profile: str, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, tool_config: ToolConfig, profile: str, params: dict[str, Any] | None = None,
+                 platform: "Platform | None" = None) -> None:
+        self.platform = platform or get_platform()
+        self.store = self.platform.oauth
         self.tool_config = tool_config
         self.tool = tool_config.tool_name
         self.profile = profiles.normalize_profile(profile)
         self.spec = service_spec(tool_config.oauth)
-        self.params = params if params is not None else profiles.resolve(tool_config, self.profile).params
+        self.params = params if params is not None else self.platform.profiles.resolve(tool_config, self.profile).params
         self._client: dict[str, Any] | None = None
 
     # ----- the OAuth client --------------------------------------------------------------------------
     @property
     def secret_name(self) -> str:
-        return get_settings().profile_secret_name(self.tool, self.profile)
+        return self.platform.settings.profile_secret_name(self.tool, self.profile)
 
     def _var(self, param: str) -> str:
         return profiles.env_var(self.tool, self.profile, param)
@@ -195,7 +198,7 @@ class GoogleConnection:
             if config is None:
                 # The profile may live in .env and keep only the client in Secrets Manager.
                 try:
-                    secret = profiles.read_secret(self.secret_name) or {}
+                    secret = self.platform.profiles.read(self.secret_name) or {}
                 except Exception as exc:  # noqa: BLE001 - no AWS here means "no secret", said in the message
                     log.info("secret %s unreadable: %s", self.secret_name, type(exc).__name__)
                     secret = {}
@@ -248,7 +251,7 @@ class GoogleConnection:
             if configured.endswith(CALLBACK_PATH):
                 base = configured[: -len(CALLBACK_PATH)]
             else:
-                base = get_settings().public_url or ""
+                base = self.platform.settings.public_url or ""
         query = {"service": self.spec.name, "profile": self.profile}
         if self.tool != f"google_{self.spec.name}":
             query["tool"] = self.tool
@@ -265,13 +268,13 @@ class GoogleConnection:
         from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
         redirect_uri = self.redirect_uri(request_base)
-        state = oauth_store.new_state()
+        state = new_state()
         flow = self._flow(redirect_uri, state, None)
         try:
             url, _ = flow.authorization_url(access_type="offline", prompt="consent")
         except OAuth2Error as exc:  # e.g. an http:// auth_uri outside tests
             raise OAuthNotReady(f"{self.label}: cannot build the Google sign-in URL: {exc}", "not_configured") from None
-        oauth_store.save_state(PendingSignIn(state, PROVIDER, self.tool, self.spec.name, self.profile,
+        self.store.save_state(PendingSignIn(state, PROVIDER, self.tool, self.spec.name, self.profile,
                                              redirect_uri, flow.code_verifier))
         log.info("OAuth sign-in started for %s %s (service %s)", self.tool, self.profile, self.spec.name)
         return str(url)
@@ -300,7 +303,7 @@ class GoogleConnection:
             error.status_code = 502
             raise error from None
         record = self._record_from_token(token, source="oauth")
-        oauth_store.save_token(record)
+        self.store.save_token(record)
         log.info("OAuth connected: %s %s (scopes: %s)", self.tool, self.profile, " ".join(record.scopes or []))
         return record
 
@@ -328,7 +331,7 @@ class GoogleConnection:
     # ----- the token -------------------------------------------------------------------------------------
     def record(self) -> TokenRecord | None:
         """The stored token; on first use, the seed's token file (``token_file``) is imported."""
-        record = oauth_store.get_token(self.tool, self.profile)
+        record = self.store.get_token(self.tool, self.profile)
         if record is None and self.params.get("token_file"):
             record = self._import_token_file(str(self.params["token_file"]))
         return record
@@ -347,7 +350,7 @@ class GoogleConnection:
             log.warning("token file %s (%s) holds no token: ignored", path, self._var("token_file"))
             return None
         record = self._record_from_token(data, source="token_file")
-        oauth_store.save_token(record)
+        self.store.save_token(record)
         log.info("imported the token file of %s %s into the tokens table", self.tool, self.profile)
         return record
 
@@ -395,7 +398,7 @@ class GoogleConnection:
             if record is not None and _is_invalid_grant(exc):
                 record.status, record.error = "reauth_required", _refresh_reason(exc)
                 record.access_token = record.refresh_token = None
-                oauth_store.save_token(record)
+                self.store.save_token(record)
                 log.warning("OAuth refresh refused for %s %s: reauth required", self.tool, self.profile)
                 raise self._reauth(record) from None
             raise OAuthNotReady(f"{self.label}: refreshing the access token failed: {_refresh_reason(exc)}",
@@ -409,7 +412,7 @@ class GoogleConnection:
 
     def save_if_changed(self, creds: "Credentials", record: TokenRecord | None = None) -> bool:
         """Store what google-auth refreshed on its own (an API client refreshes on a 401, too)."""
-        record = record or oauth_store.get_token(self.tool, self.profile)
+        record = record or self.store.get_token(self.tool, self.profile)
         if record is None or not creds.token:
             return False
         if creds.token == record.access_token and (creds.refresh_token or None) in (None, record.refresh_token):
@@ -420,16 +423,16 @@ class GoogleConnection:
         if creds.granted_scopes:
             record.scopes = list(creds.granted_scopes)
         record.status, record.error = "connected", None
-        oauth_store.save_token(record)
+        self.store.save_token(record)
         return True
 
     def mark_reauth(self, reason: str) -> OAuthNotReady:
         """An API call hit ``invalid_grant`` while refreshing on its own: remember it."""
-        record = oauth_store.get_token(self.tool, self.profile)
+        record = self.store.get_token(self.tool, self.profile)
         if record is not None:
             record.status, record.error = "reauth_required", reason
             record.access_token = record.refresh_token = None
-            oauth_store.save_token(record)
+            self.store.save_token(record)
             return self._reauth(record)
         return self._not_connected()
 
@@ -536,23 +539,26 @@ def tool_for_service(registry: Any, service: str, tool: str | None = None) -> To
 
 
 def complete_sign_in(state: str | None, code: str | None, error: str | None,
-                     tool_config_of: Callable[[str], ToolConfig]) -> tuple[GoogleConnection, TokenRecord]:
+                     tool_config_of: Callable[[str], ToolConfig],
+                     platform: "Platform | None" = None) -> tuple[GoogleConnection, TokenRecord]:
     """The callback: consume the state (always, even on refusal), then exchange the code."""
+    platform = platform or get_platform()
     if error:
         sign_in = None
         if state:
             try:
-                sign_in = oauth_store.consume_state(state)
-            except oauth_store.StateError:
+                sign_in = platform.oauth.consume_state(state)
+            except StateError:
                 pass
         what = f"{sign_in.service} for profile {sign_in.profile}" if sign_in else "access"
         again = ""
         if sign_in is not None:
-            again = f" Open {GoogleConnection(tool_config_of(sign_in.tool), sign_in.profile).auth_url()} to try again."
+            again = (f" Open {GoogleConnection(tool_config_of(sign_in.tool), sign_in.profile, platform=platform).auth_url()}"
+                     " to try again.")
         reason = "you declined" if error == "access_denied" else f"Google answered {error!r}"
         raise OAuthFlowError(f"Google did not grant {what}: {reason}. No token was stored.{again}",
                              {"error": error})
-    sign_in = oauth_store.consume_state(state)
-    connection = GoogleConnection(tool_config_of(sign_in.tool), sign_in.profile)
+    sign_in = platform.oauth.consume_state(state)
+    connection = GoogleConnection(tool_config_of(sign_in.tool), sign_in.profile, platform=platform)
     return connection, connection.finish(sign_in, code)
 

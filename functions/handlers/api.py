@@ -30,9 +30,10 @@ try:
     from functions.handlers import observability, snapstart
     from functions.handlers.gateway import HANDLERS
     from functions.handlers.observability import logger
-    from functions.http.app import app
+    from functions.http.app import create_app
+    from functions.platform import get_platform
 
-    observability.install()
+    app = create_app()  # over the process's platform (functions.platform.get_platform)
     observability.trace_aws_calls()  # X-Ray: AWS calls are subsegments; the SDK loads with the first one
     asgi = Mangum(app, lifespan="off", custom_handlers=HANDLERS)
     snapstart.register(app)
@@ -44,4 +45,5 @@ finally:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    observability.install(get_platform())
     return asgi(event, context)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
     from functions.core.runs import Run
+    from functions.platform import Platform
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "workflow-platform"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WorkflowPlatform"
@@ -109,9 +110,9 @@ def record_run(run: "Run") -> None:
                                         "status": run.status, "duration_ms": run.duration_ms})
 
 
-def install() -> None:
-    """Have the engine report every finished run (idempotent; the handlers call it at import)."""
-    from functions.core.engine import run_hooks
-
-    if record_run not in run_hooks:
-        run_hooks.append(record_run)
+def install(platform: "Platform") -> "Platform":
+    """Have ``platform`` report every finished run (idempotent: the handlers call it on each invocation,
+    a list lookup, so a platform built or replaced after their import reports too)."""
+    if record_run not in platform.run_hooks:
+        platform.run_hooks.append(record_run)
+    return platform

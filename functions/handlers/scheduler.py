@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.core.schedules import handle_event
 from functions.errors import PlatformError
 from functions.handlers import observability
 from functions.handlers.observability import logger, tracer
-
-observability.install()
+from functions.platform import get_platform
 
 SWEEP_ACTION = "sweep"
 
@@ -27,15 +25,15 @@ SWEEP_ACTION = "sweep"
 @logger.inject_lambda_context(correlation_id_path="id")
 @tracer.capture_lambda_handler
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    platform = observability.install(get_platform())
     if isinstance(event, dict) and event.get("action") == SWEEP_ACTION:
-        from functions.core.engine import get_engine
         from functions.core.sweep import sweep
 
-        return {"action": SWEEP_ACTION, **sweep(get_engine()).as_dict()}
+        return {"action": SWEEP_ACTION, **sweep(platform.runs, platform.settings).as_dict()}
     fields = event if isinstance(event, dict) else {}
     logger.append_keys(workflow=fields.get("workflow"), scheduled_time=fields.get("time"))
     try:
-        run = handle_event(event)
+        run = platform.schedules.handle(event)
     except PlatformError as exc:
         logger.warning("scheduled event refused", extra={"error": exc.message, "status_code": exc.status_code})
         return {"workflow": fields.get("workflow"), "status": "refused", "error": exc.message}

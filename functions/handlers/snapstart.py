@@ -25,7 +25,6 @@ from __future__ import annotations
 import gc
 import logging
 import random
-import sys
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -34,11 +33,12 @@ log = logging.getLogger(__name__)
 def prime(app: Any) -> None:
     """Do before the snapshot what a first request would do once. Never raises: a snapshot taken
     without priming still works, it is only slower on its first request."""
-    from functions.core.engine import get_engine
+    from functions.platform import get_platform
 
+    platform = get_platform()
     steps = {
-        "plugins": lambda: get_engine().registry.check_all(),
-        "run store": lambda: get_engine().store,
+        "plugins": lambda: platform.registry.check_all(),
+        "run store": lambda: platform.runs,
         "openapi": app.openapi,
         "workflow list": _workflow_list,
         "dashboard templates": _templates,
@@ -54,11 +54,11 @@ def prime(app: Any) -> None:
 
 
 def _workflow_list() -> None:
-    from functions.core.engine import get_engine
     from functions.http import catalog
     from functions.http.schemas import WorkflowOut
+    from functions.platform import get_platform
 
-    for workflow in catalog.workflows(get_engine(), "https://snapstart.invalid"):
+    for workflow in catalog.workflows(get_platform(), "https://snapstart.invalid"):
         WorkflowOut.model_validate(workflow.model_dump()).model_dump_json()
 
 
@@ -88,24 +88,9 @@ def _request(app: Any) -> None:
 def restore() -> None:
     """After a restore: new random state, no AWS client or secret from before the snapshot."""
     random.seed()
-    reset_aws_clients()
+    from functions.platform import get_platform
 
-
-def reset_aws_clients() -> None:
-    """Drop the clients (and the secrets Powertools caches) of the modules already imported."""
-    modules = sys.modules
-    if "functions.stores.base" in modules:
-        modules["functions.stores.base"].reset_connections()
-    if "functions.aws.queue" in modules:
-        modules["functions.aws.queue"].reset_client()
-    if "functions.aws.eventbridge" in modules:
-        modules["functions.aws.eventbridge"].set_toggler(None)
-    if "aws_lambda_powertools.utilities.parameters" in modules:
-        parameters = modules["aws_lambda_powertools.utilities.parameters"]
-        parameters.clear_caches()
-        modules["aws_lambda_powertools.utilities.parameters.base"].DEFAULT_PROVIDERS.clear()
-    if "boto3" in modules:
-        modules["boto3"].DEFAULT_SESSION = None
+    get_platform().forget_clients()
 
 
 def register(app: Any) -> bool:

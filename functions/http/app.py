@@ -1,4 +1,4 @@
-"""The FastAPI application: one app object for the local server (uvicorn) and Lambda (Mangum).
+"""The FastAPI application: the same app for the local server (uvicorn) and Lambda (Mangum).
 
 Errors are mapped to responses here, in one place: a PlatformError carries its status code; request
 validation problems become 422 with one entry per field; anything unexpected becomes a JSON 500 that
@@ -8,41 +8,37 @@ names the request, never an HTML stack trace.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions.core.engine import get_engine
 from functions.errors import PlatformError
+from functions.http.errors import error_response
 from functions.http import dashboard, interfaces
 from functions.http.middleware.auth import AdminAuthMiddleware
 from functions.http.middleware.limits import RequestLimitsMiddleware
 from functions.http.middleware.security_headers import SecurityHeadersMiddleware
 from functions.http.routes import admin, oauth, runs, scheduler, tools, workflows
 from functions.http.schemas import declare_platform_errors
+from functions.platform import Platform, get_platform
 
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 
 
-def _json_error(status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
-
-
 async def _platform_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PlatformError)
-    return _json_error(exc.status_code, exc.message, exc.detail)
+    return error_response(exc.status_code, exc.message, exc.detail)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("query", "path", "body")) or "request",
                "message": e["msg"]} for e in exc.errors()]
-    return _json_error(422, "invalid request: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+    return error_response(422, "invalid request: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -50,15 +46,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = {404: f"no such endpoint: {request.method} {request.url.path} (see /docs)",
                405: f"method {request.method} not allowed on {request.url.path} (see /docs)"}.get(
         exc.status_code, str(exc.detail))
-    return _json_error(exc.status_code, message, None, getattr(exc, "headers", None))
+    return error_response(exc.status_code, message, None, getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _json_error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+    return error_response(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
 
-def create_app() -> FastAPI:
+def create_app(platform: Platform | None = None) -> FastAPI:
+    """The app, serving the process's platform (``get_platform()``), or the one given: the local server's
+    (built with its local pieces), a test's. A given platform is installed the FastAPI way, as the
+    override of the ``get_platform`` dependency every route declares (the middleware reads it too)."""
     app = FastAPI(
         title="Workflow Platform",
         version=VERSION,
@@ -74,12 +73,12 @@ def create_app() -> FastAPI:
     generate = app.openapi
     app.openapi = lambda: app.openapi_schema or declare_platform_errors(generate())  # type: ignore[method-assign]
     dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
-    interfaces.mount(app, get_engine().registry)
+    if platform is not None:
+        app.dependency_overrides[get_platform] = lambda: platform
+    interfaces.mount(app, (platform or get_platform()).registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)
     app.add_middleware(RequestLimitsMiddleware)  # absurd paths and query strings: a 4xx before anything
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 
-
-app = create_app()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from functions.core import cron, profiles
-from functions.core.engine import Engine
+from functions.core import profiles
+from functions.registry import cron
 from functions.errors import PlatformError
 from functions.http import webhook_auth
 from functions.http.schemas import (
@@ -22,6 +22,7 @@ from functions.http.schemas import (
     WorkflowOut,
 )
 from functions.registry.config import ToolConfig, WorkflowConfig
+from functions.platform import Platform
 from functions.registry.discovery import Plugin
 
 
@@ -31,7 +32,7 @@ def next_run(config: WorkflowConfig, count: int = 1, after: datetime | None = No
     return cron.next_runs(config.schedule, config.timezone, count, after)
 
 
-def workflow_out(plugin: Plugin, base_url: str) -> WorkflowOut:
+def workflow_out(platform: Platform, plugin: Plugin, base_url: str) -> WorkflowOut:
     config = plugin.config if isinstance(plugin.config, WorkflowConfig) else None
     if config is None:
         return WorkflowOut(name=plugin.name, display_name=plugin.name, status="error", error=plugin.error,
@@ -46,27 +47,27 @@ def workflow_out(plugin: Plugin, base_url: str) -> WorkflowOut:
         inputs=config.inputs_schema, tools_required=config.tools_required,
         tools_profiles=config.tools_profiles, timeout_seconds=config.timeout_seconds,
         webhook_auth=config.webhook_auth if "webhook" in config.triggers else None,
-        webhook_warning=webhook_auth.warning(plugin.name, config),
+        webhook_warning=webhook_auth.warning(plugin.name, config, platform.settings),
         retry_on_error=config.retry_on_error, max_attempts=config.max_attempts,
     )
 
 
-def workflows(engine: Engine, base_url: str) -> list[WorkflowOut]:
-    return [workflow_out(p, base_url) for p in engine.registry.of_kind("workflow")]
+def workflows(platform: Platform, base_url: str) -> list[WorkflowOut]:
+    return [workflow_out(platform, p, base_url) for p in platform.registry.of_kind("workflow")]
 
 
 def configured_profiles(config: ToolConfig, from_secrets: dict[str, set[str]]) -> list[str]:
     return sorted(profiles.profiles_in_env(config) | from_secrets.get(config.tool_name, set()))
 
 
-def profile_candidates(engine: Engine) -> dict[str, set[str]]:
+def profile_candidates(platform: Platform) -> dict[str, set[str]]:
     """Per tool, the profile names the platform's own configuration mentions: ``DEFAULT`` (what a workflow
     gets without ``tools_profiles``), the tool's ``profile_examples`` and every workflow's
     ``tools_profiles`` for it. Names already set in the environment are left out: they are listed anyway
     (``profiles_in_env``), so asking Secrets Manager about them would cost a call for nothing."""
-    configs = {p.config.tool_name: p.config for p in engine.registry.of_kind("tool") if isinstance(p.config, ToolConfig)}
+    configs = {p.config.tool_name: p.config for p in platform.registry.of_kind("tool") if isinstance(p.config, ToolConfig)}
     names = {tool: {"DEFAULT", *config.profile_examples} for tool, config in configs.items()}
-    for plugin in engine.registry.of_kind("workflow"):
+    for plugin in platform.registry.of_kind("workflow"):
         if isinstance(plugin.config, WorkflowConfig):
             for tool, profile in plugin.config.tools_profiles.items():
                 if tool in names:
@@ -75,19 +76,19 @@ def profile_candidates(engine: Engine) -> dict[str, set[str]]:
             for tool, mentioned in names.items()}
 
 
-def secret_profiles(engine: Engine) -> dict[str, set[str]]:
-    """Profiles stored in Secrets Manager (by exact name: ``profiles.profiles_in_secrets``); an unreachable
+def secret_profiles(platform: Platform) -> dict[str, set[str]]:
+    """Profiles stored in Secrets Manager (by exact name: ``Profiles.in_secrets``); an unreachable
     Secrets Manager just means none are listed."""
     try:
-        return profiles.profiles_in_secrets(profile_candidates(engine))
+        return platform.profiles.in_secrets(profile_candidates(platform))
     except Exception:  # noqa: BLE001 - listing is best effort; running a tool reports the real error
         return {}
 
 
-def tools(engine: Engine) -> list[ToolOut]:
-    in_secrets = secret_profiles(engine)
+def tools(platform: Platform) -> list[ToolOut]:
+    in_secrets = secret_profiles(platform)
     result = []
-    for plugin in engine.registry.of_kind("tool"):
+    for plugin in platform.registry.of_kind("tool"):
         config = plugin.config
         if not isinstance(config, ToolConfig):
             result.append(ToolOut(name=plugin.name, display_name=plugin.name, status="error", error=plugin.error))
@@ -108,16 +109,16 @@ def plugin_out(plugin: Plugin) -> PluginOut:
                      file=plugin.error_file, warnings=plugin.warnings)
 
 
-def interfaces(engine: Engine) -> list[InterfaceOut]:
+def interfaces(platform: Platform) -> list[InterfaceOut]:
     return [InterfaceOut(name=p.name, display_name=p.meta.get("display_name", p.name),
                          description=p.meta.get("description", ""), route=p.meta.get("route"),
                          icon=p.meta.get("icon", ""), status=p.status, error=p.error)
-            for p in engine.registry.of_kind("interface")]
+            for p in platform.registry.of_kind("interface")]
 
 
-def oauth_status(engine: Engine, tool: str, profile: str, base_url: str = "") -> dict[str, Any]:
+def oauth_status(platform: Platform, tool: str, profile: str, base_url: str = "") -> dict[str, Any]:
     """The tool's own get_oauth_status() for one profile; a relative ``auth_url`` is made absolute."""
-    cls = engine.registry.tool_class(tool)
+    cls = platform.registry.tool_class(tool)
     status = dict(cls(profile=profile).get_oauth_status())
     status.setdefault("tool", tool)
     status.setdefault("profile", profiles.normalize_profile(profile))
@@ -126,21 +127,21 @@ def oauth_status(engine: Engine, tool: str, profile: str, base_url: str = "") ->
     return status
 
 
-def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
+def oauth_statuses(platform: Platform, base_url: str = "") -> list[dict[str, Any]]:
     """Every OAuth tool (config.json ``oauth``) with each of its configured profiles.
 
     One tool that cannot answer (broken code, a raising get_oauth_status) is listed with its error
     instead of failing the whole list.
     """
-    in_secrets = secret_profiles(engine)
+    in_secrets = secret_profiles(platform)
     result = []
-    for plugin in engine.registry.of_kind("tool"):
+    for plugin in platform.registry.of_kind("tool"):
         config = plugin.config
         if plugin.error or not isinstance(config, ToolConfig) or config.oauth is None:
             continue
         for profile in configured_profiles(config, in_secrets) or ["DEFAULT"]:
             try:
-                result.append(oauth_status(engine, plugin.name, profile, base_url))
+                result.append(oauth_status(platform, plugin.name, profile, base_url))
             except Exception as exc:  # noqa: BLE001 - plugin code
                 reason = exc.message if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {exc}"
                 result.append({"tool": plugin.name, "profile": profiles.normalize_profile(profile),
@@ -148,8 +149,6 @@ def oauth_statuses(engine: Engine, base_url: str = "") -> list[dict[str, Any]]:
     return result
 
 
-def scheduled_jobs(engine: Engine) -> list[ScheduledJob]:
+def scheduled_jobs(platform: Platform) -> list[ScheduledJob]:
     """Scheduled workflows with their pause state and last run (``functions.core.schedules`` owns them)."""
-    from functions.core.schedules import get_schedules
-
-    return get_schedules(engine).jobs()
+    return platform.schedules.jobs()

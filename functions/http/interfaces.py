@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.errors import PluginError
 from functions.http.middleware.auth import root_path, route_path
+from functions.platform import Platform
 from functions.registry.discovery import Plugin, Registry
 
 log = logging.getLogger(__name__)
@@ -210,10 +211,8 @@ def mount(app: FastAPI, registry: Registry) -> None:
     app.openapi_schema = None  # regenerate /openapi.json with the new routes
 
 
-def reload_platform(app: FastAPI) -> Registry:
+def reload_platform(app: FastAPI, platform: Platform) -> Registry:
     """Re-discover plugins, re-import their code and remount interfaces (POST /api/reload, the watcher)."""
-    from functions.core.engine import get_engine
-
-    registry = get_engine().reload()
+    registry = platform.reload()
     mount(app, registry)
     return registry

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.runs import Run, RunStatus, RunSummary
+from functions.core.schedules import ScheduledJob  # noqa: F401 - the API's model of a scheduled job
 from functions.registry.config import InputField
 
 
@@ -208,23 +209,6 @@ class OAuthStatus(_Response):
     has_refresh_token: bool = False
     auth_url: str | None = Field(None, description="Where to (re)connect, when a connection is needed")
     message: str | None = Field(None, description="What is wrong and what to do, when not connected")
-
-
-class ScheduledJob(_Response):
-    workflow: str
-    display_name: str
-    cron: str = Field(description="The workflow's 5-field Unix cron expression")
-    timezone: str = "UTC"
-    eventbridge: str = Field(description="The same schedule as an EventBridge cron(...) expression")
-    deployed_as: Literal["rule", "schedule"] = Field(
-        description="'rule': an EventBridge rule (UTC); 'schedule': an EventBridge Scheduler schedule (timezone)")
-    aws_name: str = Field(description="Name of the EventBridge rule or Scheduler schedule")
-    enabled: bool = Field(True, description="False while paused (POST /api/scheduler/jobs/{name}/pause)")
-    active: bool = True
-    next_runs: list[datetime] = Field([], description="The next three fire times (none while paused or inactive)")
-    last_run: RunSummary | None = Field(None, description="The last scheduled run (skipped ones included)")
-    last_scheduled_time: datetime | None = None
-    warnings: list[str] = []
 
 
 class ReloadOut(_Response):

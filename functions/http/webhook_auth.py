@@ -5,7 +5,7 @@ Each webhook-enabled workflow has its own secret:
 - locally, the variable ``WFP_WEBHOOK_SECRET_<WORKFLOW>`` (the workflow name upper-cased, from the
   environment or ``.env``);
 - deployed, the Secrets Manager secret ``<prefix>/webhooks/<workflow>`` the stack generates (read
-  through Powertools, cached ``SECRET_MAX_AGE`` seconds; a plain string, or JSON ``{"secret": ...}``).
+  through the platform's secret reader, cached 5 minutes; a plain string, or JSON ``{"secret": ...}``).
   The variable wins if both exist.
 
 A request proves it in one of two ways:
@@ -33,18 +33,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
 
+from functions.aws.secrets import SecretUnavailable, unwrap
 from functions.core import redaction
 from functions.errors import PlatformError
+from functions.platform import Platform
 from functions.registry.config import WorkflowConfig
-from functions.settings import get_settings
+from functions.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ TOKEN_HEADER = "x-webhook-token"
 SIGNATURE_HEADERS = ("x-signature-256", "x-hub-signature-256")
 TIMESTAMP_HEADER = "x-signature-timestamp"
 TOLERANCE_SECONDS = 300
-SECRET_MAX_AGE = 300
 SIGNATURE_RE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 
 _warned: set[str] = set()
@@ -70,47 +69,29 @@ def env_var(workflow: str) -> str:
     return f"WFP_WEBHOOK_SECRET_{workflow.upper()}"
 
 
-def _read_secret(name: str) -> str | None:
-    """The secret's value; None when it does not exist; WebhookSecretUnavailable when it cannot be read."""
-    from aws_lambda_powertools.utilities.parameters import GetParameterError, get_secret
-
-    try:
-        value = get_secret(name, max_age=SECRET_MAX_AGE)
-    except GetParameterError as exc:
-        cause = exc.__cause__ or exc.__context__
-        if getattr(cause, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise WebhookSecretUnavailable(f"the webhook secret {name!r} could not be read "
-                                       f"({type(cause or exc).__name__}); the call is refused until it can be",
-                                       None) from None
-    text = (value.decode("utf-8") if isinstance(value, bytes) else str(value or "")).strip()
-    if text.startswith("{"):
+def secret_for(platform: Platform, workflow: str) -> str | None:
+    """The workflow's secret: the variable, else (deployed) the Secrets Manager secret; None if neither.
+    A secret that exists but cannot be read refuses the call (503) rather than opening it."""
+    value = os.environ.get(env_var(workflow), "").strip() or None
+    if value is None and platform.settings.require_webhook_secrets:
+        name = platform.settings.webhook_secret_name(workflow)
         try:
-            parsed = json.loads(text)
-            text = str(parsed.get("secret") or parsed.get("token") or "").strip()
-        except (ValueError, AttributeError):
-            pass
-    return text or None
-
-
-def secret_for(workflow: str) -> str | None:
-    """The workflow's secret: the variable, else (deployed) the Secrets Manager secret; None if neither."""
-    value = os.environ.get(env_var(workflow), "").strip()
-    if not value and get_settings().require_webhook_secrets:
-        value = _read_secret(get_settings().webhook_secret_name(workflow)) or ""
+            value = unwrap(platform.secrets.text(name), "secret", "token")
+        except SecretUnavailable as exc:
+            raise WebhookSecretUnavailable(f"{exc}; the call is refused until it can be") from None
     if value:
         redaction.register_global(value)
-    return value or None
+    return value
 
 
-def warning(workflow: str, config: WorkflowConfig) -> str | None:
+def warning(workflow: str, config: WorkflowConfig, settings: Settings) -> str | None:
     """What the dashboard and ``GET /api/workflows`` say about a webhook that accepts unsigned calls.
     No AWS call: deployed, the generated secret is assumed (a missing one refuses calls with a 503)."""
     if "webhook" not in config.triggers:
         return None
     if config.webhook_auth == "none":
         return 'accepts unsigned calls ("webhook_auth": "none" in its config.json)'
-    if get_settings().require_webhook_secrets or os.environ.get(env_var(workflow), "").strip():
+    if settings.require_webhook_secrets or os.environ.get(env_var(workflow), "").strip():
         return None
     return (f"accepts unsigned calls: no secret configured (set {env_var(workflow)} in .env to require "
             "a token or signature)")
@@ -157,21 +138,21 @@ def verify(workflow: str, secret: str, headers: Mapping[str, str], body: bytes, 
                                   f"HMAC-SHA256 of {what}, keyed by the workflow's secret)")
 
 
-def authenticate(engine: Any, workflow: str, headers: Mapping[str, str], body: bytes) -> None:
+def authenticate(platform: Platform, workflow: str, headers: Mapping[str, str], body: bytes) -> None:
     """The webhook route's check, before its body is parsed or anything is recorded.
 
     Unknown and broken workflows raise their 404/409 first; so does a workflow that does not accept
     webhooks or is inactive (the engine refuses those anyway, and deployed they have no secret to ask
     for). Then the workflow's secret, when it has one, must be proven.
     """
-    plugin, config = engine.registry.workflow(workflow)
+    plugin, config = platform.registry.workflow(workflow)
     if not config.active or "webhook" not in config.triggers or config.webhook_auth == "none":
         return
-    secret = secret_for(workflow)
+    secret = secret_for(platform, workflow)
     if secret is None:
-        if get_settings().require_webhook_secrets:
+        if platform.settings.require_webhook_secrets:
             raise WebhookSecretUnavailable(
-                f"webhook '{workflow}' has no secret ({get_settings().webhook_secret_name(workflow)} does not "
+                f"webhook '{workflow}' has no secret ({platform.settings.webhook_secret_name(workflow)} does not "
                 "exist): redeploy to create it, or set \"webhook_auth\": \"none\" to accept unsigned calls")
         if workflow not in _warned:
             _warned.add(workflow)

@@ -4,6 +4,10 @@ A tool instance is one tool with one profile: ``CalendarTool(profile="TEST")``. 
 the profile's parameters merged over the tool's ``optional_params``. Constructing a tool never raises
 for a missing parameter, so the seed's ``if tool.authenticate(): ...`` pattern keeps working;
 ``validate_config()`` says False and logs which variable to set, ``require_config()`` raises it.
+
+A tool is built by plugin code (``Tool(profile="TEST")``, the seed's contract), which has no platform
+to hand it: it resolves its profile through the process's platform (``functions.platform``), so a tool a
+seed workflow builds itself reads the same secrets, with the same cache, as the ones the engine builds.
 """
 
 from __future__ import annotations
@@ -14,10 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from functions.core import profiles
+from functions.registry import profile as profiles
 from functions.registry.config import ToolConfig
 
 log = logging.getLogger(__name__)
+
+
+def _platform_profiles() -> Any:
+    """The process's profile source (``functions.core.profiles.Profiles``), looked up at call time."""
+    from functions.platform import get_platform
+
+    return get_platform().profiles
 
 
 class BaseTool:
@@ -27,12 +38,14 @@ class BaseTool:
         self.tool_config = type(self).load_tool_config()
         self.tool_name = self.tool_config.tool_name
         self.profile = profiles.normalize_profile(profile)
+        source = _platform_profiles()
         if config is None:
-            self._resolved = profiles.resolve(self.tool_config, self.profile)
+            self._resolved = source.resolve(self.tool_config, self.profile)
         else:  # explicit parameters (tests, scratch scripts): no environment or secret lookup
             merged = {**self.tool_config.optional_params, **config}
             self._resolved = profiles.ResolvedProfile(
-                self.tool_name, self.profile, merged, {k: "explicit" for k in config},
+                self.tool_name, self.profile, merged, source.secret_name(self.tool_name, self.profile),
+                {k: "explicit" for k in config},
                 [p for p in self.tool_config.required_params if merged.get(p) in (None, "")])
         self.config: dict[str, Any] = self._resolved.params
         self.authenticated = False

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from functions.core import cron
+from functions.registry import cron
 
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 

@@ -290,3 +290,13 @@ def purge_plugin_modules(plugins_dir: Path | None = None) -> None:
         for cache in Path(plugins_dir).rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
     importlib.invalidate_caches()
+
+
+def load_registry(plugins_dir: Path, manifest: Path | None = None) -> Registry:
+    """The plugins a process starts with: the build-time manifest when there is one (a cold start reads
+    one JSON file instead of scanning plugins/), else a scan of ``plugins_dir``."""
+    if manifest is not None and manifest.is_file():
+        from functions.registry.manifest import registry_from_manifest
+
+        return registry_from_manifest(manifest, plugins_dir)
+    return Registry.discover(plugins_dir)

@@ -1,23 +1,27 @@
-"""What the pynamodb models share: table names that follow the settings, the DynamoDB operations
-each table is used with, and the list of models.
+"""What the pynamodb models share: table names from the platform's settings, the DynamoDB operations
+each table is used with, and the conditional write every store makes.
 
-pynamodb reads ``Meta.table_name`` on every connection lookup, so a descriptor lets one model class
-serve every stage (``wfp-dev-runs``, ``wfp-prod-runs``) and every test without redefining it. The CDK
-app derives its tables from ``all_models()``; the local server and the tests create them from it too.
+pynamodb models are process-wide classes and read ``Meta.table_name`` when they open a connection, so
+one ``TableName`` descriptor serves every stage (``wfp-dev-runs``, ``wfp-prod-runs``) and every test:
+the composition root binds the models to its settings (``bind``) when it builds its stores, and the
+descriptor answers from those. The CDK app derives its tables from the models and reads only
+``TableName.setting`` (it names tables itself).
 
-The same descriptor says which DynamoDB operations the code of the model's module issues on that table
-(``operations``): the stack grants the functions exactly those IAM actions (``dynamodb:<Operation>``)
-and nothing else, and a test runs every public method of every store against moto and checks that the
-operations it records are the declared ones. A new kind of call (a DeleteItem, a Scan) therefore needs
-a deliberate change here, which the grant follows.
+``operations`` says which DynamoDB operations the model's store issues on that table: the stack grants
+the functions exactly those IAM actions (``dynamodb:<Operation>``) and nothing else, and a test runs
+every public method of every store against moto and checks the operations it records are these. A new
+kind of call (a DeleteItem, a Scan) therefore needs a deliberate change here, which the grant follows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from functions.settings import get_settings
+from pynamodb.exceptions import PutError, UpdateError
+
+from functions.settings import Settings
 
 #: Operations a model may declare: DynamoDB's item and query operations, each authorized by the IAM
 #: action of the same name (``dynamodb:GetItem``...). pynamodb's item and query methods never call
@@ -25,11 +29,39 @@ from functions.settings import get_settings
 #: server, tests) is not a deployed function's business.
 OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
                         "BatchWriteItem", "ConditionCheckItem"})
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+_bound: Settings | None = None
+_bind_lock = threading.Lock()
+#: Every model class, registered by ``TableName`` as the model modules are imported.
+_models: list[Any] = []
+
+
+def bound_settings() -> Settings:
+    """The settings the models are bound to (the process's platform binds them when it builds a store)."""
+    if _bound is None:
+        raise RuntimeError("the stores are not bound to any settings: build them through functions.platform")
+    return _bound
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at ``settings``' tables; a change drops pynamodb's cached connections, which
+    keep the table name and endpoint they were opened with."""
+    global _bound
+    with _bind_lock:
+        if _bound is not settings:
+            _bound = settings
+            reset_connections()
+
+
+def reset_connections() -> None:
+    for model in _models:
+        model._connection = None
 
 
 class TableName:
-    """``table_name = TableName("runs_table", operations=("GetItem", ...))`` in a model's Meta: the name
-    is resolved from settings on each use; ``operations`` are the DynamoDB calls the model's store makes."""
+    """``table_name = TableName("runs_table", operations=("GetItem", ...))`` in a model's Meta: the name is
+    the bound settings' ``runs_table``; ``operations`` are the DynamoDB calls the model's store makes."""
 
     def __init__(self, setting: str, *, operations: Iterable[str]) -> None:
         declared = frozenset(operations)
@@ -42,34 +74,25 @@ class TableName:
         self.operations = declared
 
     def __get__(self, obj: Any, owner: Any = None) -> str:
-        return str(getattr(get_settings(), self.setting))
+        return str(getattr(bound_settings(), self.setting))
 
 
-def all_models() -> list[Any]:
-    """Every table of the platform (imported here, lazily, so importing this module is free)."""
-    from functions.stores.idempotency import IdempotencyModel
-    from functions.stores.oauth import OAuthStateModel, OAuthTokenModel
-    from functions.stores.runs import RunModel
-    from functions.stores.schedules import ScheduleModel
-
-    models: list[Any] = [RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel]
-    return models
+def register(model: Any) -> Any:
+    """Class decorator of every model: listed for ``functions.stores.all_models`` and the binding."""
+    if not isinstance(model.Meta.__dict__.get("table_name"), TableName):
+        raise TypeError(f"{model.__name__}.Meta.table_name must be TableName('<setting>', operations=...)")
+    if model not in _models:
+        _models.append(model)
+    return model
 
 
-def create_tables(wait: bool = False) -> None:
-    """Create any missing table (local server, tests). Deployed tables come from the CDK."""
-    from pynamodb.exceptions import TableError
-
-    for model in all_models():
-        if not model.exists():
-            try:
-                model.create_table(wait=wait)
-            except TableError as exc:  # another process (a second `wfp run`) created it meanwhile
-                if getattr(exc, "cause_response_code", None) != "ResourceInUseException":
-                    raise
-
-
-def reset_connections() -> None:
-    """Drop cached pynamodb connections (their clients keep the endpoint they were created with)."""
-    for model in all_models():
-        model._connection = None
+def conditionally(write: Callable[[], Any]) -> bool:
+    """Run one conditional write (``save(condition=...)``, ``update(condition=...)``): True when it was
+    applied, False when its condition did not hold; any other failure raises."""
+    try:
+        write()
+    except (PutError, UpdateError) as exc:
+        if exc.cause_response_code == CONDITION_FAILED:
+            return False
+        raise
+    return True

@@ -1,6 +1,6 @@
 """The Idempotency-Key table and its store (``functions.core.idempotency`` says how keys work).
 
-Imported on first use (``Engine.idempotency``): pynamodb brings botocore, which a request without the
+Imported on first use (``Platform.idempotency``): pynamodb brings botocore, which a request without the
 header, or a cold start serving anything but a run, never needs.
 """
 
@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.core.idempotency import Reservation, record_key
 from functions.core.runs import utcnow
-from functions.settings import get_settings
-from functions.stores.base import TableName
+from functions.settings import Settings
+from functions.stores.base import TableName, bind, conditionally, register
 
 
+@register
 class IdempotencyModel(Model):
     class Meta:
         # reserve: PutItem (conditional), then GetItem when the key is held; take_over: UpdateItem.
@@ -33,19 +34,18 @@ class IdempotencyModel(Model):
 
 
 class DynamoIdempotencyStore:
+    def __init__(self, settings: Settings) -> None:
+        bind(settings)
+        self.ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
+
     def reserve(self, workflow: str, key: str, print_: str, run_id: str) -> Reservation | None:
         """Reserve ``key`` for ``run_id``: None when reserved now, else the live reservation holding it."""
         now = utcnow()
-        ttl = get_settings().idempotency_ttl_seconds
         item = IdempotencyModel(record_key(workflow, key), workflow=workflow, fingerprint=print_, run_id=run_id,
-                                created_at=now, expires_at=now + timedelta(seconds=ttl))
-        try:
-            item.save(condition=IdempotencyModel.key.does_not_exist()
-                      | (IdempotencyModel.expires_at < now))
+                                created_at=now, expires_at=now + self.ttl)
+        if conditionally(lambda: item.save(condition=IdempotencyModel.key.does_not_exist()
+                                           | (IdempotencyModel.expires_at < now))):
             return None
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
         try:
             held = IdempotencyModel.get(record_key(workflow, key), consistent_read=True)
         except DoesNotExist:  # expired and deleted between the two calls: try once more
@@ -55,11 +55,5 @@ class DynamoIdempotencyStore:
     def take_over(self, workflow: str, key: str, held: Reservation, run_id: str) -> bool:
         """Point a reservation whose run was never created (its request died) at a new run."""
         item = IdempotencyModel(record_key(workflow, key))
-        try:
-            item.update(actions=[IdempotencyModel.run_id.set(run_id)],
-                        condition=IdempotencyModel.run_id == held.run_id)
-            return True
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        return conditionally(lambda: item.update(actions=[IdempotencyModel.run_id.set(run_id)],
+                                                 condition=IdempotencyModel.run_id == held.run_id))

@@ -26,13 +26,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from functions.aws.log_safety import hold_secret_loggers
+from functions.core.log_safety import hold_secret_loggers
 from functions.errors import BadRequest
-from functions.settings import get_settings
-from functions.stores.base import TableName
+from functions.settings import Settings
+from functions.stores.base import TableName, bind, conditionally, register
 
 hold_secret_loggers()  # pynamodb and botocore would log token records at DEBUG
 
@@ -41,6 +41,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@register
 class OAuthStateModel(Model):
     class Meta:
         # save_state: PutItem; consume_state: GetItem, then a conditional UpdateItem (used_at).
@@ -59,6 +60,7 @@ class OAuthStateModel(Model):
     expires_at = TTLAttribute()
 
 
+@register
 class OAuthTokenModel(Model):
     class Meta:
         # get_token: GetItem; save_token: PutItem. Nothing deletes a token: signing in again replaces it.
@@ -107,42 +109,6 @@ def new_state() -> str:
     return secrets.token_urlsafe(32)
 
 
-def save_state(sign_in: PendingSignIn) -> datetime:
-    """Record a sign-in about to start; returns when it expires."""
-    now = utcnow()
-    expires = now + timedelta(seconds=get_settings().oauth_state_ttl_seconds)
-    OAuthStateModel(sign_in.state, provider=sign_in.provider, tool=sign_in.tool, service=sign_in.service,
-                    profile=sign_in.profile, redirect_uri=sign_in.redirect_uri,
-                    code_verifier=sign_in.code_verifier, created_at=now, expires_at=expires).save()
-    return expires
-
-
-def consume_state(state: str | None) -> PendingSignIn:
-    """The sign-in a state belongs to, marked used: a state works once, within its lifetime."""
-    if not state:
-        raise StateError("missing", "the callback has no 'state' parameter: start the sign-in again")
-    try:
-        item = OAuthStateModel.get(state)
-    except DoesNotExist:
-        raise StateError("unknown", "unknown sign-in state: this link was not issued by this platform or "
-                                    "has been purged; start the sign-in again") from None
-    if item.used_at is not None:
-        raise StateError("used", "this sign-in link was already used: start the sign-in again")
-    if item.expires_at is None or item.expires_at <= utcnow():
-        raise StateError("expired", "this sign-in link has expired (it is valid for "
-                                    f"{get_settings().oauth_state_ttl_seconds // 60} minutes): start the "
-                                    "sign-in again")
-    try:
-        item.update(actions=[OAuthStateModel.used_at.set(utcnow())],
-                    condition=OAuthStateModel.state.exists() & OAuthStateModel.used_at.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StateError("used", "this sign-in link was already used: start the sign-in again") from None
-        raise
-    return PendingSignIn(item.state, item.provider, item.tool, item.service, item.profile, item.redirect_uri,
-                         item.code_verifier)
-
-
 # ----- tokens --------------------------------------------------------------------------------------------
 @dataclass
 class TokenRecord:
@@ -171,17 +137,53 @@ _TOKEN_FIELDS = ("provider", "service", "status", "access_token", "refresh_token
                  "client_id", "source", "error", "updated_at")
 
 
-def get_token(tool: str, profile: str) -> TokenRecord | None:
-    try:
-        item = OAuthTokenModel.get(tool, profile, consistent_read=True)
-    except DoesNotExist:
-        return None
-    values: dict[str, Any] = {name: getattr(item, name) for name in _TOKEN_FIELDS}
-    values["scopes"] = list(values["scopes"] or [])
-    return TokenRecord(tool=item.tool, profile=item.profile, **values)
+class OAuthStore:
+    """Sign-in states and tokens on their two tables (moto locally and in tests, DynamoDB deployed)."""
 
+    def __init__(self, settings: Settings) -> None:
+        bind(settings)
+        self.state_ttl = settings.oauth_state_ttl_seconds
 
-def save_token(record: TokenRecord) -> None:
-    record.updated_at = utcnow()
-    OAuthTokenModel(record.tool, record.profile,
-                    **{name: getattr(record, name) for name in _TOKEN_FIELDS}).save()
+    def save_state(self, sign_in: PendingSignIn) -> datetime:
+        """Record a sign-in about to start; returns when it expires."""
+        now = utcnow()
+        expires = now + timedelta(seconds=self.state_ttl)
+        OAuthStateModel(sign_in.state, provider=sign_in.provider, tool=sign_in.tool, service=sign_in.service,
+                        profile=sign_in.profile, redirect_uri=sign_in.redirect_uri,
+                        code_verifier=sign_in.code_verifier, created_at=now, expires_at=expires).save()
+        return expires
+
+    def consume_state(self, state: str | None) -> PendingSignIn:
+        """The sign-in a state belongs to, marked used: a state works once, within its lifetime."""
+        if not state:
+            raise StateError("missing", "the callback has no 'state' parameter: start the sign-in again")
+        try:
+            item = OAuthStateModel.get(state)
+        except DoesNotExist:
+            raise StateError("unknown", "unknown sign-in state: this link was not issued by this platform or "
+                                        "has been purged; start the sign-in again") from None
+        if item.used_at is not None:
+            raise StateError("used", "this sign-in link was already used: start the sign-in again")
+        if item.expires_at is None or item.expires_at <= utcnow():
+            raise StateError("expired", f"this sign-in link has expired (it is valid for {self.state_ttl // 60} "
+                                        "minutes): start the sign-in again")
+        if not conditionally(lambda: item.update(
+                actions=[OAuthStateModel.used_at.set(utcnow())],
+                condition=OAuthStateModel.state.exists() & OAuthStateModel.used_at.does_not_exist())):
+            raise StateError("used", "this sign-in link was already used: start the sign-in again")
+        return PendingSignIn(item.state, item.provider, item.tool, item.service, item.profile, item.redirect_uri,
+                             item.code_verifier)
+
+    def get_token(self, tool: str, profile: str) -> TokenRecord | None:
+        try:
+            item = OAuthTokenModel.get(tool, profile, consistent_read=True)
+        except DoesNotExist:
+            return None
+        values: dict[str, Any] = {name: getattr(item, name) for name in _TOKEN_FIELDS}
+        values["scopes"] = list(values["scopes"] or [])
+        return TokenRecord(tool=item.tool, profile=item.profile, **values)
+
+    def save_token(self, record: TokenRecord) -> None:
+        record.updated_at = utcnow()
+        OAuthTokenModel(record.tool, record.profile,
+                        **{name: getattr(record, name) for name in _TOKEN_FIELDS}).save()

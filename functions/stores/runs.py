@@ -16,7 +16,7 @@ API's throttle lets in.
 The async worker takes a queued run with ``claim``: one conditional UpdateItem (queued, or running
 with an expired lease) that returns the record, so two deliveries of one SQS message never both run it.
 
-Imported on first use of the store (``functions.core.engine.Engine.store``): pynamodb imports botocore
+Imported on first use of the store (``functions.platform.Platform.runs``): pynamodb imports botocore
 (~100 ms at a cold start), which requests that never touch a run (/docs, the workflow list, the
 dashboard's static files) do not need.
 """
@@ -38,7 +38,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -48,12 +48,13 @@ from functions.core.runs import (
     SUMMARY_FIELDS,
     OpenRun,
     Run,
+    RunExists,
     RunSummary,
     utcnow,
 )
-from functions.errors import BadRequest, Conflict, NotFound
-from functions.settings import get_settings
-from functions.stores.base import TableName
+from functions.errors import BadRequest, NotFound
+from functions.settings import Settings
+from functions.stores.base import TableName, bind, conditionally, register
 
 
 class WorkflowIndex(GlobalSecondaryIndex["RunModel"]):
@@ -77,6 +78,7 @@ class OpenRunsIndex(GlobalSecondaryIndex["RunModel"]):
     lease_until = NumberAttribute(range_key=True)
 
 
+@register
 class RunModel(Model):
     class Meta:
         # create/save: PutItem; get: GetItem; claim/release/close/extend: UpdateItem;
@@ -133,6 +135,10 @@ def _decode_cursor(cursor: str, workflow: str) -> dict[str, Any]:
 class DynamoRunStore:
     """RunStore on the runs table (moto locally and in tests, DynamoDB deployed)."""
 
+    def __init__(self, settings: Settings) -> None:
+        bind(settings)
+        self.retention = timedelta(days=settings.run_retention_days)
+
     def _item(self, run: Run) -> RunModel:
         data = run.model_dump()
         item = RunModel(**{k: v for k, v in data.items() if k in RunModel.get_attributes() and v is not None})
@@ -143,16 +149,12 @@ class DynamoRunStore:
             item.lease_shard, item.lease_until = OPEN_SHARD, run.lease_until
         else:  # a finished run leaves the open_runs index
             item.lease_shard = item.lease_until = None
-        item.expires_at = run.created_at + timedelta(days=get_settings().run_retention_days)
+        item.expires_at = run.created_at + self.retention
         return item
 
     def create(self, run: Run) -> None:
-        try:
-            self._item(run).save(condition=RunModel.run_id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(f"run {run.run_id} already exists") from None
-            raise
+        if not conditionally(lambda: self._item(run).save(condition=RunModel.run_id.does_not_exist())):
+            raise RunExists(f"run {run.run_id} already exists")
 
     def save(self, run: Run) -> None:
         self._item(run).save()
@@ -180,13 +182,7 @@ class DynamoRunStore:
     def _update(run_id: str, actions: list[Any], condition: Any) -> RunModel | None:
         """One conditional UpdateItem; the updated item, or None when the condition did not hold."""
         item = RunModel(run_id)
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return item
+        return item if conditionally(lambda: item.update(actions=actions, condition=condition)) else None
 
     def claim(self, run_id: str, runner: str, lease_seconds: int, now: datetime | None = None) -> Run | None:
         """Take a queued run (or a running one whose lease passed: its process died) to execute it now."""

@@ -13,18 +13,19 @@ already paused workflow fails the condition (409), and recording a run never ove
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
-from pydantic import BaseModel
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.core.runs import Run, utcnow
+from functions.core.schedules import ScheduleState
 from functions.errors import Conflict
-from functions.stores.base import TableName
+from functions.settings import Settings
+from functions.stores.base import TableName, bind, conditionally, register
 
 
+@register
 class ScheduleModel(Model):
     class Meta:
         # get: GetItem; get_many: BatchGetItem; set_enabled/record: UpdateItem (conditional).
@@ -41,23 +42,6 @@ class ScheduleModel(Model):
     last_scheduled_time = UTCDateTimeAttribute(null=True)
 
 
-class ScheduleState(BaseModel):
-    workflow: str
-    enabled: bool = True
-    changed_at: datetime | None = None
-    last_run_id: str | None = None
-    last_run_status: str | None = None
-    last_run_at: datetime | None = None
-    last_scheduled_time: datetime | None = None
-
-
-class ScheduleStore(Protocol):
-    def get(self, workflow: str) -> ScheduleState: ...
-    def get_many(self, workflows: list[str]) -> dict[str, ScheduleState]: ...
-    def set_enabled(self, workflow: str, enabled: bool) -> ScheduleState: ...
-    def record(self, workflow: str, run: Run, scheduled_time: datetime) -> None: ...
-
-
 def _state(item: ScheduleModel) -> ScheduleState:
     values = dict(item.attribute_values)
     values["enabled"] = values.get("enabled") is not False
@@ -66,6 +50,9 @@ def _state(item: ScheduleModel) -> ScheduleState:
 
 class DynamoScheduleStore:
     """ScheduleStore on the schedules table (moto locally and in tests, DynamoDB deployed)."""
+
+    def __init__(self, settings: Settings) -> None:
+        bind(settings)
 
     def get(self, workflow: str) -> ScheduleState:
         """Strongly consistent, so a tick right after a pause sees it."""
@@ -86,28 +73,19 @@ class DynamoScheduleStore:
             condition = ScheduleModel.enabled == False  # noqa: E712 - a DynamoDB condition, not a Python test
         else:
             condition = ScheduleModel.enabled.does_not_exist() | (ScheduleModel.enabled == True)  # noqa: E712
-        try:
-            item.update(actions=[ScheduleModel.enabled.set(enabled), ScheduleModel.changed_at.set(utcnow())],
-                        condition=condition)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                state = "running (not paused)" if enabled else "paused"
-                raise Conflict(f"the schedule of workflow '{workflow}' is already {state}",
-                               {"workflow": workflow, "enabled": enabled}) from None
-            raise
+        if not conditionally(lambda: item.update(
+                actions=[ScheduleModel.enabled.set(enabled), ScheduleModel.changed_at.set(utcnow())],
+                condition=condition)):
+            state = "running (not paused)" if enabled else "paused"
+            raise Conflict(f"the schedule of workflow '{workflow}' is already {state}",
+                           {"workflow": workflow, "enabled": enabled})
         return _state(item)
 
     def record(self, workflow: str, run: Run, scheduled_time: datetime) -> None:
         """Remember a tick's run, unless a newer one is already recorded (run ids sort by time)."""
         item = ScheduleModel(workflow=workflow)
-        try:
-            item.update(
-                actions=[ScheduleModel.last_run_id.set(run.run_id),
-                         ScheduleModel.last_run_status.set(run.status),
-                         ScheduleModel.last_run_at.set(run.started_at or run.created_at),
-                         ScheduleModel.last_scheduled_time.set(scheduled_time)],
-                condition=ScheduleModel.last_run_id.does_not_exist() | (ScheduleModel.last_run_id <= run.run_id),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        conditionally(lambda: item.update(
+            actions=[ScheduleModel.last_run_id.set(run.run_id), ScheduleModel.last_run_status.set(run.status),
+                     ScheduleModel.last_run_at.set(run.started_at or run.created_at),
+                     ScheduleModel.last_scheduled_time.set(scheduled_time)],
+            condition=ScheduleModel.last_run_id.does_not_exist() | (ScheduleModel.last_run_id <= run.run_id)))

@@ -63,15 +63,15 @@ def describe(calls: list[tuple[str, str]]) -> str:
 def recording() -> Iterator[RequestLog]:
     from botocore.handlers import BUILTIN_HANDLERS
 
-    from functions.handlers.snapstart import reset_aws_clients
+    from functions.platform import get_platform
 
     log = RequestLog()
     entries = [("before-send", log.sent), ("before-parse", log.received)]
     BUILTIN_HANDLERS.extend(entries)
-    reset_aws_clients()
+    get_platform().forget_clients()  # new clients: they carry the hooks
     try:
         yield log
     finally:
         for entry in entries:
             BUILTIN_HANDLERS.remove(entry)
-        reset_aws_clients()
+        get_platform().forget_clients()

@@ -103,23 +103,18 @@ class Bench:
                 raise RuntimeError("the moto server did not start")
             self._endpoint = f"http://127.0.0.1:{port}"
             os.environ.update(self.platform_env(), AWS_ENDPOINT_URL=self._endpoint)
-            from functions.core.engine import reset_engine
-            from functions.settings import reset_settings
-            from functions.stores.base import create_tables, reset_connections
+            from functions.aws.clients import Clients
+            from functions.platform import use
+            from functions.settings import Settings
+            from functions.stores import create_tables
+            from local_dev.queue import ensure_queue
 
-            reset_settings()
-            reset_engine()
-            reset_connections()
-            create_tables()
+            use(None)  # the process's platform is built again from this environment
+            create_tables(Settings())
             # The runs queue, as the stack creates it: webhooks and async runs are queued (nothing
             # consumes it here; the cost section counts what the API does).
-            from functions.aws import queue
-            from local_dev.worker import ensure_queue
-
-            self._queue_url = ensure_queue()
-            queue.reset_client()
+            self._queue_url = ensure_queue(Settings(), Clients())
             os.environ["WFP_QUEUE_URL"] = self._queue_url
-            reset_settings()
         return self._endpoint
 
     def close(self) -> None:
@@ -171,15 +166,12 @@ class Bench:
 
         self.endpoint  # noqa: B018 - moto up, this process pointed at it
         os.environ.update(self.platform_env(plugin_set))
-        from functions.core.engine import reset_engine
-        from functions.settings import reset_settings
+        from functions.platform import use
 
-        reset_settings()
-        reset_engine()
+        use(None)  # the handler's app serves a platform built from this environment
         fresh = "functions.handlers.api" not in sys.modules
         module = importlib.import_module("functions.handlers.api")
         if not fresh:
-            importlib.reload(importlib.import_module("functions.http.app"))
             module = importlib.reload(module)
         return module.handler
 

@@ -123,7 +123,7 @@ def endpoint_calls(app: Any, run_id: str) -> list[tuple[str, str, Any, str]]:
 
 
 def sweep(handler: Any, requests: RequestLog, run_id: str) -> list[tuple[str, int, list[tuple[str, str]]]]:
-    app = sys.modules["functions.http.app"].app
+    app = sys.modules["functions.handlers.api"].app
     results = []
     for method, path, body, content_type in endpoint_calls(app, run_id):
         mark = requests.mark()
@@ -135,9 +135,10 @@ def sweep(handler: Any, requests: RequestLog, run_id: str) -> list[tuple[str, in
 # ----- 3. history ----------------------------------------------------------------------------------------
 def seed_runs(count: int, workflow: str = HISTORY) -> None:
     from functions.core.runs import Run, new_run_id, utcnow
-    from functions.stores.runs import DynamoRunStore, RunModel
+    from functions.platform import get_platform
+    from functions.stores.runs import RunModel
 
-    store = DynamoRunStore()
+    store = get_platform().runs
     with RunModel.batch_write() as batch:
         for _ in range(count):
             now = utcnow()

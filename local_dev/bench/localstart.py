@@ -33,12 +33,10 @@ def prepare_tables(bench: Bench, state: Path) -> None:
     aws = LocalAws(state)
     try:
         os.environ["AWS_ENDPOINT_URL"] = aws.start()
-        from functions.settings import reset_settings
-        from functions.stores.base import create_tables, reset_connections
+        from functions.settings import Settings
+        from functions.stores import create_tables
 
-        reset_settings()
-        reset_connections()
-        create_tables()
+        create_tables(Settings())
     finally:
         aws.stop()
         for key, previous in saved.items():
@@ -54,11 +52,12 @@ def prepare_tables(bench: Bench, state: Path) -> None:
 def append_runs(state: Path, count: int) -> None:
     """``count`` PutItem lines of finished runs, in the journal's own format."""
     from functions.core.runs import Run, new_run_id, utcnow
-    from functions.settings import get_settings
+    from functions.settings import Settings
     from functions.stores.runs import DynamoRunStore
     from local_dev.compaction import _headers
 
-    store, table = DynamoRunStore(), get_settings().runs_table
+    settings = Settings()
+    store, table = DynamoRunStore(settings), settings.runs_table
     headers = _headers("dynamodb", "DynamoDB_20120810.PutItem", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     with open(state / "aws-journal.jsonl", "a", encoding="utf-8") as journal:
         for index in range(count):

@@ -6,7 +6,7 @@ them with their sources:
 
 * tables: the pynamodb models (``functions.stores.base.all_models()`` read by ``infrastructure.tables.spec_of``),
 * rules, schedules, webhook secrets and URLs, timeouts: the plugin registry (the built layer's manifest)
-  through ``functions.aws.eventbridge.deployed_schedule`` and the workflows' configs,
+  through ``functions.core.deployment.deployed_schedule`` and the workflows' configs,
 * names: ``functions.settings.Settings``; queue redrive and batch size: ``infrastructure.stack``'s constants;
 * the wiring: each function's environment names the tables and queue the stack created, the worker
   consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias;
@@ -44,7 +44,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from functions.aws.eventbridge import DeployedSchedule, deployed_schedule
+from functions.core.deployment import DeployedSchedule, deployed_schedule
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Registry
 from functions.settings import Settings
@@ -157,8 +157,8 @@ class Expected:
 
     @classmethod
     def of(cls, registry: Registry, settings: Settings) -> Expected:
-        from functions.core.cron import CronError
-        from functions.stores.base import all_models
+        from functions.registry.cron import CronError
+        from functions.stores import all_models
         from infrastructure.tables import spec_of
 
         models = all_models()
@@ -291,7 +291,7 @@ class Verifier:
         self.context = None if context is None else dict(context)
         #: Alarm names the alarms section compared (the others are checked generically).
         self.covered_alarms: set[str] = set()
-        self.settings = settings or Settings(stage=stack_name.removeprefix("wfp-"), prefix=stack_name)
+        self.settings = settings or Settings.of_stage(stack_name.removeprefix("wfp-"))
         self.registry = registry
         self.session = session or boto3.session.Session()
         self._clients: dict[str, Any] = {}
@@ -417,16 +417,15 @@ class Verifier:
                 "moto's CloudFormation ignores TimeToLiveSpecification")
 
     def queues(self) -> None:
-        from infrastructure.stack import MAX_RECEIVE_COUNT
-
+        deliveries = self.settings.max_attempts
         attributes = self.queue_attributes(self.queue_url)
         dead_arn = self.queue_attributes(self.stack.physical_id("AWS::SQS::Queue", DEAD_LETTER_QUEUE))["QueueArn"]
         redrive = json.loads(attributes.get("RedrivePolicy") or "{}")
         self.result.expect("runs queue redrives to its dead-letter queue",
-                           {"deadLetterTargetArn": dead_arn, "maxReceiveCount": MAX_RECEIVE_COUNT},
+                           {"deadLetterTargetArn": dead_arn, "maxReceiveCount": deliveries},
                            {"deadLetterTargetArn": redrive.get("deadLetterTargetArn"),
                             "maxReceiveCount": int(redrive.get("maxReceiveCount", 0)) or None},
-                           f"after {MAX_RECEIVE_COUNT} deliveries (MAX_RECEIVE_COUNT = Settings.max_attempts)")
+                           f"after {deliveries} deliveries (the deployment's WFP_MAX_ATTEMPTS)")
         worker_timeout = self.timeouts["WorkerFunction"]
         visibility = int(attributes.get("VisibilityTimeout", 0))
         self.result.add("runs queue visibility timeout covers the worker's timeout", visibility >= worker_timeout,
@@ -434,7 +433,7 @@ class Verifier:
 
     # ----- code --------------------------------------------------------------------------------------
     def functions(self) -> None:
-        from infrastructure.stack import MAX_RECEIVE_COUNT, RUNTIME
+        from infrastructure.stack import RUNTIME
         from layers.build import MANIFEST_NAME
 
         settings = self.settings
@@ -442,9 +441,9 @@ class Verifier:
         common = {"WFP_STAGE": settings.stage, "WFP_PREFIX": settings.prefix, **tables,
                   "WFP_QUEUE_URL": self.created("AWS::SQS::Queue", RUNS_QUEUE),
                   "WFP_ADMIN_TOKEN_SECRET": settings.admin_token_secret_name,
-                  "WFP_MANIFEST": f"/opt/{MANIFEST_NAME}", "WFP_PLUGINS_DIR": "/opt/python/plugins"}
-        extra = {"ApiFunction": {"WFP_REQUIRE_WEBHOOK_SECRETS": "1", "WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)},
-                 "WorkerFunction": {"WFP_MAX_ATTEMPTS": str(MAX_RECEIVE_COUNT)}}
+                  "WFP_MANIFEST": f"/opt/{MANIFEST_NAME}", "WFP_PLUGINS_DIR": "/opt/python/plugins",
+                  "WFP_MAX_ATTEMPTS": str(settings.max_attempts)}
+        extra = {"ApiFunction": {"WFP_REQUIRE_WEBHOOK_SECRETS": "1"}}
         for cid, config in self.function_configs.items():
             label = f"function {cid.removesuffix('Function').lower()}"
             variables = (config.get("Environment") or {}).get("Variables") or {}
@@ -499,7 +498,7 @@ class Verifier:
 
     # ----- entry points ----------------------------------------------------------------------------------
     def rules(self) -> None:
-        from functions.aws.eventbridge import RULE_INPUT_PATHS
+        from functions.core.deployment import RULE_INPUT_PATHS
         from infrastructure.stack import SWEEP_RATE
 
         events = self.client("events")

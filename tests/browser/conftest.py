@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import reset_platform_state
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,13 +118,12 @@ class Live:
     prod: str
     plugins_dir: Path
     app: Any
+    core: Any  # functions.platform.Platform
     screenshots: list[Path] = field(default_factory=list)
 
     @property
     def engine(self) -> Any:
-        from functions.core.engine import get_engine
-
-        return get_engine()
+        return self.core.engine
 
     def route_exists(self, method: str, path: str) -> bool:
         try:
@@ -150,20 +150,6 @@ def build_plugins(root: Path) -> Path:
     return plugins
 
 
-def reset_platform_state() -> None:
-    """Forget the platform's process-wide caches (as tests/conftest.py does around each test)."""
-    from aws_lambda_powertools.utilities.parameters import clear_caches
-
-    from functions.core.engine import reset_engine
-    from functions.settings import reset_settings
-    from functions.stores.base import reset_connections
-
-    reset_settings()
-    reset_engine()
-    reset_connections()
-    clear_caches()
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from moto.server import ThreadedMotoServer
@@ -182,18 +168,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         for key, value in env.items():
             mp.setenv(key, value)
         reset_platform_state()
-        from functions.core.engine import get_engine
         from functions.http.app import create_app
-        from functions.stores.base import create_tables
+        from functions.platform import Platform, use
+        from functions.stores import create_tables
 
-        create_tables()
-        get_engine().registry.check_all()
-        app = create_app()
+        core = Platform()
+        use(core)  # what the tools a workflow builds reach
+        create_tables(core.settings)
+        core.registry.check_all()
+        app = create_app(core)
         root, prod = ThreadedServer(app), ThreadedServer(StagePrefix(app, "/prod"))
         root_port, prod_port = root.start(), prod.start()
         try:
             yield Live(url=f"http://127.0.0.1:{root_port}", prod=f"http://127.0.0.1:{prod_port}/prod",
-                       plugins_dir=Path(env["WFP_PLUGINS_DIR"]), app=app)
+                       plugins_dir=Path(env["WFP_PLUGINS_DIR"]), app=app, core=core)
         finally:
             root.stop()
             prod.stop()
@@ -248,8 +236,13 @@ def page(context: Any) -> Page:
 
 
 @pytest.fixture
-def admin_token(monkeypatch: pytest.MonkeyPatch, live: Live) -> str:
-    """Turn the admin token on for one test (the live server reads it on every request)."""
+def admin_token(live: Live) -> Iterator[str]:
+    """Turn the admin token on for one test: the live server's platform gets settings with a token (the
+    middleware reads them on every request), then its own back."""
+    from pydantic import SecretStr
+
     token = "browser-test-token-5c1d0e"
-    monkeypatch.setenv("WFP_ADMIN_TOKEN", token)
-    return token
+    original = live.core.settings
+    live.core.settings = original.model_copy(update={"admin_token": SecretStr(token)})
+    yield token
+    live.core.settings = original

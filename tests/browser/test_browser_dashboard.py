@@ -28,7 +28,7 @@ def run_result(form: Any) -> Any:
 
 
 def history(live: Any, workflow: str) -> list[Any]:
-    return live.engine.store.history(workflow, 50)[0]
+    return live.engine.runs.history(workflow, 50)[0]
 
 
 # ----- at the root -------------------------------------------------------------------------------------

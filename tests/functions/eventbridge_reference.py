@@ -1,7 +1,7 @@
 """An independent evaluator of EventBridge ``cron(...)`` expressions, for tests only.
 
 Written from AWS's documentation (eb-scheduled-rule-pattern / eb-cron-expressions), not from
-``functions.core.cron`` nor croniter, so that converting with one and evaluating with the other is a real
+``functions.registry.cron`` nor croniter, so that converting with one and evaluating with the other is a real
 check. What the documentation says, and what this implements:
 
 * six fields: minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 1-7 or

@@ -29,10 +29,11 @@ def plugins(plugin_dir):
 
 
 def messages() -> list[dict]:
-    from functions.aws import queue
+    from functions.platform import get_platform
 
-    return queue.client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10,
-                                          VisibilityTimeout=0).get("Messages", [])
+    queue = get_platform().queue
+    return queue.clients.get("sqs").receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10,
+                                                    VisibilityTimeout=0).get("Messages", [])
 
 
 def test_a_webhook_answers_202_after_recording_and_queueing_the_run(make_platform, plugins):
@@ -44,7 +45,7 @@ def test_a_webhook_answers_202_after_recording_and_queueing_the_run(make_platfor
                          "replayed"}
     assert body["status"] == "queued" and body["trigger"] == "webhook"
     assert response.headers["location"] == body["status_url"]
-    record = platform.engine.store.get(body["run_id"])  # durable before the answer...
+    record = platform.engine.runs.get(body["run_id"])  # durable before the answer...
     assert record.status == "queued" and record.queued and record.lease_until
     (message,) = messages()  # ...and on the queue
     assert body["run_id"] in message["Body"]
@@ -80,9 +81,9 @@ def test_a_sync_call_past_its_wait_answers_202_and_the_run_finishes_in_the_backg
     body = response.json()
     assert body["status"] == "running"
     deadline = time.monotonic() + 10
-    while platform.engine.store.get(body["run_id"]).status == "running" and time.monotonic() < deadline:
+    while platform.engine.runs.get(body["run_id"]).status == "running" and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert platform.engine.store.get(body["run_id"]).status == "success"
+    assert platform.engine.runs.get(body["run_id"]).status == "success"
     quick = platform.client.post("/api/workflows/execute/slow", json={"seconds": 0.1})
     assert quick.status_code == 200 and quick.json()["status"] == "success"
 
@@ -108,7 +109,7 @@ def test_deployed_a_long_sync_run_goes_to_the_worker_and_is_waited_for(make_plat
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "success" and body["message"] == "slept"
-    assert platform.engine.store.get(body["run_id"]).queued  # it went through the queue
+    assert platform.engine.runs.get(body["run_id"]).queued  # it went through the queue
 
     started = time.monotonic()  # no worker now: the wait bound answers 202, the run stays queued for it
     late = platform.client.post("/api/workflows/execute/slow", json={"seconds": 0.3})
@@ -119,7 +120,7 @@ def test_deployed_a_long_sync_run_goes_to_the_worker_and_is_waited_for(make_plat
     assert quick.status_code == 202
     fits = make_platform(plugins.root, WFP_SYNC_OVERFLOW="worker", WFP_SYNC_WAIT_SECONDS="20")
     inline = fits.client.post("/api/workflows/execute/quick", json={})  # timeout 10 <= 20: runs in the API
-    assert inline.status_code == 200 and not fits.engine.store.get(inline.json()["run_id"]).queued
+    assert inline.status_code == 200 and not fits.engine.runs.get(inline.json()["run_id"]).queued
 
 
 def test_a_workflow_past_its_timeout_is_timed_out_without_waiting_for_it(make_platform, plugins):

@@ -11,8 +11,8 @@ from eventbridge_reference import EventBridgeCron, InvalidExpression, eb_weekday
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.core import cron
-from functions.core.cron import CronError
+from functions.registry import cron
+from functions.registry.cron import CronError
 
 UTC = timezone.utc
 PARIS = "Europe/Paris"
@@ -111,13 +111,10 @@ def test_restricting_both_day_fields_is_a_plugin_error_in_plugins_check(plugin_d
     plugin_dir.workflow("fine", {"schedule": "0 9 * * 1", "triggers": ["schedule"], "timezone": PARIS})
     monkeypatch.setenv("WFP_PLUGINS_DIR", str(plugin_dir.root))
     monkeypatch.setenv("WFP_ENV_FILE", str(plugin_dir.root / "missing.env"))
-    from functions.settings import reset_settings
     from local_dev.cli import main
 
-    reset_settings()
     with pytest.raises(SystemExit) as exited:
         main(["plugins", "check"])
-    reset_settings()
     out = capsys.readouterr().out
     assert exited.value.code == 1
     assert "ERROR workflow  both_days" in out and "ok    workflow  fine" in out
@@ -301,7 +298,7 @@ def test_next_runs_are_increasing_distinct_wall_times_matching_the_expression(ex
 
 # ----- the fire times kept for "now" -----------------------------------------------------------------------
 class _Clock(datetime):
-    """``datetime`` whose ``now`` is set by the test (``functions.core.cron`` reads the time through it)."""
+    """``datetime`` whose ``now`` is set by the test (``functions.registry.cron`` reads the time through it)."""
 
     current = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
 

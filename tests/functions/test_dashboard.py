@@ -166,9 +166,9 @@ def test_history_chart_and_run_page_of_a_failing_run(forms):
 
 
 def test_history_is_paginated(forms):
-    ids = [forms.run("no_inputs").run_id for _ in range(views.HISTORY_PAGE + 3)]
+    ids = [forms.run("no_inputs").run_id for _ in range(forms.core.settings.history_page_size + 3)]
     first = forms.client.get("/dashboard/workflows/no_inputs").text
-    assert first.count("/dashboard/runs/") >= views.HISTORY_PAGE
+    assert first.count("/dashboard/runs/") >= forms.core.settings.history_page_size
     cursor = re.search(r'href="/dashboard/workflows/no_inputs\?cursor=([^"]+)">Older runs', first).group(1)
     older = forms.client.get(f"/dashboard/workflows/no_inputs?cursor={cursor}").text
     assert "(older runs)" in older and "Newest runs" in older
@@ -269,7 +269,7 @@ def test_static_files_are_served_with_types_and_versioned_urls(platform):
 def test_home_page_reads_each_history_once_and_bounded(platform, monkeypatch):
     """The cost rule of the home page: one bounded Query per working workflow, nothing more."""
     calls: list[tuple[str, int]] = []
-    store = platform.engine.store
+    store = platform.engine.runs
     real = store.history
 
     def counting(workflow: str, limit: int, cursor: str | None = None):
@@ -286,7 +286,7 @@ def test_an_unreadable_history_does_not_take_the_page_down(platform, monkeypatch
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("DynamoDB is having a bad day")
 
-    monkeypatch.setattr(platform.engine.store, "history", broken)
+    monkeypatch.setattr(platform.core.runs, "history", broken)
     home = platform.client.get("/")
     assert home.status_code == 200 and "Run history unavailable" in home.text
 

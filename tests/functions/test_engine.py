@@ -51,8 +51,8 @@ def flows(plugin_dir):
       "            'result': crm.execute('x'), 'authenticated': crm.is_authenticated()}}\n")
     w("no_profile", {"tools_required": ["crm"], "tools_profiles": {"crm": "NOPE"}},
       "def execute(data, tools):\n    raise AssertionError('must not run without its tool')\n")
-    w("peek", {}, "from functions.core.engine import get_engine\n\n"
-                  "def execute(data, tools):\n    (latest,), _ = get_engine().store.history('peek', 1)\n"
+    w("peek", {}, "from functions.platform import get_platform\n\n"
+                  "def execute(data, tools):\n    (latest,), _ = get_platform().runs.history('peek', 1)\n"
                   "    return {'status': 'success', 'data': {'run_id': latest.run_id, 'status': latest.status}}\n")
     w("chatty", {}, "import logging\nlogger = logging.getLogger(__name__)\n\n"
                     "def execute(data, tools):\n"
@@ -78,11 +78,11 @@ def platform(make_platform, flows, monkeypatch):
 
 def stored(platform, run):
     """The run as the store has it (what the API and dashboard show), not the engine's copy."""
-    return platform.engine.store.get(run.run_id)
+    return platform.engine.runs.get(run.run_id)
 
 
 def history(platform, name):
-    return platform.engine.store.history(name, 100)[0]
+    return platform.engine.runs.history(name, 100)[0]
 
 
 # ----- outcomes -----------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_inputs_are_typed_defaulted_and_passwords_never_stored(platform, flows):
                                                      {"name": "pw", "type": "password", "required": True}]},
                    "def execute(data, tools):\n    return {'status': 'success', 'data': {'n': data['n'], "
                    "'pw_len': len(data['pw'])}}\n")
-    platform.engine.reload()
+    platform.core.reload()
     run = platform.run("echo_inputs", {"pw": "hunter2", "n": "5"})
     assert run.output["data"] == {"n": 5, "pw_len": 7}
     assert stored(platform, run).inputs == {"n": 5, "pw": "***"}
@@ -206,7 +206,7 @@ def test_a_tool_that_fails_to_authenticate_is_a_recorded_error(platform, flows):
                "from ..base import BaseTool\n\nclass Grumpy(BaseTool):\n"
                "    def authenticate(self):\n        self.last_error = 'token expired: reconnect'\n        return False\n")
     flows.workflow("uses_grumpy", {"tools_required": ["grumpy"]})
-    platform.engine.reload()
+    platform.core.reload()
     record = stored(platform, platform.run("uses_grumpy"))
     assert record.status == "error" and "grumpy" in record.error and "token expired: reconnect" in record.error
 
@@ -282,7 +282,7 @@ def test_run_ids_sort_in_creation_order_even_within_one_millisecond():
 def test_history_is_newest_first_and_paginated_with_a_cursor(platform):
     runs = [platform.run("ok", {"i": i}) for i in range(5)]
     platform.run("err")  # another workflow's run is not in this history
-    store = platform.engine.store
+    store = platform.engine.runs
     seen, cursor, pages = [], None, 0
     while True:
         page, cursor = store.history("ok", 2, cursor)
@@ -298,24 +298,24 @@ def test_history_is_newest_first_and_paginated_with_a_cursor(platform):
 @pytest.mark.parametrize("cursor", ["not-base64!", "e30", "eyJhIjogMX0", "W10"])
 def test_a_bad_cursor_is_a_400(platform, cursor):
     with pytest.raises(BadRequest, match="invalid cursor"):
-        platform.engine.store.history("ok", 2, cursor)
+        platform.engine.runs.history("ok", 2, cursor)
 
 
 def test_a_cursor_of_another_workflow_is_a_400(platform):
     for _ in range(3):
         platform.run("ok")
-    _, cursor = platform.engine.store.history("ok", 1)
+    _, cursor = platform.engine.runs.history("ok", 1)
     assert cursor
     with pytest.raises(BadRequest):
-        platform.engine.store.history("err", 1, cursor)
+        platform.engine.runs.history("err", 1, cursor)
 
 
 def test_history_is_a_query_on_the_index_never_a_scan(platform, aws_calls):
     for _ in range(3):
         platform.run("ok")
     aws_calls.clear()
-    page, cursor = platform.engine.store.history("ok", 2)
-    platform.engine.store.history("ok", 2, cursor)
+    page, cursor = platform.engine.runs.history("ok", 2)
+    platform.engine.runs.history("ok", 2, cursor)
     dynamodb = [(op, params) for service, op, params in aws_calls if service == "dynamodb"]
     assert [op for op, _ in dynamodb] == ["Query", "Query"]
     assert all(params["IndexName"] == "by_workflow" and params["ScanIndexForward"] is False
@@ -333,4 +333,4 @@ def test_a_run_costs_two_writes_and_no_scan(platform, aws_calls):
 
 def test_get_of_an_unknown_run_is_not_found(platform):
     with pytest.raises(NotFound):
-        platform.engine.store.get("0" * 24)
+        platform.engine.runs.get("0" * 24)

@@ -53,9 +53,9 @@ def status(platform: Any, tool: str = "google_calendar", profile: str = "TEST") 
 
 
 def stored(tool: str = "google_calendar", profile: str = "TEST") -> Any:
-    from functions.stores.oauth import get_token
+    from functions.platform import get_platform
 
-    return get_token(tool, profile)
+    return get_platform().oauth.get_token(tool, profile)
 
 
 # ----- starting the sign-in ------------------------------------------------------------------------------
@@ -417,11 +417,11 @@ def test_a_revoked_token_during_an_api_call_turns_into_reauth_required(gp: Any, 
 
 
 def test_a_workflow_whose_google_tool_needs_reauth_fails_with_the_reason(gp: Any, google: FakeGoogle) -> None:
-    from functions.core.engine import ToolNotReady
+    from functions.core.execution import ToolNotReady, build_tools
 
     config = type("C", (), {"tools_required": ["google_calendar"], "tools_profiles": {"google_calendar": "TEST"}})
     with pytest.raises(ToolNotReady) as error:
-        gp.engine.build_tools(config)
+        build_tools(gp.core.registry, config)
     assert "not connected to Google Calendar" in error.value.message
     assert "/oauth/google/auth?service=calendar&profile=TEST" in error.value.message
 

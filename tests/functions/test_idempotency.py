@@ -46,7 +46,7 @@ def test_the_same_key_and_payload_return_the_same_run_which_runs_once(shop, tmp_
     assert again.json()["run_id"] == first.json()["run_id"] and again.json()["status"] == "success"
     assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert charges(ledger) == ["5"]
-    assert len(shop.engine.store.history("counted", 10)[0]) == 1
+    assert len(shop.engine.runs.history("counted", 10)[0]) == 1
 
 
 def test_concurrent_duplicates_run_the_workflow_once(shop, tmp_path):
@@ -56,7 +56,7 @@ def test_concurrent_duplicates_run_the_workflow_once(shop, tmp_path):
 
     def call() -> None:
         barrier.wait()
-        results.append(shop.engine.submit("counted", {"ledger": str(ledger), "amount": 7}, "manual", wait=10,
+        results.append(shop.engine.accept("counted", {"ledger": str(ledger), "amount": 7}, "manual", wait=10,
                                           idempotency_key="concurrent-key"))
 
     threads = [threading.Thread(target=call) for _ in range(8)]
@@ -83,11 +83,11 @@ def test_the_same_key_with_another_payload_is_a_409_and_runs_nothing(shop, tmp_p
     via_trigger = shop.client.get("/api/workflows/trigger/counted", params={"ledger": str(ledger), "amount": "5"},
                                   headers=headers)
     assert via_trigger.status_code == 409  # another endpoint is another request
-    assert charges(ledger) == ["5"] and len(shop.engine.store.history("counted", 10)[0]) == 1
+    assert charges(ledger) == ["5"] and len(shop.engine.runs.history("counted", 10)[0]) == 1
 
 
 def test_secrets_do_not_count_in_the_payload_and_are_not_stored(shop, tmp_path):
-    from functions.core.idempotency import IdempotencyModel
+    from functions.stores.idempotency import IdempotencyModel
 
     ledger = tmp_path / "ledger"
     headers = {"Idempotency-Key": "with-pin"}
@@ -127,11 +127,12 @@ def test_a_malformed_key_is_refused_before_anything_runs(shop, tmp_path, key):
                                 headers={"Idempotency-Key": key.encode("utf-8")})
     assert response.status_code == 400, response.text
     assert "Idempotency-Key" in response.json()["error"] and "1 to 255 printable ASCII" in response.json()["error"]
-    assert shop.engine.store.history("counted", 10)[0] == []
+    assert shop.engine.runs.history("counted", 10)[0] == []
 
 
 def test_an_expired_key_starts_a_new_run(shop, tmp_path):
-    from functions.core.idempotency import IdempotencyModel, record_key
+    from functions.core.idempotency import record_key
+    from functions.stores.idempotency import IdempotencyModel
     from functions.core.runs import utcnow
 
     ledger = tmp_path / "ledger"
@@ -153,7 +154,7 @@ def test_a_key_whose_request_died_before_recording_its_run_is_taken_over(shop, t
     probe = shop.engine.new_run("counted", "manual", shop.engine.registry.workflow("counted")[1],
                                 {"ledger": str(ledger), "amount": 1})
     # a request reserved the key for a run it never created (its process died)
-    shop.engine.idempotency.reserve("counted", "orphan", fingerprint("manual", probe.inputs), "deadbeef" * 3)
+    shop.core.idempotency.reserve("counted", "orphan", fingerprint("manual", probe.inputs), "deadbeef" * 3)
     response = shop.client.post("/api/workflows/execute/counted", json={"ledger": str(ledger)},
                                 headers={"Idempotency-Key": "orphan"})
     assert response.status_code == 200 and response.json()["status"] == "success"

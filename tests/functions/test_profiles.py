@@ -22,11 +22,22 @@ def secret_calls(calls):
     return [op for service, op, _ in calls if service == "secretsmanager"]
 
 
-def test_environment_variables_name_tool_profile_and_param(aws, monkeypatch):
+@pytest.fixture
+def source(aws):
+    """This test's profile source, over its own Secrets Manager reader (a new client, a new cache)."""
+    from functions.aws.clients import Clients
+    from functions.aws.secrets import SecretsManager
+    from functions.settings import Settings
+
+    secrets = SecretsManager(Clients())
+    return profiles.Profiles(Settings(), lambda: secrets)
+
+
+def test_environment_variables_name_tool_profile_and_param(source, aws, monkeypatch):
     monkeypatch.setenv("CRM_TEST_API_KEY", "k-test")
     monkeypatch.setenv("CRM_TEST_ACCOUNT", "acme")
     monkeypatch.setenv("CRM_PROD_API_KEY", "k-prod")  # another profile: not mixed in
-    resolved = profiles.resolve(CRM, "test")
+    resolved = source.resolve(CRM, "test")
     assert resolved.profile == "TEST"
     assert resolved.params == {"api_key": "k-test", "account": "acme", "timeout": 30, "ratio": 0.5,
                                "verbose": False, "base_url": "https://default", "region": "eu"}
@@ -35,34 +46,34 @@ def test_environment_variables_name_tool_profile_and_param(aws, monkeypatch):
     assert resolved.missing == []
 
 
-def test_a_profile_set_entirely_in_the_environment_costs_no_aws_call(aws_calls, monkeypatch):
+def test_a_profile_set_entirely_in_the_environment_costs_no_aws_call(source, aws_calls, monkeypatch):
     monkeypatch.setenv("CRM_TEST_API_KEY", "k")
     monkeypatch.setenv("CRM_TEST_ACCOUNT", "a")
-    profiles.resolve(CRM, "TEST").require()
+    source.resolve(CRM, "TEST").require()
     assert secret_calls(aws_calls) == []
 
 
-def test_secret_holds_the_profile(aws_calls):
+def test_secret_holds_the_profile(source, aws_calls):
     put_secret(SECRET, {"api_key": "s-key", "account": "s-acct", "timeout": 5})
-    resolved = profiles.resolve(CRM, "PROD").require()
+    resolved = source.resolve(CRM, "PROD").require()
     assert resolved.params["api_key"] == "s-key" and resolved.params["account"] == "s-acct"
     assert resolved.params["timeout"] == 5 and resolved.params["region"] == "eu"
     assert resolved.sources["api_key"] == f"secret:{SECRET}"
     assert "GetSecretValue" in secret_calls(aws_calls)
 
 
-def test_secret_is_cached_by_powertools(aws_calls):
+def test_secret_is_cached_by_powertools(source, aws_calls):
     put_secret(SECRET, {"api_key": "s-key", "account": "s-acct"})
     for _ in range(3):
-        profiles.resolve(CRM, "PROD").require()
+        source.resolve(CRM, "PROD").require()
     assert secret_calls(aws_calls).count("GetSecretValue") == 1
 
 
-def test_precedence_env_over_secret_over_defaults(aws, monkeypatch):
+def test_precedence_env_over_secret_over_defaults(source, aws, monkeypatch):
     put_secret(SECRET, {"api_key": "s-key", "account": "s-acct", "base_url": "https://secret", "timeout": 7})
     monkeypatch.setenv("CRM_PROD_ACCOUNT", "env-acct")   # env beats the secret
     monkeypatch.setenv("CRM_PROD_TIMEOUT", "3")          # env beats secret and default, typed like the default
-    resolved = profiles.resolve(CRM, "PROD").require()
+    resolved = source.resolve(CRM, "PROD").require()
     assert resolved.params == {"api_key": "s-key", "account": "env-acct", "base_url": "https://secret",
                                "timeout": 3, "ratio": 0.5, "verbose": False, "region": "eu"}
     assert resolved.sources == {"api_key": f"secret:{SECRET}", "account": "env:CRM_PROD_ACCOUNT",
@@ -85,17 +96,17 @@ def test_precedence_env_over_secret_over_defaults(aws, monkeypatch):
     ("api_key", "007", "007"),         # no default to copy a type from: stays a string
     ("extra_param", "42", "42"),       # undeclared parameters are passed along as strings
 ])
-def test_environment_values_take_the_type_of_the_default(aws, monkeypatch, param, raw, expected):
+def test_environment_values_take_the_type_of_the_default(source, aws, monkeypatch, param, raw, expected):
     monkeypatch.setenv("CRM_T_API_KEY", "k")
     monkeypatch.setenv("CRM_T_ACCOUNT", "a")
     monkeypatch.setenv(f"CRM_T_{param.upper()}", raw)
-    value = profiles.resolve(CRM, "T").params[param]
+    value = source.resolve(CRM, "T").params[param]
     assert value == expected and type(value) is type(expected)
 
 
-def test_missing_parameter_names_the_exact_variable_and_secret(aws):
+def test_missing_parameter_names_the_exact_variable_and_secret(source, aws):
     with pytest.raises(ProfileError) as raised:
-        profiles.resolve(CRM, "prod").require()
+        source.resolve(CRM, "prod").require()
     error = raised.value
     assert error.status_code == 424
     assert "CRM_PROD_API_KEY" in error.message and "CRM_PROD_ACCOUNT" in error.message
@@ -104,27 +115,27 @@ def test_missing_parameter_names_the_exact_variable_and_secret(aws):
                             "variables": ["CRM_PROD_API_KEY", "CRM_PROD_ACCOUNT"], "secret": SECRET}
 
 
-def test_only_the_missing_parameter_is_named(aws, monkeypatch):
+def test_only_the_missing_parameter_is_named(source, aws, monkeypatch):
     monkeypatch.setenv("CRM_PROD_API_KEY", "k")
     monkeypatch.setenv("CRM_PROD_ACCOUNT", "")  # empty counts as missing
     with pytest.raises(ProfileError) as raised:
-        profiles.resolve(CRM, "PROD").require()
+        source.resolve(CRM, "PROD").require()
     assert raised.value.detail["variables"] == ["CRM_PROD_ACCOUNT"]
     assert "CRM_PROD_API_KEY" not in raised.value.message
 
 
-def test_an_unreadable_secret_is_explained_not_fatal(aws, monkeypatch):
+def test_an_unreadable_secret_is_explained_not_fatal(source, aws, monkeypatch):
     put_secret(SECRET, "not json at all")
     monkeypatch.setenv("CRM_PROD_API_KEY", "k")
-    resolved = profiles.resolve(CRM, "PROD")
+    resolved = source.resolve(CRM, "PROD")
     assert resolved.missing == ["account"] and resolved.secret_error
     with pytest.raises(ProfileError, match="the secret could not be read"):
         resolved.require()
 
 
-def test_a_secret_that_is_not_an_object_is_explained(aws):
+def test_a_secret_that_is_not_an_object_is_explained(source, aws):
     put_secret(SECRET, json.dumps(["api_key"]))
-    resolved = profiles.resolve(CRM, "PROD")
+    resolved = source.resolve(CRM, "PROD")
     assert "must hold a JSON object" in (resolved.secret_error or "")
 
 
@@ -191,7 +202,7 @@ def test_profiles_in_env_finds_names_from_declared_parameters(monkeypatch):
 INDEX = "wfp-test/profiles-index"
 
 
-def test_profiles_in_secrets_lists_this_deployments_profiles_only(aws_calls):
+def test_profiles_in_secrets_lists_this_deployments_profiles_only(source, aws_calls):
     """Exact names only: the candidates given and the index's, each asked with one DescribeSecret; never
     a ListSecrets (it needs Resource "*"), never a secret's value but the index's."""
     import boto3
@@ -207,7 +218,7 @@ def test_profiles_in_secrets_lists_this_deployments_profiles_only(aws_calls):
     put_secret(INDEX, {"mail": ["PROD", "not a name", 3], "crm": ["prod"]})
     aws_calls.clear()
 
-    found = profiles.profiles_in_secrets({"crm": {"PROD", "TEST", "OTHER", "GONE", "DEFAULT"}, "mail": {"DEFAULT"}})
+    found = source.in_secrets({"crm": {"PROD", "TEST", "OTHER", "GONE", "DEFAULT"}, "mail": {"DEFAULT"}})
 
     assert found == {"crm": {"PROD", "TEST"}, "mail": {"PROD"}}
     calls = [(op, params.get("SecretId")) for service, op, params in aws_calls if service == "secretsmanager"]
@@ -219,38 +230,38 @@ def test_profiles_in_secrets_lists_this_deployments_profiles_only(aws_calls):
     assert [name for op, name in calls if op == "GetSecretValue"] == [INDEX]
 
 
-def test_a_listing_is_cached_five_minutes_and_costs_one_call_per_name(aws_calls, monkeypatch):
+def test_a_listing_is_cached_five_minutes_and_costs_one_call_per_name(source, aws_calls, monkeypatch):
     put_secret("wfp-test/profiles/crm/PROD", {"api_key": "x"})
     aws_calls.clear()
     candidates = {"crm": {"PROD", "TEST", "DEFAULT"}}
-    assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+    assert source.in_secrets(candidates) == {"crm": {"PROD"}}
     first = secret_calls(aws_calls)
     assert sorted(first) == ["DescribeSecret"] * 3 + ["GetSecretValue"]  # the (absent) index, then each name
     for _ in range(3):
-        assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+        assert source.in_secrets(candidates) == {"crm": {"PROD"}}
     assert secret_calls(aws_calls) == first  # absent names and the absent index are cached too
 
-    # Five minutes later (the cache's age is Powertools' own clock), every answer is asked again.
-    from datetime import datetime, timedelta
+    # Five minutes later, every answer is asked again.
+    import time
 
-    from aws_lambda_powertools.utilities.parameters import base
+    from functions.aws import secrets
 
-    later = datetime.now() + timedelta(seconds=profiles.SECRET_MAX_AGE + 1)
-    monkeypatch.setattr(base, "datetime", type("Later", (datetime,), {"now": classmethod(lambda cls, tz=None: later)}))
-    assert profiles.profiles_in_secrets(candidates) == {"crm": {"PROD"}}
+    later = time.monotonic() + source.secrets.max_age + 1
+    monkeypatch.setattr(secrets.time, "monotonic", lambda: later)
+    assert source.in_secrets(candidates) == {"crm": {"PROD"}}
     assert len(secret_calls(aws_calls)) == 2 * len(first)
 
 
-def test_a_listing_is_bounded(aws_calls, monkeypatch, caplog):
+def test_a_listing_is_bounded(source, aws_calls, monkeypatch, caplog):
     monkeypatch.setattr(profiles, "MAX_LISTED_NAMES", 5)
     aws_calls.clear()
-    assert profiles.profiles_in_secrets({"crm": {f"P{i}" for i in range(40)}}) == {}
+    assert source.in_secrets({"crm": {f"P{i}" for i in range(40)}}) == {}
     assert secret_calls(aws_calls).count("DescribeSecret") == 5
     assert "only the first 5 are listed" in caplog.text
 
 
-def test_the_listing_reuses_one_secrets_manager_client(aws, monkeypatch):
-    """The client Powertools builds for get_secret serves the listing too: none is built per request."""
+def test_the_listing_reuses_one_secrets_manager_client(source, aws, monkeypatch):
+    """One Secrets Manager client serves reading and listing: none is built per request."""
     import boto3
 
     put_secret(SECRET, {"api_key": "x"})
@@ -259,8 +270,8 @@ def test_the_listing_reuses_one_secrets_manager_client(aws, monkeypatch):
     monkeypatch.setattr(boto3.session.Session, "client",
                         lambda self, name, *a, **k: built.append(name) or real(self, name, *a, **k))
     for profile in ("PROD", "TEST", "DEFAULT"):
-        profiles.profiles_in_secrets({"crm": {profile}})
-    profiles.resolve(CRM, "PROD")
+        source.in_secrets({"crm": {profile}})
+    source.resolve(CRM, "PROD")
     assert built == ["secretsmanager"]
 
 
@@ -330,9 +341,9 @@ def test_api_finds_the_profiles_the_configuration_names(plugin_dir, make_platfor
     assert secret_calls(aws_calls).count("DescribeSecret") == 3
 
 
-def test_mixed_case_parameter_names_get_their_upper_case_variable(aws, monkeypatch):
+def test_mixed_case_parameter_names_get_their_upper_case_variable(source, aws, monkeypatch):
     config = ToolConfig(tool_name="crm", required_params=["apiKey"], optional_params={"baseUrl": "https://x"})
     monkeypatch.setenv("CRM_PROD_APIKEY", "k")
     monkeypatch.setenv("CRM_PROD_BASEURL", "https://y")
-    resolved = profiles.resolve(config, "PROD").require()
+    resolved = source.resolve(config, "PROD").require()
     assert resolved.params == {"apiKey": "k", "baseUrl": "https://y"}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.aws.queue import QueuedRun, QueueMessageError
+from functions.core.message import QueuedRun, QueueMessageError
 
 
 def test_a_message_round_trips():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -42,7 +41,7 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sched(make_platform, plugin_dir, tmp_path) -> Any:
+def sched_plugins(plugin_dir, tmp_path) -> Any:
     gate = tmp_path / "gate"
     plugin_dir.workflow("every_minute", {"name": "Every minute", "schedule": "* * * * *",
                                          "triggers": ["schedule", "manual"]},
@@ -56,13 +55,19 @@ def sched(make_platform, plugin_dir, tmp_path) -> Any:
                                         "inputs_schema": [{"name": "email", "type": "email", "required": True}]})
     plugin_dir.workflow("inactive", {"schedule": "* * * * *", "triggers": ["schedule"], "active": False})
     plugin_dir.workflow("manual_only", {"triggers": ["manual"]})
-    platform = make_platform(plugin_dir.root)
-    platform.gate = gate
+    plugin_dir.gate = gate
+    return plugin_dir
+
+
+@pytest.fixture
+def sched(make_platform, sched_plugins) -> Any:
+    platform = make_platform(sched_plugins.root)
+    platform.gate = sched_plugins.gate
     return platform
 
 
 def history(platform: Any, workflow: str) -> list[Any]:
-    runs, _ = platform.engine.store.history(workflow, 100)
+    runs, _ = platform.engine.runs.history(workflow, 100)
     return runs
 
 
@@ -72,19 +77,21 @@ def event(workflow: str, time: str = TICK, event_id: str = "e-1") -> dict[str, s
 
 # ----- one run per tick ------------------------------------------------------------------------------------
 def test_a_tick_runs_the_workflow_once_with_its_scheduled_time(sched) -> None:
-    from functions.core.schedules import handle_event, tick_run_id
+    from functions.core.schedules import tick_run_id
+
+    handle_event = sched.core.schedules.handle
 
     run = handle_event(event("every_minute"))
     assert run is not None and run.status == "success" and run.trigger == "schedule"
     assert run.scheduled_time == "2025-03-31T09:00:00+00:00"
     assert run.run_id == tick_run_id("every_minute", datetime(2025, 3, 31, 9, tzinfo=UTC))
     assert len(run.logs) == 1 and run.logs[0].endswith("tick")
-    stored = sched.engine.store.get(run.run_id)
+    stored = sched.engine.runs.get(run.run_id)
     assert stored.status == "success" and stored.scheduled_time == run.scheduled_time
 
 
 def test_a_duplicate_delivery_of_a_tick_produces_no_second_run(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     first = handle_event(event("every_minute", "2025-03-31T09:00:00Z", "a"))
     # EventBridge retries with another id; the time may carry seconds: still the 09:00 tick.
@@ -97,7 +104,7 @@ def test_a_duplicate_delivery_of_a_tick_produces_no_second_run(sched) -> None:
 
 
 def test_concurrent_duplicate_deliveries_produce_exactly_one_run(sched, atomic_moto) -> None:
-    from functions.core.schedules import get_schedules
+    get_schedules = lambda: sched.core.schedules  # noqa: E731
 
     sched.gate.write_text("open")
     workers, barrier = 8, threading.Barrier(8)
@@ -121,13 +128,13 @@ def test_concurrent_duplicate_deliveries_produce_exactly_one_run(sched, atomic_m
 
 
 def test_a_raw_eventbridge_scheduled_event_is_accepted(sched) -> None:
-    from functions.aws.eventbridge import schedule_name
-    from functions.core.schedules import handle_event
+    from functions.core.deployment import schedule_name
+    handle_event = sched.core.schedules.handle
 
     raw = {"version": "0", "id": "89d1a02d-5ec7-412e-82f5-13505f849b41", "detail-type": "Scheduled Event",
            "source": "aws.events", "account": "123456789012", "time": "2025-03-31T09:00:00Z",
            "region": "us-east-1", "detail": {},
-           "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{schedule_name('every_minute')}"]}
+           "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{schedule_name('every_minute', 'wfp-test')}"]}
     run = handle_event(raw)
     assert run is not None and run.workflow == "every_minute" and run.status == "success"
 
@@ -140,7 +147,7 @@ def test_a_raw_eventbridge_scheduled_event_is_accepted(sched) -> None:
     ("not an object", "JSON object"),
 ])
 def test_malformed_events_are_rejected_clearly(sched, bad: Any, message: str) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
     from functions.errors import BadRequest
 
     with pytest.raises(BadRequest, match=message):
@@ -149,7 +156,7 @@ def test_malformed_events_are_rejected_clearly(sched, bad: Any, message: str) ->
 
 @pytest.mark.parametrize("workflow", ["no_such_workflow", "inactive", "manual_only"])
 def test_ticks_of_unknown_inactive_or_unscheduled_workflows_record_nothing(sched, workflow: str) -> None:
-    from functions.core.schedules import get_schedules
+    get_schedules = lambda: sched.core.schedules  # noqa: E731
 
     schedules = get_schedules()
     result = schedules.tick(schedules.parse_event(event(workflow)))
@@ -159,7 +166,7 @@ def test_ticks_of_unknown_inactive_or_unscheduled_workflows_record_nothing(sched
 
 
 def test_a_scheduled_workflow_whose_inputs_cannot_be_satisfied_records_an_error_run(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     run = handle_event(event("needs_input", "2025-03-31T09:00:00Z"))
     assert run is not None and run.status == "error" and "email" in run.error
@@ -177,7 +184,7 @@ def _wait_running(platform: Any, workflow: str) -> None:
 
 
 def test_concurrency_1_records_a_skipped_run_while_the_previous_one_runs(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     first: list[Any] = []
     runner = threading.Thread(target=lambda: first.append(handle_event(event("single", "2025-03-31T09:00:00Z"))))
@@ -200,7 +207,7 @@ def first_run_id(platform: Any, workflow: str, status: str) -> str:
 
 
 def test_without_concurrency_ticks_overlap(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     runner = threading.Thread(target=handle_event, args=(event("overlapping", "2025-03-31T09:00:00Z"),))
     runner.start()
@@ -220,10 +227,10 @@ def test_without_concurrency_ticks_overlap(sched) -> None:
 
 def test_a_stale_running_record_does_not_block_ticks_forever(sched) -> None:
     from functions.core.runs import Run, new_run_id
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     long_ago = datetime.now(UTC) - timedelta(hours=2)  # its process died: never completed
-    sched.engine.store.create(Run(run_id=f"{int(long_ago.timestamp() * 1000):012x}" + new_run_id()[12:],
+    sched.engine.runs.create(Run(run_id=f"{int(long_ago.timestamp() * 1000):012x}" + new_run_id()[12:],
                                   workflow="single", trigger="schedule", status="running", created_at=long_ago,
                                   started_at=long_ago))
     sched.gate.write_text("open")
@@ -233,7 +240,7 @@ def test_a_stale_running_record_does_not_block_ticks_forever(sched) -> None:
 
 # ----- pause / resume and listing through the API ----------------------------------------------------------
 def test_jobs_list_cron_timezone_eventbridge_next_runs_last_run_and_enabled(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     handle_event(event("paris", "2025-03-31T07:00:00Z"))
     jobs = {j["workflow"]: j for j in sched.client.get("/api/scheduler/jobs").json()}
@@ -254,7 +261,7 @@ def test_jobs_list_cron_timezone_eventbridge_next_runs_last_run_and_enabled(sche
 
 
 def test_pause_and_resume_through_the_api(sched) -> None:
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     client = sched.client
     paused = client.post("/api/scheduler/jobs/every_minute/pause")
@@ -296,7 +303,7 @@ def test_scheduler_jobs_route_is_served_by_its_own_module(sched) -> None:
             "/api/scheduler/jobs/{name}/resume"} <= set(spec["paths"])
     from functions.http import catalog
 
-    assert [j.workflow for j in catalog.scheduled_jobs(sched.engine)] == [
+    assert [j.workflow for j in catalog.scheduled_jobs(sched.core)] == [
         j["workflow"] for j in sched.client.get("/api/scheduler/jobs").json()]
 
 
@@ -320,7 +327,7 @@ def test_pausing_disables_the_rule_of_a_utc_workflow(sched) -> None:
 def test_pausing_disables_the_scheduler_schedule_of_a_timezone_workflow(sched) -> None:
     import boto3
 
-    from functions.aws.eventbridge import scheduler_input
+    from functions.core.deployment import scheduler_input
 
     scheduler = boto3.client("scheduler")
     scheduler.create_schedule(Name="wfp-test-paris", ScheduleExpression="cron(0 9 * * ? *)",
@@ -347,15 +354,13 @@ class FailingToggler:
 
 
 @pytest.fixture
-def failing_toggler() -> Iterator[None]:
-    from functions.aws.eventbridge import set_toggler
-
-    set_toggler(FailingToggler())
-    yield
-    set_toggler(None)
+def failing_toggler(make_platform, sched_plugins) -> Any:
+    """The scheduled workflows on a platform whose AWS refuses to toggle anything."""
+    return make_platform(sched_plugins.root, parts={"toggler": FailingToggler()})
 
 
-def test_resume_that_aws_refuses_keeps_the_schedule_paused(sched, failing_toggler) -> None:
+def test_resume_that_aws_refuses_keeps_the_schedule_paused(failing_toggler) -> None:
+    sched = failing_toggler
     paused = sched.client.post("/api/scheduler/jobs/every_minute/pause")
     assert paused.status_code == 200 and "could not be disabled" in paused.json()["warnings"][0]
     refused = sched.client.post("/api/scheduler/jobs/every_minute/resume")
@@ -366,21 +371,21 @@ def test_resume_that_aws_refuses_keeps_the_schedule_paused(sched, failing_toggle
 
 # ----- naming and target input for the CDK -----------------------------------------------------------------
 def test_deployed_schedule_names_expressions_and_inputs(sched) -> None:
-    from functions.aws.eventbridge import (
+    from functions.core.deployment import (
         deployed_schedule,
         rule_input_template,
         schedule_name,
     )
 
     registry = sched.engine.registry
-    rule = deployed_schedule("every_minute", registry.workflow("every_minute")[1])
+    rule = deployed_schedule("every_minute", registry.workflow("every_minute")[1], "wfp-test")
     assert (rule.kind, rule.name, rule.expression, rule.timezone) == (
         "rule", "wfp-test-every_minute", "cron(* * * * ? *)", "UTC")
-    paris = deployed_schedule("paris", registry.workflow("paris")[1])
+    paris = deployed_schedule("paris", registry.workflow("paris")[1], "wfp-test")
     assert (paris.kind, paris.expression, paris.timezone, paris.group) == (
         "schedule", "cron(0 9 * * ? *)", "Europe/Paris", "default")
     assert json.loads(paris.target_input["input"])["time"] == "<aws.scheduler.scheduled-time>"
-    assert deployed_schedule("manual_only", registry.workflow("manual_only")[1]) is None
+    assert deployed_schedule("manual_only", registry.workflow("manual_only")[1], "wfp-test") is None
     # What EventBridge delivers after substituting the placeholders is what handle_event parses.
     delivered = rule_input_template("every_minute").replace("<time>", TICK).replace("<id>", "abc")
     assert json.loads(delivered) == {"workflow": "every_minute", "time": TICK, "id": "abc"}
@@ -399,7 +404,7 @@ def test_writes_per_tick(sched, monkeypatch: pytest.MonkeyPatch) -> None:
     conditional write; a paused tick: none (one consistent read)."""
     from pynamodb.connection.base import Connection
 
-    from functions.core.schedules import handle_event
+    handle_event = sched.core.schedules.handle
 
     calls: list[str] = []
     original = Connection._make_api_call

@@ -72,7 +72,8 @@ def execute(data, tools):
 @pytest.fixture
 def planted(make_platform, example_plugins, monkeypatch):
     from functions.core.runs import utcnow
-    from functions.stores.oauth import TokenRecord, save_token
+    from functions.platform import get_platform
+    from functions.stores.oauth import TokenRecord
 
     example_plugins.tool("vault", VAULT)
     example_plugins.workflow("leaky", LEAKY, LEAKY_CODE)
@@ -83,7 +84,7 @@ def planted(make_platform, example_plugins, monkeypatch):
                              WFP_WEBHOOK_SECRET_LEAKY=SECRETS["webhook_secret"], WFP_ADMIN_TOKEN=SECRETS["admin_token"],
                              GOOGLE_CALENDAR_LEAK_CLIENT_CONFIG=json.dumps(client))
     put_secret("wfp-test/profiles/vault/SM", {"api_key": SECRETS["secret_profile"]})
-    save_token(TokenRecord(tool="google_calendar", profile="LEAK", provider="google", service="calendar",
+    get_platform().oauth.save_token(TokenRecord(tool="google_calendar", profile="LEAK", provider="google", service="calendar",
                            access_token=SECRETS["access_token"], refresh_token=SECRETS["refresh_token"],
                            scopes=["https://www.googleapis.com/auth/calendar"], client_id="cid.apps.googleusercontent.com",
                            expiry=utcnow() + timedelta(hours=1), source="oauth"))
@@ -122,11 +123,11 @@ def test_no_planted_secret_reaches_a_response_a_run_record_or_a_log_line(planted
         run = call("GET", f"/api/runs/{run_id}")
         assert run["status"] in ("success", "error")
         call("GET", f"/dashboard/runs/{run_id}")
-    done = planted.engine.store.get(sync["run_id"])
+    done = planted.engine.runs.get(sync["run_id"])
     assert done.output["data"]["echo"]["pin"] == "***" and done.message == "pin=***"
     assert any("printing everything" in line for line in done.logs)
-    assert planted.engine.store.get(hook["run_id"]).status == "success"  # the webhook run had the real values
-    raiser_run = planted.engine.store.get(raised["run_id"])
+    assert planted.engine.runs.get(hook["run_id"]).status == "success"  # the webhook run had the real values
+    raiser_run = planted.engine.runs.get(raised["run_id"])
     assert raiser_run.error == "ValueError: wrong pin '***', try again" and "***" in raiser_run.traceback
     for path in ("/api/workflows", "/api/workflows/leaky", "/api/workflows/logs/leaky", "/api/workflows/logs/raiser",
                  "/api/tools", "/api/plugins", "/api/oauth/status", "/api/oauth/status/google_calendar?profile=LEAK",
@@ -168,7 +169,7 @@ def test_ordinary_inputs_whose_names_contain_a_secret_word_are_kept_whole(make_p
               "bypass_cache": "yes"}
     run = platform.run("llm", inputs)
     assert run.status == "success"
-    stored = platform.engine.store.get(run.run_id)
+    stored = platform.engine.runs.get(run.run_id)
     assert stored.inputs == inputs and stored.inputs_redacted is False
     assert stored.message == "used 1000 of 1000" and stored.output["data"] == inputs
     assert any("asked for 1000 tokens for Ada Lovelace" in line for line in stored.logs), stored.logs

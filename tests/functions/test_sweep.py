@@ -49,15 +49,15 @@ def test_a_running_run_whose_process_died_is_interrupted_after_its_lease(make_pl
     engine = platform.engine
     plugin, config, clean = engine.prepare("quick", {}, "manual")
     run = engine.new_run("quick", "manual", config, clean)
-    engine.store.create(run)  # ...and its process is killed here
+    engine.runs.create(run)  # ...and its process is killed here
     assert run.lease_until == int(run.created_at.timestamp()) + 5 + 60
-    assert sweep(engine).interrupted == []  # within its lease: it may still finish
-    report = sweep(engine, now=run.created_at + timedelta(seconds=66))
+    assert sweep(engine.runs, engine.settings).interrupted == []  # within its lease: it may still finish
+    report = sweep(engine.runs, engine.settings, now=run.created_at + timedelta(seconds=66))
     assert report.interrupted == [run.run_id]
-    dead = engine.store.get(run.run_id)
+    dead = engine.runs.get(run.run_id)
     assert dead.status == "interrupted" and "stopped before it finished" in dead.error
     assert dead.lease_until is None and dead.finished_at
-    assert engine.store.open_runs() == []  # gone from the index
+    assert engine.runs.open_runs() == []  # gone from the index
 
 
 def test_the_sweep_leaves_runs_that_finished_or_moved_on(make_platform, plugins):
@@ -65,16 +65,16 @@ def test_the_sweep_leaves_runs_that_finished_or_moved_on(make_platform, plugins)
 
     platform = make_platform(plugins.root)
     finished = platform.run("quick")
-    assert finished.status == "success" and platform.engine.store.open_runs() == []
-    assert sweep(platform.engine, now=later(platform)).interrupted == []
-    assert platform.engine.store.get(finished.run_id).status == "success"
+    assert finished.status == "success" and platform.engine.runs.open_runs() == []
+    assert sweep(platform.engine.runs, platform.engine.settings, now=later(platform)).interrupted == []
+    assert platform.engine.runs.get(finished.run_id).status == "success"
     # a lease seen by the sweep that changed meanwhile (the run was claimed again) is left alone
     engine = platform.engine
     plugin, config, clean = engine.prepare("quick", {}, "manual")
     run = engine.new_run("quick", "manual", config, clean)
-    engine.store.create(run)
-    assert not engine.store.close(run.run_id, "interrupted", "x", ("running",), run.lease_until + 1)
-    assert engine.store.get(run.run_id).status == "running"
+    engine.runs.create(run)
+    assert not engine.runs.close(run.run_id, "interrupted", "x", ("running",), run.lease_until + 1)
+    assert engine.runs.get(run.run_id).status == "running"
 
 
 def test_a_queued_run_whose_message_was_lost_is_interrupted(make_platform, plugins):
@@ -84,28 +84,10 @@ def test_a_queued_run_whose_message_was_lost_is_interrupted(make_platform, plugi
     response = platform.client.post("/api/webhooks/quick", json={})
     run_id = response.json()["run_id"]
     boto3.client("sqs").purge_queue(QueueUrl=platform.engine.settings.queue_url)  # the message is lost
-    assert sweep(platform.engine).interrupted == []
-    assert sweep(platform.engine, now=later(platform, 61)).interrupted == [run_id]
-    run = platform.engine.store.get(run_id)
+    assert sweep(platform.engine.runs, platform.engine.settings).interrupted == []
+    assert sweep(platform.engine.runs, platform.engine.settings, now=later(platform, 61)).interrupted == [run_id]
+    run = platform.engine.runs.get(run_id)
     assert run.status == "interrupted" and "queue message was lost" in run.error
-
-
-def test_requeue_sends_lost_queued_runs_again_when_their_record_holds_every_input(make_platform, plugin_dir):
-    from functions.core.sweep import sweep
-
-    plugin_dir.workflow("echo", {"name": "Echo", "triggers": ["webhook"],
-                                 "inputs_schema": [{"name": "pw", "type": "password", "required": False}]},
-                        "def execute(data, tools):\n    return {'status': 'success', 'data': sorted(data)}\n")
-    platform = make_platform(plugin_dir.root)
-    plain = platform.client.post("/api/webhooks/echo", json={"n": 1}).json()["run_id"]
-    secret = platform.client.post("/api/webhooks/echo", json={"n": 2, "pw": "hunter2!"}).json()["run_id"]
-    boto3.client("sqs").purge_queue(QueueUrl=platform.engine.settings.queue_url)  # a restarted local queue
-    report = sweep(platform.engine, requeue_queued=True)
-    assert report.requeued == [plain] and report.interrupted == [secret]
-    assert drain() == 1
-    assert platform.engine.store.get(plain).status == "success"
-    assert platform.engine.store.get(plain).output["data"] == ["n"]
-    assert "inputs hold secrets" in platform.engine.store.get(secret).error
 
 
 def test_the_dead_predicate_settles_runs_of_a_gone_process_at_once(make_platform, plugins):
@@ -115,35 +97,35 @@ def test_the_dead_predicate_settles_runs_of_a_gone_process_at_once(make_platform
     engine = platform.engine
     plugin, config, clean = engine.prepare("quick", {}, "manual")
     run = engine.new_run("quick", "manual", config, clean)
-    engine.store.create(run)
-    report = sweep(engine, dead=lambda open_run: open_run.run_id == run.run_id)
+    engine.runs.create(run)
+    report = sweep(engine.runs, engine.settings, dead=lambda open_run: open_run.run_id == run.run_id)
     assert report.interrupted == [run.run_id]
 
 
 def test_a_crashed_async_attempt_goes_back_to_the_queue_and_is_retried(make_platform, plugins):
     """A worker killed mid-run: its run stays running until its lease passes; the sweep then hands it
     back to the queue, whose redelivery the worker claims as attempt 2."""
-    from functions.aws.queue import QueuedRun
+    from functions.core.message import QueuedRun
     from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
     engine = platform.engine
     run_id = platform.client.post("/api/webhooks/quick", json={}).json()["run_id"]
-    claimed = engine.store.claim(run_id, "other-host:1", 65)  # a worker took it... and died
+    claimed = engine.runs.claim(run_id, "other-host:1", 65)  # a worker took it... and died
     assert claimed.status == "running" and claimed.attempt == 1
-    assert engine.execute_queued(run_id, {}, "quick") is None  # a duplicate delivery now: nothing to do
-    report = sweep(engine, now=later(platform, 66))
+    assert platform.core.queued.deliver(run_id, {}, "quick") is None  # a duplicate delivery now: nothing to do
+    report = sweep(engine.runs, engine.settings, now=later(platform, 66))
     assert report.released == [run_id]
-    waiting = engine.store.get(run_id)
+    waiting = engine.runs.get(run_id)
     assert waiting.status == "queued" and "attempt 1 stopped with its process (other-host:1)" in waiting.message
-    done = engine.execute_queued(run_id, QueuedRun(run_id, "quick", {}).data, "quick")  # the redelivery
+    done = platform.core.queued.deliver(run_id, QueuedRun(run_id, "quick", {}).data, "quick")  # the redelivery
     assert done.status == "success" and done.attempt == 2
 
 
 def test_a_platform_failure_is_retried_then_lands_in_the_dead_letter_queue_as_failed(
         make_platform, plugins, monkeypatch):
     from functions.core import batch as worker_module
-    from functions.core.runs import DynamoRunStore
+    from functions.stores.runs import DynamoRunStore
 
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName="wfp-test-dlq")["QueueUrl"]
@@ -163,10 +145,10 @@ def test_a_platform_failure_is_retried_then_lands_in_the_dead_letter_queue_as_fa
 
     monkeypatch.setattr(DynamoRunStore, "save", failing_save)
     assert drain(rounds=1) == 0  # attempt 1 failed: the message stays, visible again at once
-    first = platform.engine.store.get(run_id)
+    first = platform.engine.runs.get(run_id)
     assert first.status == "queued" and first.attempt == 1 and "attempt 1 failed" in first.message
     assert drain(rounds=1) == 0  # attempt 2, the last delivery: the run is closed as failed
-    failed = platform.engine.store.get(run_id)
+    failed = platform.engine.runs.get(run_id)
     assert failed.status == "error" and "failed on every delivery of this run (2)" in failed.error
     assert failed.lease_until is None
     assert drain() == 0  # SQS moved the message to the dead-letter queue
@@ -180,9 +162,9 @@ def test_a_workflow_error_is_retried_only_with_retry_on_error(make_platform, plu
     flaky = platform.client.post("/api/webhooks/flaky", json={"state": str(flaky_state)}).json()["run_id"]
     stubborn = platform.client.post("/api/webhooks/stubborn", json={"state": str(stubborn_state)}).json()["run_id"]
     assert drain() == 3  # flaky twice (an error, then its retry), stubborn once
-    retried = platform.engine.store.get(flaky)
+    retried = platform.engine.runs.get(flaky)
     assert retried.status == "success" and retried.attempt == 2 and retried.message == "worked on try 2"
-    kept = platform.engine.store.get(stubborn)
+    kept = platform.engine.runs.get(stubborn)
     assert kept.status == "error" and kept.attempt == 1 and kept.message == "upstream down (try 1)"
     assert Path(flaky_state).read_text() == "2" and Path(stubborn_state).read_text() == "1"
 
@@ -194,7 +176,7 @@ def test_the_sweep_reads_one_index_page_and_never_scans(make_platform, plugins, 
     for _ in range(3):
         platform.run("quick")
     aws_calls.clear()
-    assert sweep(platform.engine, now=later(platform)).as_dict() == {"interrupted": [], "requeued": [],
+    assert sweep(platform.engine.runs, platform.engine.settings, now=later(platform)).as_dict() == {"interrupted": [], "requeued": [],
                                                                        "released": []}
     ops = [(op, params.get("IndexName")) for service, op, params in aws_calls if service == "dynamodb"]
     assert ops == [("Query", "open_runs")]
@@ -210,7 +192,7 @@ def test_the_scheduler_function_runs_the_sweep_on_the_rate_rules_event(make_plat
     plugin, config, clean = engine.prepare("quick", {}, "manual")
     run = engine.new_run("quick", "manual", config, clean)
     run.lease_until = 1  # long gone
-    engine.store.create(run)
+    engine.runs.create(run)
     result = scheduler.handler({"action": "sweep"}, type("C", (_Context,), {
         "function_name": "f", "memory_limit_in_mb": 128, "aws_request_id": "r",
         "invoked_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:f"})())

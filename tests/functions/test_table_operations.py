@@ -13,14 +13,16 @@ import pytest
 
 from functions.core.runs import Run, new_run_id, utcnow
 from functions.errors import Conflict, NotFound
+from functions.settings import Settings
+from functions.stores import all_models
 from functions.stores import oauth as oauth_store
-from functions.stores.base import OPERATIONS, TableName, all_models
+from functions.stores.base import OPERATIONS, TableName
 from functions.stores.idempotency import DynamoIdempotencyStore
+from functions.stores.oauth import OAuthStore
 from functions.stores.runs import DynamoRunStore
 from functions.stores.schedules import DynamoScheduleStore
 
-#: oauth_store's module functions that touch no table.
-PURE_FUNCTIONS = {"new_state", "utcnow", "hold_secret_loggers"}
+STORES = (DynamoRunStore, DynamoScheduleStore, DynamoIdempotencyStore, OAuthStore)
 
 
 def table_names_of(params: dict[str, Any]) -> list[str]:
@@ -40,14 +42,10 @@ class Exercised:
         self.depth = 0
         self.called: set[str] = set()
         self.public: set[str] = set()
-        for cls in (DynamoRunStore, DynamoScheduleStore, DynamoIdempotencyStore):
+        for cls in STORES:
             for name, member in vars(cls).items():
                 if not name.startswith("_") and inspect.isfunction(member):
                     self._wrap(monkeypatch, cls, name, f"{cls.__name__}.{name}")
-        for name, member in vars(oauth_store).items():
-            if (inspect.isfunction(member) and member.__module__ == oauth_store.__name__
-                    and not name.startswith("_") and name not in PURE_FUNCTIONS):
-                self._wrap(monkeypatch, oauth_store, name, f"oauth_store.{name}")
 
     def _wrap(self, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, label: str) -> None:
         original = getattr(owner, name)
@@ -71,8 +69,8 @@ def run(status: str = "queued", **fields: Any) -> Run:
     return Run(run_id=new_run_id(), workflow="w", trigger="manual", status=status, created_at=utcnow(), **fields)
 
 
-def exercise_runs() -> None:
-    store = DynamoRunStore()
+def exercise_runs(settings: Settings) -> None:
+    store = DynamoRunStore(settings)
     queued = run(lease_until=int(utcnow().timestamp()) + 60)
     store.create(queued)
     with pytest.raises(Conflict):
@@ -95,8 +93,8 @@ def exercise_runs() -> None:
     store.history("w", 1, cursor)
 
 
-def exercise_schedules() -> None:
-    store = DynamoScheduleStore()
+def exercise_schedules(settings: Settings) -> None:
+    store = DynamoScheduleStore(settings)
     assert store.get("w").enabled is True  # no item yet
     assert store.set_enabled("w", False).enabled is False
     with pytest.raises(Conflict):
@@ -109,30 +107,31 @@ def exercise_schedules() -> None:
     assert set(store.get_many(["w", "other"])) == {"w", "other"}
 
 
-def exercise_oauth() -> None:
+def exercise_oauth(settings: Settings) -> None:
+    store = OAuthStore(settings)
     sign_in = oauth_store.PendingSignIn(oauth_store.new_state(), "google", "google_calendar", "calendar", "TEST",
                                         "http://127.0.0.1/oauth/google/callback", "verifier")
-    oauth_store.save_state(sign_in)
-    assert oauth_store.consume_state(sign_in.state).tool == "google_calendar"
+    store.save_state(sign_in)
+    assert store.consume_state(sign_in.state).tool == "google_calendar"
     for state, reason in ((sign_in.state, "used"), ("unknown", "unknown"), (None, "missing")):
         with pytest.raises(oauth_store.StateError) as refused:
-            oauth_store.consume_state(state)
+            store.consume_state(state)
         assert refused.value.reason == reason
     expired = oauth_store.PendingSignIn(oauth_store.new_state(), "google", "google_drive", "drive", "TEST",
                                         "http://127.0.0.1/cb", None)
-    oauth_store.save_state(expired)
+    store.save_state(expired)
     item = oauth_store.OAuthStateModel.get(expired.state)  # the test's own calls: not attributed
     item.update(actions=[oauth_store.OAuthStateModel.expires_at.set(utcnow() - timedelta(seconds=1))])
     with pytest.raises(oauth_store.StateError):
-        oauth_store.consume_state(expired.state)
-    assert oauth_store.get_token("google_calendar", "TEST") is None
-    oauth_store.save_token(oauth_store.TokenRecord(tool="google_calendar", profile="TEST", provider="google",
+        store.consume_state(expired.state)
+    assert store.get_token("google_calendar", "TEST") is None
+    store.save_token(oauth_store.TokenRecord(tool="google_calendar", profile="TEST", provider="google",
                                                    access_token="a", refresh_token="r"))
-    assert oauth_store.get_token("google_calendar", "TEST").refresh_token == "r"
+    assert store.get_token("google_calendar", "TEST").refresh_token == "r"
 
 
-def exercise_idempotency() -> None:
-    store = DynamoIdempotencyStore()
+def exercise_idempotency(settings: Settings) -> None:
+    store = DynamoIdempotencyStore(settings)
     assert store.reserve("w", "key-1", "print", "run-1") is None
     held = store.reserve("w", "key-1", "print", "run-2")
     assert held is not None and held.run_id == "run-1"
@@ -141,19 +140,19 @@ def exercise_idempotency() -> None:
 
 
 def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_calls, monkeypatch):
-    from functions.settings import get_settings
-    from functions.stores.base import create_tables
+    from functions.stores import create_tables
 
-    create_tables()
+    settings = Settings()
+    create_tables(settings)
     exercised = Exercised(monkeypatch, aws_calls)
     aws_calls.clear()
-    exercise_runs()
-    exercise_schedules()
-    exercise_idempotency()
-    exercise_oauth()
+    exercise_runs(settings)
+    exercise_schedules(settings)
+    exercise_idempotency(settings)
+    exercise_oauth(settings)
 
     assert exercised.public - exercised.called == set(), "a store method the test does not exercise"
-    setting_of = {str(getattr(get_settings(), m.Meta.__dict__["table_name"].setting)): m.Meta.__dict__["table_name"]
+    setting_of = {str(getattr(settings, m.Meta.__dict__["table_name"].setting)): m.Meta.__dict__["table_name"]
                   for m in all_models()}
     used: dict[str, set[str]] = defaultdict(set)
     assert exercised.attributed
@@ -169,7 +168,7 @@ def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_c
 def test_nothing_scans_or_deletes():
     declared = set().union(*(m.Meta.__dict__["table_name"].operations for m in all_models()))
     assert declared.isdisjoint({"Scan", "DeleteItem", "BatchWriteItem"}), declared
-    assert not hasattr(oauth_store, "delete_token")
+    assert not hasattr(oauth_store.OAuthStore, "delete_token")
 
 
 @pytest.mark.parametrize("operations, message", [

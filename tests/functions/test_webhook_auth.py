@@ -39,7 +39,7 @@ def hooks(make_platform, plugin_dir):
 
 
 def runs(platform, name: str) -> list:
-    return platform.engine.store.history(name, 50)[0]
+    return platform.engine.runs.history(name, 50)[0]
 
 
 def refused(response, fragment: str) -> None:
@@ -70,7 +70,9 @@ def test_wrong_or_missing_credentials_are_401_and_record_nothing(hooks, headers,
         return
     refused(response, fragment)
     assert runs(hooks, "signed") == []
-    from functions.aws import queue
+    from functions.platform import get_platform
+
+    queue = get_platform().queue
 
     assert queue.receive_event()["Records"] == []  # nothing queued either
 

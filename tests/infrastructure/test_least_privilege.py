@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.stores.base import all_models
+from functions.stores import all_models
 
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 #: Resource types whose properties hold policy documents, and where.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from synth_support import LONG_NAME, REPO, synthesize_with
 
-from functions.stores.base import all_models
+from functions.stores import all_models
 
 FUNCTIONS = {"functions.handlers.api.handler", "functions.handlers.scheduler.handler",
              "functions.handlers.worker.handler"}
@@ -368,10 +368,10 @@ def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
 
 
 def test_rule_names_states_and_what_is_not_scheduled(prod):
-    from functions.aws.eventbridge import schedule_name
+    from functions.core.deployment import schedule_name
 
     rules = rules_by_workflow(prod)
-    # the names pausing through the API looks for (functions.aws.eventbridge owns the convention)
+    # the names pausing through the API looks for (functions.core.deployment owns the convention)
     assert rules["every_quarter"]["Name"] == "wfp-prod-every_quarter" == schedule_name("every_quarter", "wfp-prod")
     assert rules[LONG_NAME]["Name"] == schedule_name(LONG_NAME, "wfp-prod") and len(rules[LONG_NAME]["Name"]) <= 64
     assert rules["paused"]["State"] == "DISABLED"
@@ -380,7 +380,7 @@ def test_rule_names_states_and_what_is_not_scheduled(prod):
 
 
 def test_a_workflow_in_another_timezone_gets_a_scheduler_schedule(dev, prod):
-    from functions.aws.eventbridge import scheduler_input
+    from functions.core.deployment import scheduler_input
 
     assert dev.resources("AWS::Scheduler::Schedule") == {}
     (schedule,) = [r["Properties"] for r in prod.resources("AWS::Scheduler::Schedule").values()]
@@ -426,7 +426,7 @@ def test_the_rule_input_runs_the_scheduled_workflow(dev, platform):
     result = scheduler.handler(json.loads(text), LambdaContext())
 
     assert result["status"] == "success"
-    run = platform.engine.store.get(result["run_id"])
+    run = platform.engine.runs.get(result["run_id"])
     assert (run.workflow, run.trigger, run.scheduled_time) == ("daily_digest", "schedule", "1970-01-01T00:00:00+00:00")
 
 
@@ -545,7 +545,22 @@ def test_the_api_refuses_webhooks_without_secrets_and_hands_long_sync_runs_to_th
     worker_env = functions_by_handler(dev)["functions.handlers.worker.handler"][1]["Environment"]["Variables"]
     queue = next(q for q in dev.resources("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"])
     assert int(worker_env["WFP_MAX_ATTEMPTS"]) == queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] \
-        == Settings.max_attempts
+        == Settings.model_fields["max_attempts"].default
+
+
+def test_a_deployment_takes_its_settings_from_the_environment_it_is_synthesized_in(tmp_path, monkeypatch):
+    """``WFP_MAX_ATTEMPTS=5 wfp deploy``: the queue redrives after 5 deliveries and every function runs
+    with 5; other settings the deployer sets reach the functions too, the stack's own names never."""
+    monkeypatch.setenv("WFP_MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("WFP_RUN_RETENTION_DAYS", "30")
+    monkeypatch.setenv("WFP_PREFIX", "not-the-stages")  # the stack names its resources itself
+    synth = synthesize_with(tmp_path, "dev")
+    queue = next(q for q in synth.resources("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"])
+    assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
+    for handler in FUNCTIONS:
+        env = functions_by_handler(synth)[handler][1]["Environment"]["Variables"]
+        assert env["WFP_MAX_ATTEMPTS"] == "5" and env["WFP_RUN_RETENTION_DAYS"] == "30", handler
+        assert env["WFP_PREFIX"] == "wfp-dev"
 
 
 def test_the_runs_table_has_a_sparse_open_runs_index(dev):

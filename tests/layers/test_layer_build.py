@@ -194,8 +194,9 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
         script = textwrap.dedent(f'''
             import json, sys
             sys.path[:0] = [{str(host_layer.function_dir)!r}, {str(host_layer.layer_dir / "python")!r}, {str(runtime)!r}]
-            from functions.stores.base import create_tables
-            create_tables()
+            from functions.settings import Settings
+            from functions.stores import create_tables
+            create_tables(Settings())
             from functions.handlers import api, scheduler
             class Context:
                 function_name = "wfp-test-api"; memory_limit_in_mb = 1024; aws_request_id = "r-1"

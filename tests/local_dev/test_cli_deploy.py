@@ -59,14 +59,13 @@ def test_profiles_push_uploads_the_profile_the_functions_then_read(aws, env_file
     assert json.loads(stored["SecretString"]) == {"api_key": "k-123-secret", "timeout": 45}
 
     # A deployed function (no .env, no variables) resolves the profile from the secret.
-    from functions.core import profiles
-    from functions.registry.discovery import Registry
-    from functions.settings import get_settings
+    from functions.platform import Platform
 
     for var in [v for v in os.environ if v.startswith("MON_OUTIL_")]:
         monkeypatch.delenv(var)
-    config = Registry.discover(get_settings().plugins_dir).get("tool", "mon_outil").config
-    resolved = profiles.resolve(config, "PROD").require()
+    deployed = Platform()
+    config = deployed.registry.get("tool", "mon_outil").config
+    resolved = deployed.profiles.resolve(config, "PROD").require()
     assert resolved.params["api_key"] == "k-123-secret" and resolved.params["timeout"] == 45
 
     env_file.write_text("MON_OUTIL_PROD_API_KEY=rotated\n")

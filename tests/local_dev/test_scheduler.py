@@ -41,8 +41,8 @@ def t(hour: int, minute: int, second: float = 0, day: int = 31, month: int = 3) 
 
 
 def runs_of(platform: Any, workflow: str) -> list[Any]:
-    runs, _ = platform.engine.store.history(workflow, 100)
-    return [platform.engine.store.get(r.run_id) for r in reversed(runs)]
+    runs, _ = platform.engine.runs.history(workflow, 100)
+    return [platform.engine.runs.get(r.run_id) for r in reversed(runs)]
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_schedule_changes_and_removed_workflows_follow_the_registry(every_minute
     scheduler.step(t(10, 0, 30))
     config_file = every_minute.plugins_dir / "workflows" / "every_minute" / "config.json"
     config_file.write_text('{"schedule": "*/5 * * * *", "triggers": ["schedule"]}')
-    every_minute.engine.reload()
+    every_minute.core.reload()
     only(every_minute, "every_minute")
     fired = [e["time"][11:16] for minute in range(1, 11) for e in scheduler.step(t(10, minute, 0.1))]
     assert fired == ["10:05", "10:10"]
@@ -219,23 +219,22 @@ def test_the_dev_server_starts_and_stops_the_scheduler(every_minute, monkeypatch
     import uvicorn
 
     from functions.aws import eventbridge
-    from local_dev import server
+    from functions.platform import get_platform
+    from local_dev import environment, server
 
     seen: dict[str, Any] = {}
 
     def fake_run(app: Any, **kwargs: Any) -> None:
         seen["threads"] = [th.name for th in threading.enumerate()]
-        seen["toggler"] = eventbridge.get_toggler()
+        seen["toggler"] = app.dependency_overrides[get_platform]().toggler
 
-    monkeypatch.setattr(server, "prepare", lambda **_: None)  # the fixture already provides AWS (moto)
-    monkeypatch.setattr(server, "load_env", lambda: None)  # and its environment
+    # The fixture already provides AWS (moto) and its environment: the server builds its local platform.
+    monkeypatch.setattr(server, "prepare", lambda: environment.Local(None, environment.local_platform()))
+    monkeypatch.setattr(server, "load_env", lambda: None)
     monkeypatch.setattr(uvicorn, "run", fake_run)
-    try:
-        server.serve(port=0, watch=False)
-    finally:
-        eventbridge.set_toggler(None)
+    server.serve(port=0, watch=False)
     assert "local-scheduler" in seen["threads"]
-    assert isinstance(seen["toggler"], eventbridge.NoopToggler)
+    assert isinstance(seen["toggler"], eventbridge.NoopToggler)  # the server's own piece, passed in
     for _ in range(100):
         if "local-scheduler" not in [th.name for th in threading.enumerate()]:
             break

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from functions.errors import PlatformError
 from functions.http.dashboard.render import render
+from functions.http.deps import platform_of
 from functions.http.middleware import auth
 from functions.http.payloads import read_body
 
@@ -27,9 +28,9 @@ router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 8 * 1024
 
 
-async def _token() -> tuple[str | None, str | None]:
+async def _token(request: Request) -> tuple[str | None, str | None]:
     try:
-        return await run_in_threadpool(auth.configured_token), None
+        return await run_in_threadpool(auth.configured_token, platform_of(request.scope)), None
     except auth.AuthUnavailable as exc:
         return None, str(exc)
 
@@ -47,7 +48,7 @@ def _login_page(request: Request, status: int = 200, *, next_path: str = "/", er
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     next_path = auth.safe_next(request.query_params.get("next"))
-    token, problem = await _token()
+    token, problem = await _token(request)
     if problem:
         return _login_page(request, 503, next_path=next_path, error=problem)
     if token is None:
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     except PlatformError as exc:
         return _login_page(request, exc.status_code, error=exc.message)
     next_path = auth.safe_next(form.get("next"))
-    token, problem = await _token()
+    token, problem = await _token(request)
     if problem:
         return _login_page(request, 503, next_path=next_path, error=problem)
     if token is None:

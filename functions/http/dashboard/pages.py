@@ -13,20 +13,20 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from functions.core.engine import get_engine
 from functions.errors import PlatformError
 from functions.http.dashboard import views
 from functions.http.dashboard.render import render
 from functions.http.middleware.auth import root_path
-from functions.http.routes import base_url
+from functions.platform import Platform
+from functions.http.deps import PlatformDep, base_url
 
 router = APIRouter(include_in_schema=False)
 
 
-async def page(request: Request, template: str, build: Callable[..., dict[str, Any]], *args: Any,
-               page_name: str = "") -> HTMLResponse:
+async def page(request: Request, platform: Platform, template: str, build: Callable[..., dict[str, Any]],
+               *args: Any, page_name: str = "") -> HTMLResponse:
     try:
-        context = await run_in_threadpool(build, get_engine(), *args)
+        context = await run_in_threadpool(build, platform, *args)
     except PlatformError as exc:
         return render(request, "error.html", exc.status_code, page=page_name, status=exc.status_code,
                       message=exc.message)
@@ -35,8 +35,9 @@ async def page(request: Request, template: str, build: Callable[..., dict[str, A
 
 @router.get("/", response_class=HTMLResponse)
 @router.get("/dashboard/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    return await page(request, "home.html", views.home, base_url(request), page_name="workflows")
+async def home(request: Request, platform: PlatformDep) -> HTMLResponse:
+    return await page(request, platform, "home.html", views.home, base_url(request, platform),
+                      page_name="workflows")
 
 
 @router.get("/dashboard", response_class=RedirectResponse)
@@ -45,30 +46,30 @@ async def dashboard_slash(request: Request) -> RedirectResponse:
 
 
 @router.get("/dashboard/workflows/{name}", response_class=HTMLResponse)
-async def workflow(request: Request, name: str = Path(max_length=100),
+async def workflow(request: Request, platform: PlatformDep, name: str = Path(max_length=100),
                    cursor: str | None = Query(None, max_length=2048)) -> HTMLResponse:
-    return await page(request, "workflow.html", views.workflow_page, name, base_url(request), cursor,
-                      page_name="workflows")
+    return await page(request, platform, "workflow.html", views.workflow_page, name, base_url(request, platform),
+                      cursor, page_name="workflows")
 
 
 @router.get("/dashboard/runs/{run_id}", response_class=HTMLResponse)
-async def run(request: Request, run_id: str = Path(max_length=64)) -> HTMLResponse:
+async def run(request: Request, platform: PlatformDep, run_id: str = Path(max_length=64)) -> HTMLResponse:
     if not run_id.isalnum() or run_id.lower() != run_id:
         return render(request, "error.html", 404, page="workflows", status=404,
                       message=f"no run with id {run_id!r}: run ids are lower-case hexadecimal")
-    return await page(request, "run.html", views.run_page, run_id, page_name="workflows")
+    return await page(request, platform, "run.html", views.run_page, run_id, page_name="workflows")
 
 
 @router.get("/dashboard/schedules", response_class=HTMLResponse)
-async def schedules(request: Request) -> HTMLResponse:
-    return await page(request, "schedules.html", views.schedules, page_name="schedules")
+async def schedules(request: Request, platform: PlatformDep) -> HTMLResponse:
+    return await page(request, platform, "schedules.html", views.schedules, page_name="schedules")
 
 
 @router.get("/dashboard/tools", response_class=HTMLResponse)
-async def tools(request: Request) -> HTMLResponse:
-    return await page(request, "tools.html", views.tools, root_path(request.scope), page_name="tools")
+async def tools(request: Request, platform: PlatformDep) -> HTMLResponse:
+    return await page(request, platform, "tools.html", views.tools, root_path(request.scope), page_name="tools")
 
 
 @router.get("/dashboard/plugins", response_class=HTMLResponse)
-async def plugins(request: Request) -> HTMLResponse:
-    return await page(request, "plugins.html", views.plugins, page_name="plugins")
+async def plugins(request: Request, platform: PlatformDep) -> HTMLResponse:
+    return await page(request, platform, "plugins.html", views.plugins, page_name="plugins")

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from functions.core.engine import Engine
 from functions.core.runs import Run, RunSummary
 from functions.errors import PluginError
 from functions.http import catalog
+from functions.platform import Platform
 from functions.http.schemas import InterfaceOut, PluginOut, ScheduledJob, WorkflowOut
 from functions.registry.config import ToolConfig, WorkflowConfig
 from functions.registry.discovery import Plugin
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 CHART_RUNS = 20
 HISTORY_WORKERS = 8
-HISTORY_PAGE = 20
 
 
 @dataclass
@@ -52,21 +51,21 @@ class Group:
     cards: list[WorkflowCard] = field(default_factory=list)
 
 
-def ensure_inputs(engine: Engine, plugin: Plugin) -> None:
+def ensure_inputs(platform: Platform, plugin: Plugin) -> None:
     """A seed workflow may declare its inputs in main.py (get_required_inputs): import it to know them."""
     config = plugin.config
     if isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None and not plugin.error:
         try:
-            engine.registry.module(plugin)
+            platform.registry.module(plugin)
         except PluginError:
             pass  # now recorded on the plugin: shown as a broken workflow
 
 
-def recent_runs(engine: Engine, names: list[str], limit: int = CHART_RUNS) -> dict[str, list[RunSummary] | None]:
+def recent_runs(platform: Platform, names: list[str], limit: int = CHART_RUNS) -> dict[str, list[RunSummary] | None]:
     """The newest ``limit`` runs of each workflow, ``HISTORY_WORKERS`` Queries at a time."""
     def one(name: str) -> list[RunSummary] | None:
         try:
-            return engine.store.history(name, limit)[0]
+            return platform.runs.history(name, limit)[0]
         except Exception:  # noqa: BLE001 - one unreadable history must not take the page down
             log.exception("could not read the run history of %s", name)
             return None
@@ -77,36 +76,36 @@ def recent_runs(engine: Engine, names: list[str], limit: int = CHART_RUNS) -> di
         return dict(zip(names, pool.map(one, names)))
 
 
-def home(engine: Engine, public_base: str) -> dict[str, Any]:
-    plugins = engine.registry.of_kind("workflow")
+def home(platform: Platform, public_base: str) -> dict[str, Any]:
+    plugins = platform.registry.of_kind("workflow")
     for plugin in plugins:
-        ensure_inputs(engine, plugin)
-    runs = recent_runs(engine, [p.name for p in plugins if not p.error])
+        ensure_inputs(platform, plugin)
+    runs = recent_runs(platform, [p.name for p in plugins if not p.error])
     groups: dict[str, Group] = {}
     for plugin in plugins:
-        workflow = catalog.workflow_out(plugin, public_base)
+        workflow = catalog.workflow_out(platform, plugin, public_base)
         card = WorkflowCard(workflow, runs.get(plugin.name, []))
         groups.setdefault(workflow.category, Group(workflow.category)).cards.append(card)
     return {
         "groups": [groups[k] for k in sorted(groups, key=str.lower)],
         "workflow_count": len(plugins),
-        "interfaces": catalog.interfaces(engine),
-        "errors": [catalog.plugin_out(p) for p in engine.registry.errors()],
+        "interfaces": catalog.interfaces(platform),
+        "errors": [catalog.plugin_out(p) for p in platform.registry.errors()],
     }
 
 
-def workflow_page(engine: Engine, name: str, public_base: str, cursor: str | None) -> dict[str, Any]:
-    plugin = engine.registry.get("workflow", name)
-    ensure_inputs(engine, plugin)
-    workflow = catalog.workflow_out(plugin, public_base)
+def workflow_page(platform: Platform, name: str, public_base: str, cursor: str | None) -> dict[str, Any]:
+    plugin = platform.registry.get("workflow", name)
+    ensure_inputs(platform, plugin)
+    workflow = catalog.workflow_out(platform, plugin, public_base)
     history: list[RunSummary] | None
     next_cursor: str | None = None
     recent: list[RunSummary] | None = None
     if plugin.error:
         history = []
     else:
-        history, next_cursor = engine.store.history(name, HISTORY_PAGE, cursor)
-        recent = history if not cursor else recent_runs(engine, [name])[name]
+        history, next_cursor = platform.runs.history(name, platform.settings.history_page_size, cursor)
+        recent = history if not cursor else recent_runs(platform, [name])[name]
     return {
         "card": WorkflowCard(workflow, recent or []),
         "history": history,
@@ -116,17 +115,17 @@ def workflow_page(engine: Engine, name: str, public_base: str, cursor: str | Non
     }
 
 
-def run_page(engine: Engine, run_id: str) -> dict[str, Any]:
-    run: Run = engine.store.get(run_id)
-    plugin = engine.registry.plugins.get(("workflow", run.workflow))
+def run_page(platform: Platform, run_id: str) -> dict[str, Any]:
+    run: Run = platform.runs.get(run_id)
+    plugin = platform.registry.plugins.get(("workflow", run.workflow))
     display = run.workflow
     if plugin is not None and isinstance(plugin.config, WorkflowConfig) and plugin.config.name:
         display = plugin.config.name
     return {"run": run, "workflow_name": display, "workflow_known": plugin is not None}
 
 
-def schedules(engine: Engine) -> dict[str, Any]:
-    jobs: list[ScheduledJob] = catalog.scheduled_jobs(engine)
+def schedules(platform: Platform) -> dict[str, Any]:
+    jobs: list[ScheduledJob] = catalog.scheduled_jobs(platform)
     return {"jobs": jobs}
 
 
@@ -138,7 +137,7 @@ class OAuthRow:
     error: str | None = None
 
 
-def oauth_rows(engine: Engine, tool: str, config: ToolConfig, profiles: list[str], root: str) -> list[OAuthRow]:
+def oauth_rows(platform: Platform, tool: str, config: ToolConfig, profiles: list[str], root: str) -> list[OAuthRow]:
     """One row per profile: connected or not (as the tool reports it) and where to connect it."""
     oauth = config.oauth or {}
     rows = []
@@ -148,7 +147,7 @@ def oauth_rows(engine: Engine, tool: str, config: ToolConfig, profiles: list[str
             url = f"{root}/oauth/google/auth?" + urlencode({"service": oauth["service"], "profile": profile},
                                                            quote_via=quote)
         try:
-            status = catalog.oauth_status(engine, tool, profile)
+            status = catalog.oauth_status(platform, tool, profile)
             rows.append(OAuthRow(profile, bool(status.get("connected")), url))
         except Exception as exc:  # noqa: BLE001 - a tool's get_oauth_status() is plugin code
             message = exc.message if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
@@ -156,18 +155,18 @@ def oauth_rows(engine: Engine, tool: str, config: ToolConfig, profiles: list[str
     return rows
 
 
-def tools(engine: Engine, root: str) -> dict[str, Any]:
-    items = catalog.tools(engine)
+def tools(platform: Platform, root: str) -> dict[str, Any]:
+    items = catalog.tools(platform)
     oauth: dict[str, list[OAuthRow]] = {}
     for tool in items:
-        plugin = engine.registry.plugins.get(("tool", tool.name))
+        plugin = platform.registry.plugins.get(("tool", tool.name))
         if tool.oauth and plugin is not None and isinstance(plugin.config, ToolConfig):
-            oauth[tool.name] = oauth_rows(engine, tool.name, plugin.config, tool.profiles, root)
+            oauth[tool.name] = oauth_rows(platform, tool.name, plugin.config, tool.profiles, root)
     return {"tools": items, "oauth": oauth}
 
 
-def plugins(engine: Engine) -> dict[str, Any]:
-    registry = engine.registry.check_all()
+def plugins(platform: Platform) -> dict[str, Any]:
+    registry = platform.registry.check_all()
     items: list[PluginOut] = [catalog.plugin_out(p) for p in registry.plugins.values()]
-    interfaces: list[InterfaceOut] = catalog.interfaces(engine)
+    interfaces: list[InterfaceOut] = catalog.interfaces(platform)
     return {"plugins": items, "error_count": sum(p.status == "error" for p in items), "interfaces": interfaces}

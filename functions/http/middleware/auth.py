@@ -1,9 +1,9 @@
 """Admin authentication: one token guards everything but webhooks, the OAuth callback, health and login.
 
 The token comes from ``WFP_ADMIN_TOKEN`` (local use) or, deployed, from the Secrets Manager secret
-named by ``WFP_ADMIN_TOKEN_SECRET`` (read on first need through Powertools, cached for
-``SECRET_MAX_AGE`` seconds, so a rotated secret takes effect within minutes without a redeploy). With
-neither set the platform is open: that is the local default, where the server binds 127.0.0.1.
+named by ``WFP_ADMIN_TOKEN_SECRET`` (read on first need through the platform's secret reader, cached 5
+minutes, so a rotated secret takes effect within minutes without a redeploy). With neither set the
+platform is open: that is the local default, where the server binds 127.0.0.1.
 
 A caller proves it knows the token with ``Authorization: Bearer <token>`` (scripts, curl) or with the
 dashboard's session cookie. The cookie never holds the token: it holds an expiry, a random nonce and
@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
-import os
 import secrets
 import time
 from typing import Any
@@ -36,13 +34,16 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from functions.aws.secrets import SecretUnavailable, unwrap
 from functions.core import redaction
+from functions.http.deps import platform_of
+from functions.http.errors import error_response
+from functions.platform import Platform
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "WFP_ADMIN_TOKEN"
 SECRET_ENV = "WFP_ADMIN_TOKEN_SECRET"
-SECRET_MAX_AGE = 300  # seconds a warm Lambda keeps the token before asking Secrets Manager again
 COOKIE_NAME = "wfp_session"
 SESSION_SECONDS = 12 * 3600
 SESSION_VERSION = "v1"
@@ -61,39 +62,26 @@ class AuthUnavailable(Exception):
 
 
 # ----- the token ---------------------------------------------------------------------------------------
-def _read_secret(name: str) -> str:
-    from aws_lambda_powertools.utilities.parameters import GetParameterError, get_secret
-
-    try:
-        value = get_secret(name, max_age=SECRET_MAX_AGE)
-    except GetParameterError as exc:
-        raise AuthUnavailable(f"the admin token secret {name!r} could not be read: {exc}") from None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    text = str(value or "").strip()
-    if text.startswith("{"):  # a generated secret may be a JSON object: {"token": "..."}
-        try:
-            text = str(json.loads(text).get("token") or "").strip()
-        except (ValueError, AttributeError):
-            pass
-    if not text:
-        raise AuthUnavailable(f"the admin token secret {name!r} is empty: put the token in it")
-    return text
+def secret_configured(platform: Platform) -> bool:
+    """Is the token in Secrets Manager (a read that may call AWS) rather than in the settings?"""
+    return platform.settings.admin_token is None and bool(platform.settings.admin_token_secret)
 
 
-def secret_configured() -> bool:
-    return not os.environ.get(TOKEN_ENV) and bool(os.environ.get(SECRET_ENV))
-
-
-def configured_token() -> str | None:
+def configured_token(platform: Platform) -> str | None:
     """The admin token, or None when none is configured (open, local mode). May call Secrets Manager."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    secret = os.environ.get(SECRET_ENV, "").strip()
-    if not token and secret:
-        token = _read_secret(secret)
+    settings = platform.settings
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    if token is None and settings.admin_token_secret:
+        name = settings.admin_token_secret
+        try:
+            token = unwrap(platform.secrets.text(name), "token")
+        except SecretUnavailable as exc:
+            raise AuthUnavailable(f"the admin token could not be read: {exc}") from None
+        if token is None:
+            raise AuthUnavailable(f"the admin token secret {name!r} is missing or empty: put the token in it")
     if token:
         redaction.register_global(token)  # a workflow that prints it gets *** in its logs
-    return token or None
+    return token
 
 
 # ----- proofs ------------------------------------------------------------------------------------------
@@ -186,11 +174,9 @@ def login_redirect(scope: Scope) -> RedirectResponse:
 
 def unauthorized(scope: Scope) -> JSONResponse:
     login = f"{root_path(scope)}/login"
-    return JSONResponse(
-        {"error": "admin token required: send the header 'Authorization: Bearer <token>' "
-                  f"(the value of {TOKEN_ENV} or of the {SECRET_ENV} secret), or log in at {login}",
-         "detail": None},
-        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="workflow-platform"'})
+    return error_response(401, "admin token required: send the header 'Authorization: Bearer <token>' "
+                               f"(the value of {TOKEN_ENV} or of the {SECRET_ENV} secret), or log in at {login}",
+                          headers={"WWW-Authenticate": 'Bearer realm="workflow-platform"'})
 
 
 class AdminAuthMiddleware:
@@ -207,8 +193,10 @@ class AdminAuthMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        platform = platform_of(scope)
         try:
-            token = await run_in_threadpool(configured_token) if secret_configured() else configured_token()
+            token = (await run_in_threadpool(configured_token, platform) if secret_configured(platform)
+                     else configured_token(platform))
         except AuthUnavailable as exc:
             log.error("admin auth unavailable: %s", exc)
             token, problem = None, str(exc)
@@ -221,9 +209,8 @@ class AdminAuthMiddleware:
             return
         headers = Headers(scope=scope)
         if problem is not None:
-            response: Any = JSONResponse(
-                {"error": f"{problem}; the platform refuses requests until it can check the admin token",
-                 "detail": None}, status_code=503)
+            response: Any = error_response(
+                503, f"{problem}; the platform refuses requests until it can check the admin token")
         elif token is not None and authorized(headers, token):
             await self.app(scope, receive, send)
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
-from starlette.responses import JSONResponse
+from functions.http.errors import error_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 MAX_QUERY_BYTES = 8 * 1024
@@ -64,6 +64,6 @@ class RequestLimitsMiddleware:
             found = problem(scope)
             if found is not None:
                 status, message = found
-                await JSONResponse({"error": message, "detail": None}, status_code=status)(scope, receive, send)
+                await error_response(status, message)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

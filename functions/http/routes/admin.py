@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from functions.core.engine import get_engine
 from functions.http import catalog
+from functions.http.deps import PlatformDep
 from functions.http.interfaces import reload_platform
 from functions.http.schemas import InterfaceOut, PluginsOut, ReloadOut
 
@@ -19,21 +19,21 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/api/plugins", response_model=PluginsOut, tags=["admin"])
-async def list_plugins() -> PluginsOut:
+async def list_plugins(platform: PlatformDep) -> PluginsOut:
     """Every discovered plugin; broken ones with the file and the reason. Imports every plugin."""
-    registry = await run_in_threadpool(lambda: get_engine().registry.check_all())
+    registry = await run_in_threadpool(platform.registry.check_all)
     items = [catalog.plugin_out(p) for p in registry.plugins.values()]
     return PluginsOut(plugins=items, errors=sum(p.status == "error" for p in items))
 
 
 @router.get("/api/interfaces", response_model=list[InterfaceOut], tags=["admin"])
-async def list_interfaces() -> list[InterfaceOut]:
-    return catalog.interfaces(get_engine())
+async def list_interfaces(platform: PlatformDep) -> list[InterfaceOut]:
+    return catalog.interfaces(platform)
 
 
 @router.post("/api/reload", response_model=ReloadOut, tags=["admin"])
-async def reload_plugins(request: Request) -> ReloadOut:
+async def reload_plugins(request: Request, platform: PlatformDep) -> ReloadOut:
     """Re-discover plugins and re-import their code, without a restart."""
-    registry = await run_in_threadpool(reload_platform, request.app)
+    registry = await run_in_threadpool(reload_platform, request.app, platform)
     return ReloadOut(plugins=len(registry.plugins), errors=[catalog.plugin_out(p) for p in registry.errors()])
 

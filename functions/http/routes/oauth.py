@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from functions.core.engine import get_engine
 from functions.errors import PlatformError
-from functions.http.routes import base_url
+from functions.http.deps import PlatformDep, base_url
+from functions.platform import Platform
 from functions.registry.config import ToolConfig
 
 router = APIRouter(tags=["oauth"])
@@ -41,18 +41,18 @@ h1{{color:{'#1a7f37' if ok else '#b42318'};font-size:1.4rem}}p{{line-height:1.5}
     return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
 
 
-def _tool_config(name: str) -> ToolConfig:
-    plugin = get_engine().registry.get("tool", name)
+def _tool_config(platform: Platform, name: str) -> ToolConfig:
+    plugin = platform.registry.get("tool", name)
     plugin.raise_if_broken()
     assert isinstance(plugin.config, ToolConfig)
     return plugin.config
 
 
-def _start(service: str, profile: str, tool: str | None, request_base: str) -> str:
+def _start(platform: Platform, service: str, profile: str, tool: str | None, request_base: str) -> str:
     from functions.google import oauth as google_oauth
 
-    config = google_oauth.tool_for_service(get_engine().registry, service, tool)
-    return google_oauth.GoogleConnection(config, profile).start(request_base)
+    config = google_oauth.tool_for_service(platform.registry, service, tool)
+    return google_oauth.GoogleConnection(config, profile, platform=platform).start(request_base)
 
 
 @router.get("/oauth/google/auth", response_class=HTMLResponse, status_code=302,
@@ -61,7 +61,7 @@ def _start(service: str, profile: str, tool: str | None, request_base: str) -> s
                        404: {"description": "Unknown tool (HTML page)"},
                        409: {"description": "Broken tool (HTML page)"},
                        424: {"description": "The profile has no OAuth client (HTML page)"}})
-async def google_auth(request: Request, service: str | None = Query(None, max_length=64),
+async def google_auth(request: Request, platform: PlatformDep, service: str | None = Query(None, max_length=64),
                       profile: str = Query("DEFAULT", max_length=64),
                       tool: str | None = Query(None, max_length=64)) -> Response:
     """Start connecting a Google tool's profile: redirects to Google's consent page (offline access)."""
@@ -69,7 +69,7 @@ async def google_auth(request: Request, service: str | None = Query(None, max_le
         return page(400, "Which Google service?", "add ?service=calendar, drive or sheets and &profile=<PROFILE> "
                                                   "to the URL")
     try:
-        url = await run_in_threadpool(_start, service, profile, tool, base_url(request))
+        url = await run_in_threadpool(_start, platform, service, profile, tool, base_url(request, platform))
     except PlatformError as exc:
         return page(exc.status_code, "Cannot start the Google sign-in", exc.message)
     return RedirectResponse(url, status_code=302, headers=PAGE_HEADERS)
@@ -77,7 +77,7 @@ async def google_auth(request: Request, service: str | None = Query(None, max_le
 
 @router.get("/oauth/google/callback", response_class=HTMLResponse,
             responses={400: {"description": "Refused, unknown, used or expired sign-in (HTML page)"}})
-async def google_callback(request: Request, state: str | None = Query(None, max_length=512),
+async def google_callback(request: Request, platform: PlatformDep, state: str | None = Query(None, max_length=512),
                           code: str | None = Query(None, max_length=4096),
                           error: str | None = Query(None, max_length=256)) -> Response:
     """Where Google sends the browser back: checks the state, exchanges the code, stores the token."""
@@ -85,10 +85,10 @@ async def google_callback(request: Request, state: str | None = Query(None, max_
 
     try:
         connection, record = await run_in_threadpool(google_oauth.complete_sign_in, state, code, error,
-                                                      _tool_config)
+                                                      lambda name: _tool_config(platform, name), platform)
     except PlatformError as exc:
         return page(exc.status_code, "Google sign-in failed", exc.message)
-    base = base_url(request)
+    base = base_url(request, platform)
     status_url = (f"{base}/api/oauth/status/{urllib.parse.quote(connection.tool)}?"
                   f"{urllib.parse.urlencode({'profile': connection.profile})}")
     granted = ", ".join(record.scopes or []) or "none"

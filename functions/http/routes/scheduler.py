@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from functions.http.deps import PlatformDep
 from functions.http.schemas import ScheduledJob, error_responses
 
 router = APIRouter(tags=["scheduler"])
-
-
-def get_schedules() -> Any:
-    """``functions.core.schedules`` on first use: it imports the schedules table (pynamodb, botocore), which
-    a cold start serving anything but the scheduler endpoints does not need."""
-    from functions.core.schedules import get_schedules as schedules
-
-    return schedules()
 
 ERRORS = error_responses({404: "Unknown workflow",
                           409: "Broken workflow, no schedule, or already paused/resumed",
@@ -25,23 +16,23 @@ ERRORS = error_responses({404: "Unknown workflow",
 
 
 @router.get("/api/scheduler/jobs", response_model=list[ScheduledJob])
-async def scheduler_jobs() -> list[ScheduledJob]:
+async def scheduler_jobs(platform: PlatformDep) -> list[ScheduledJob]:
     """Scheduled workflows: cron, timezone, EventBridge expression, next three runs, last run, enabled."""
-    return await run_in_threadpool(lambda: get_schedules().jobs())
+    return await run_in_threadpool(platform.schedules.jobs)
 
 
 @router.get("/api/scheduler/jobs/{name}", response_model=ScheduledJob, responses=ERRORS)
-async def scheduler_job(name: str) -> ScheduledJob:
-    return await run_in_threadpool(lambda: get_schedules().get_job(name))
+async def scheduler_job(name: str, platform: PlatformDep) -> ScheduledJob:
+    return await run_in_threadpool(platform.schedules.get_job, name)
 
 
 @router.post("/api/scheduler/jobs/{name}/pause", response_model=ScheduledJob, responses=ERRORS)
-async def pause_job(name: str) -> ScheduledJob:
+async def pause_job(name: str, platform: PlatformDep) -> ScheduledJob:
     """Pause a workflow's schedule: its ticks run nothing (and record nothing) until resumed."""
-    return await run_in_threadpool(lambda: get_schedules().pause(name))
+    return await run_in_threadpool(platform.schedules.pause, name)
 
 
 @router.post("/api/scheduler/jobs/{name}/resume", response_model=ScheduledJob, responses=ERRORS)
-async def resume_job(name: str) -> ScheduledJob:
+async def resume_job(name: str, platform: PlatformDep) -> ScheduledJob:
     """Resume a paused schedule: the next tick runs (missed ticks are not replayed)."""
-    return await run_in_threadpool(lambda: get_schedules().resume(name))
+    return await run_in_threadpool(platform.schedules.resume, name)

@@ -7,29 +7,28 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from functions.core.engine import get_engine
 from functions.http import catalog
-from functions.http.routes import base_url
+from functions.http.deps import PlatformDep, base_url
 from functions.http.schemas import OAuthStatus, ToolOut, error_responses
 
 router = APIRouter(tags=["tools"])
 
 
 @router.get("/api/tools", response_model=list[ToolOut])
-async def list_tools() -> list[ToolOut]:
+async def list_tools(platform: PlatformDep) -> list[ToolOut]:
     """Every tool with its actions and the profiles configured for it (never their values)."""
-    return await run_in_threadpool(catalog.tools, get_engine())
+    return await run_in_threadpool(catalog.tools, platform)
 
 
 @router.get("/api/oauth/status", response_model=list[OAuthStatus], tags=["oauth"])
-async def oauth_status_all(request: Request) -> list[dict[str, Any]]:
+async def oauth_status_all(request: Request, platform: PlatformDep) -> list[dict[str, Any]]:
     """OAuth state of every OAuth tool, per configured profile."""
-    return await run_in_threadpool(catalog.oauth_statuses, get_engine(), base_url(request))
+    return await run_in_threadpool(catalog.oauth_statuses, platform, base_url(request, platform))
 
 
 @router.get("/api/oauth/status/{tool}", response_model=OAuthStatus, tags=["oauth"],
             responses=error_responses({404: "Unknown tool", 409: "Broken tool"}))
-async def oauth_status_one(request: Request, tool: str,
+async def oauth_status_one(request: Request, platform: PlatformDep, tool: str,
                            profile: str = Query("DEFAULT", max_length=64)) -> dict[str, Any]:
     """OAuth state of one tool and profile, as the tool reports it."""
-    return await run_in_threadpool(catalog.oauth_status, get_engine(), tool, profile, base_url(request))
+    return await run_in_threadpool(catalog.oauth_status, platform, tool, profile, base_url(request, platform))

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from functions.core.engine import Submission, get_engine
+from functions.core.engine import Submission
 from functions.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from functions.core.idempotency import check_key
 from functions.http import catalog, webhook_auth
 from functions.http.payloads import parse_body, read_body, request_inputs
-from functions.http.routes import base_url, run_url
+from functions.http.deps import PlatformDep, base_url, run_url
 from functions.http.schemas import (
     RunAccepted,
     RunHistory,
@@ -26,7 +26,6 @@ from functions.http.schemas import (
     WorkflowOut,
     error_responses,
 )
-from functions.settings import get_settings
 
 router = APIRouter(tags=["workflows"])
 
@@ -50,9 +49,9 @@ IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER,
 RunAsync = Query(False, alias="async", description="Answer 202 at once; the worker runs it")
 
 
-def _answer(request: Request, submission: Submission, sync: bool) -> JSONResponse:
+def _answer(request: Request, platform: PlatformDep, submission: Submission, sync: bool) -> JSONResponse:
     run = submission.run
-    url = run_url(request, run.run_id)
+    url = run_url(request, platform, run.run_id)
     headers = {"Idempotent-Replayed": "true"} if submission.replay else {}
     if sync and run.finished:
         return JSONResponse(RunResult.of(run, url).model_dump(mode="json"), headers=headers)
@@ -61,23 +60,23 @@ def _answer(request: Request, submission: Submission, sync: bool) -> JSONRespons
                         headers=headers)
 
 
-async def _submit(request: Request, name: str, data: dict[str, Any], trigger: str, run_async: bool,
-                  key: str | None) -> JSONResponse:
-    wait = None if run_async else get_settings().sync_wait_seconds
-    submission = await run_in_threadpool(get_engine().submit, name, data, trigger, wait=wait,
+async def _submit(request: Request, platform: PlatformDep, name: str, data: dict[str, Any], trigger: str,
+                  run_async: bool, key: str | None) -> JSONResponse:
+    wait = None if run_async else platform.settings.sync_wait_seconds
+    submission = await run_in_threadpool(platform.engine.accept, name, data, trigger, wait=wait,
                                          idempotency_key=check_key(key))
-    return _answer(request, submission, sync=wait is not None)
+    return _answer(request, platform, submission, sync=wait is not None)
 
 
 @router.get("/api/workflows", response_model=list[WorkflowOut])
-async def list_workflows(request: Request) -> list[WorkflowOut]:
+async def list_workflows(request: Request, platform: PlatformDep) -> list[WorkflowOut]:
     """Every discovered workflow, broken ones included (with their error)."""
-    return catalog.workflows(get_engine(), base_url(request))
+    return catalog.workflows(platform, base_url(request, platform))
 
 
 @router.get("/api/workflows/{name}", response_model=WorkflowOut, responses={404: ERRORS[404]})
-async def get_workflow(name: str, request: Request) -> WorkflowOut:
-    return catalog.workflow_out(get_engine().registry.get("workflow", name), base_url(request))
+async def get_workflow(name: str, request: Request, platform: PlatformDep) -> WorkflowOut:
+    return catalog.workflow_out(platform, platform.registry.get("workflow", name), base_url(request, platform))
 
 
 #: Bodies are read by ``payloads`` (for clear 400/413/415 errors); this documents them in /docs.
@@ -89,26 +88,26 @@ INPUTS_BODY = {"requestBody": {"required": False, "content": {
 
 @router.post("/api/workflows/execute/{name}", response_model=RunResult, responses=RUN_RESPONSES,
              openapi_extra=INPUTS_BODY)
-async def execute_workflow(name: str, request: Request, run_async: bool = RunAsync,
+async def execute_workflow(name: str, request: Request, platform: PlatformDep, run_async: bool = RunAsync,
                            idempotency_key: str | None = IdempotencyKey) -> JSONResponse:
     """Run a workflow with the JSON body as inputs and answer with the finished run (202 if it is still
     running after the wait bound, or with ``?async=1``)."""
     data = await request_inputs(request, with_query=False)
-    return await _submit(request, name, data, "manual", run_async, idempotency_key)
+    return await _submit(request, platform, name, data, "manual", run_async, idempotency_key)
 
 
 @router.get("/api/workflows/trigger/{name}", response_model=RunResult, responses=RUN_RESPONSES)
-async def trigger_workflow(name: str, request: Request, run_async: bool = RunAsync,
+async def trigger_workflow(name: str, request: Request, platform: PlatformDep, run_async: bool = RunAsync,
                            idempotency_key: str | None = IdempotencyKey) -> JSONResponse:
     """Run a workflow with the query parameters as inputs (``?user_email=a@b.c``); ``async`` is not one."""
     data = {k: v for k, v in request.query_params.items() if k != "async"}
-    return await _submit(request, name, data, "api", run_async, idempotency_key)
+    return await _submit(request, platform, name, data, "api", run_async, idempotency_key)
 
 
 @router.post("/api/webhooks/{name}", status_code=202, response_model=RunAccepted, responses=WEBHOOK_RESPONSES,
              tags=["webhooks"], openapi_extra=INPUTS_BODY)
 async def webhook(
-    name: str, request: Request, idempotency_key: str | None = IdempotencyKey,
+    name: str, request: Request, platform: PlatformDep, idempotency_key: str | None = IdempotencyKey,
     x_webhook_token: str | None = Header(None, alias="X-Webhook-Token", description="The workflow's secret"),
     x_signature_256: str | None = Header(None, alias="X-Signature-256",
                                          description="sha256=<hex HMAC-SHA256 of the raw body (or of "
@@ -119,20 +118,21 @@ async def webhook(
     """Webhook: query parameters plus a JSON or form body as inputs. Answers 202 once the run is recorded
     and queued; authenticated by the workflow's secret unless it sets ``"webhook_auth": "none"``."""
     body = await read_body(request)
-    await run_in_threadpool(webhook_auth.authenticate, get_engine(), name, request.headers, body)
+    await run_in_threadpool(webhook_auth.authenticate, platform, name, request.headers, body)
     data: dict[str, Any] = dict(request.query_params)
     data.update(parse_body(body, request.headers.get("content-type", "")))
-    return await _submit(request, name, data, "webhook", True, idempotency_key)
+    return await _submit(request, platform, name, data, "webhook", True, idempotency_key)
 
 
 @router.get("/api/workflows/logs/{name}", response_model=RunHistory, responses={404: ERRORS[404], 400: ERRORS[400]})
 async def workflow_logs(
     name: str,
-    limit: int = Query(20, ge=1, le=100, description="Runs per page"),
+    platform: PlatformDep,
+    limit: int | None = Query(None, ge=1, le=100, description="Runs per page (default: WFP_HISTORY_PAGE_SIZE, 20)"),
     cursor: str | None = Query(None, max_length=2048, description="next_cursor of the previous page"),
 ) -> RunHistory:
     """Run history of a workflow, newest first."""
-    engine = get_engine()
-    engine.registry.get("workflow", name)
-    runs, next_cursor = await run_in_threadpool(engine.store.history, name, limit, cursor)
+    platform.registry.get("workflow", name)
+    runs, next_cursor = await run_in_threadpool(platform.runs.history, name,
+                                                limit or platform.settings.history_page_size, cursor)
     return RunHistory(workflow=name, runs=runs, next_cursor=next_cursor)

@@ -20,15 +20,9 @@ def queue_url(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An SQS queue (moto) as WFP_QUEUE_URL, with the queue module's cached client forgotten."""
     import boto3
 
-    from functions.aws import queue
-    from functions.settings import reset_settings
-
     url = boto3.client("sqs").create_queue(QueueName="wfp-test-runs")["QueueUrl"]
     monkeypatch.setenv("WFP_QUEUE_URL", url)
-    reset_settings()
-    queue.reset_client()
     yield url
-    queue.reset_client()
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_rest_event_runs_a_workflow_and_records_it(api, context, platform):
     result = json.loads(response["body"])
     assert result["status"] == "success"
     assert result["message"] == "Bonjour, Ada!"
-    stored = platform.engine.store.get(result["run_id"])
+    stored = platform.engine.runs.get(result["run_id"])
     assert stored.status == "success" and stored.inputs["name"] == "Ada"
     assert "/prod/api/runs/" + result["run_id"] in json.dumps(result)
 
@@ -81,7 +81,7 @@ def test_http_api_event_runs_a_workflow(api, context, platform):
     assert response["statusCode"] == 200, response["body"]
     result = json_of(response)
     assert result["status"] == "success" and result["message"] == "Bonjour, Ada!"
-    assert platform.engine.store.get(result["run_id"]).trigger == "manual"
+    assert platform.engine.runs.get(result["run_id"]).trigger == "manual"
 
 
 # ----- stage prefixes: routes, links, redirects, docs ----------------------------------------------------
@@ -174,7 +174,7 @@ def test_base64_request_body_reaches_the_workflow_intact(api, context, make, pla
     response = api(make("POST", "/api/webhooks/incoming_webhook", body=body,
                         headers={"content-type": "application/json"}), context)
     assert response["statusCode"] in (200, 202), body_of(response)
-    run = platform.engine.store.get(json_of(response)["run_id"])
+    run = platform.engine.runs.get(json_of(response)["run_id"])
     assert run.inputs["repository"] == "démo ✓"
 
 

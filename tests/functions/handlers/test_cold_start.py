@@ -53,8 +53,8 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_the_api_handler_imports_nothing_aws_until_a_request_needs_it(manifest):
     code = LOADED + ("import functions.handlers.api as api\n"
                      "after_import = loaded()\n"
-                     "from functions.core.engine import get_engine\n"
-                     "get_engine().store\n"
+                     "from functions.platform import get_platform\n"
+                     "get_platform().runs\n"
                      "print(json.dumps({'import': after_import, 'store': loaded()}))")
     result = fresh_python(code, **LAMBDA_ENV, **manifest)
     assert result["import"] == []  # not even croniter: the manifest's schedules were checked at build time
@@ -145,9 +145,11 @@ def test_priming_prepares_the_app_without_calling_aws(make_platform, aws_calls):
 
 
 def test_restore_reseeds_random_and_drops_aws_clients(platform):
-    from functions.aws import queue
+    from functions.platform import get_platform
+
+    queue = get_platform().queue
     from functions.handlers import snapstart
-    from functions.stores import base as tables
+    from functions import stores as tables
     from functions.stores.runs import RunModel
 
     platform.run("hello_world", {"name": "Ada"})  # the runs table's connection now exists
@@ -157,6 +159,6 @@ def test_restore_reseeds_random_and_drops_aws_clients(platform):
     random.seed(42)
     snapstart.restore()
     assert random.random() != snapshot_draw  # reseeded from the OS
-    assert RunModel._connection is None and queue._client is None
+    assert RunModel._connection is None and queue.clients._clients == {}
     assert tables.all_models()  # the store works again afterwards, with a new client
     assert platform.run("hello_world", {"name": "Bob"}).status == "success"

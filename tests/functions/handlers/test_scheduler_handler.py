@@ -21,10 +21,10 @@ def transformed(workflow: str, time: str = "2026-11-25T09:00:00Z", event_id: str
 def test_rule_input_runs_the_workflow_for_its_scheduled_time(scheduler, context, platform):
     result = scheduler.handler(transformed("daily_digest"), context)
     assert result["status"] == "success", result
-    run = platform.engine.store.get(result["run_id"])
+    run = platform.engine.runs.get(result["run_id"])
     assert run.trigger == "schedule" and run.workflow == "daily_digest"
     assert run.scheduled_time.startswith("2026-11-25T09:00:00")
-    history, _ = platform.engine.store.history("daily_digest", 10)
+    history, _ = platform.engine.runs.history("daily_digest", 10)
     assert [r.run_id for r in history] == [run.run_id]
 
 
@@ -32,14 +32,14 @@ def test_a_duplicate_delivery_of_the_same_tick_runs_nothing(scheduler, context, 
     first = scheduler.handler(transformed("daily_digest", event_id="a"), context)
     again = scheduler.handler(transformed("daily_digest", event_id="b"), context)
     assert first["status"] == "success" and again["status"] == "nothing to run"
-    assert len(platform.engine.store.history("daily_digest", 10)[0]) == 1
+    assert len(platform.engine.runs.history("daily_digest", 10)[0]) == 1
 
 
 def test_generated_scheduled_event_from_a_platform_rule(scheduler, context, platform):
     event = load_event("scheduled-event-rule.json")  # rule/wfp-test-daily_digest
     result = scheduler.handler(event, context)
     assert result["workflow"] == "daily_digest" and result["status"] == "success"
-    assert platform.engine.store.get(result["run_id"]).scheduled_time.startswith("1970-01-01T00:00:00")
+    assert platform.engine.runs.get(result["run_id"]).scheduled_time.startswith("1970-01-01T00:00:00")
 
 
 def test_an_event_naming_no_workflow_is_refused_with_what_to_send(scheduler, context, platform):
@@ -52,7 +52,7 @@ def test_an_event_that_is_not_an_object_is_refused_not_raised(scheduler, context
     """EventBridge would retry a raised error for nothing: a refused tick is answered."""
     result = scheduler.handler(event, context)
     assert result["status"] == "refused" and "a scheduled event is a JSON object" in result["error"]
-    assert platform.engine.store.history("daily_digest", 10)[0] == []
+    assert platform.engine.runs.history("daily_digest", 10)[0] == []
 
 
 def test_a_bad_time_is_refused(scheduler, context):
@@ -63,7 +63,7 @@ def test_a_bad_time_is_refused(scheduler, context):
 @pytest.mark.parametrize("workflow", ["hello_world", "no_such_workflow"])  # not scheduled / unknown
 def test_a_tick_for_a_workflow_that_is_not_scheduled_runs_nothing(scheduler, context, platform, workflow):
     assert scheduler.handler(transformed(workflow), context)["status"] == "nothing to run"
-    assert platform.engine.store.history("hello_world", 10)[0] == []
+    assert platform.engine.runs.history("hello_world", 10)[0] == []
 
 
 def test_a_failing_scheduled_run_is_recorded_and_counted(make_platform, plugin_dir, context, capsys):
@@ -74,7 +74,7 @@ def test_a_failing_scheduled_run_is_recorded_and_counted(make_platform, plugin_d
 
     result = scheduler.handler(transformed("nightly", time="2026-11-25T02:00:00Z"), context)
     assert result["status"] == "error"
-    run = platform.engine.store.get(result["run_id"])
+    run = platform.engine.runs.get(result["run_id"])
     assert "disk full" in run.error and run.scheduled_time.startswith("2026-11-25T02:00:00")
     emf = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert any('"workflow":"nightly"' in line and '"Errors":[1.0]' in line for line in emf)

@@ -1,0 +1,37 @@
+"""boto3 clients, one per service, created on first use and kept: the platform's one lazy mechanism.
+
+A cold start that serves ``/docs`` or the workflow list calls no AWS service and must not pay for
+boto3 (~100 ms) or a client (~50 ms each); a warm Lambda must not build a client per request. Every
+adapter in ``functions/aws`` asks this object for its client. ``forget`` drops them all: SnapStart's
+restore does (a client in a snapshot would be shared, with its connections and credentials, by every
+restored environment), and so does anything that changes the endpoint (the local server, tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from functions.core.log_safety import hold_secret_loggers
+
+
+class Clients:
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(service)
+                if client is None:
+                    import boto3
+
+                    hold_secret_loggers()  # botocore logs request and response bodies at DEBUG
+                    client = self._clients[service] = boto3.client(service)
+        return client
+
+    def forget(self) -> None:
+        with self._lock:
+            self._clients.clear()

@@ -1,0 +1,179 @@
+"""The composition root: one ``Platform`` builds the engine and everything it talks to, once, lazily.
+
+Edges ask it for what they need and nothing else builds a store, a client or an engine:
+
+* the HTTP app's routes get it through FastAPI's ``Depends(get_platform)`` (``functions.http.deps``);
+  tests override that dependency the FastAPI way;
+* the Lambda handlers and the tools a plugin builds itself (``Tool(profile="PROD")``, the seed's way)
+  use ``get_platform()``, the process's platform, built from the environment on first use;
+* the local server and the CLI build theirs with their local pieces (a queue that wakes the local
+  worker, no EventBridge to toggle) and install it with ``use()``.
+
+Everything is a ``cached_property``: a cold start serving ``/docs`` builds the settings and the
+registry, never a store or a client (pynamodb and boto3 are imported by the first request that reads or
+writes a record). ``forget_clients`` is the one thing SnapStart's restore calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from functions.settings import Settings
+
+if TYPE_CHECKING:
+    from functions.aws.clients import Clients
+    from functions.core.engine import Engine
+    from functions.core.idempotency import IdempotencyStore
+    from functions.core.ports import Queue, ScheduleToggler, SecretReader
+    from functions.core.profiles import Profiles
+    from functions.core.queued import QueuedRuns
+    from functions.core.runs import Run, RunStore
+    from functions.core.schedules import Schedules, ScheduleStore
+    from functions.registry.discovery import Registry
+    from functions.stores.oauth import OAuthStore
+
+#: What a Platform may be given instead of building it (the local server's queue, a test's store...).
+PARTS = ("registry", "runs", "idempotency", "schedule_store", "queue", "toggler", "secrets", "oauth", "clients")
+
+
+class Platform:
+    def __init__(self, settings: Settings | None = None, **parts: Any) -> None:
+        unknown = set(parts) - set(PARTS)
+        if unknown:
+            raise TypeError(f"Platform() got unknown parts {sorted(unknown)}; it takes {', '.join(PARTS)}")
+        self.settings = settings or Settings()
+        #: Called with every finished run, after it is saved (the Lambda handlers publish metrics); a
+        #: failing hook is logged and never changes the run.
+        self.run_hooks: list[Callable[["Run"], None]] = []
+        self._reload_lock = threading.Lock()
+        self.__dict__.update(parts)  # a given part shadows its cached_property
+
+    # ----- AWS -------------------------------------------------------------------------------------------
+    @cached_property
+    def clients(self) -> "Clients":
+        from functions.aws.clients import Clients
+
+        return Clients()
+
+    @cached_property
+    def secrets(self) -> "SecretReader":
+        from functions.aws.secrets import SecretsManager
+
+        return SecretsManager(self.clients)
+
+    @cached_property
+    def queue(self) -> "Queue":
+        from functions.aws.queue import SqsQueue
+
+        return SqsQueue(self.clients, self.settings.queue_url)
+
+    @cached_property
+    def toggler(self) -> "ScheduleToggler":
+        from functions.aws.eventbridge import EventBridgeToggler
+
+        return EventBridgeToggler(self.clients)
+
+    # ----- stores (pynamodb) ------------------------------------------------------------------------------
+    @cached_property
+    def runs(self) -> "RunStore":
+        from functions.stores.runs import DynamoRunStore
+
+        return DynamoRunStore(self.settings)
+
+    @cached_property
+    def idempotency(self) -> "IdempotencyStore":
+        from functions.stores.idempotency import DynamoIdempotencyStore
+
+        return DynamoIdempotencyStore(self.settings)
+
+    @cached_property
+    def schedule_store(self) -> "ScheduleStore":
+        from functions.stores.schedules import DynamoScheduleStore
+
+        return DynamoScheduleStore(self.settings)
+
+    @cached_property
+    def oauth(self) -> "OAuthStore":
+        from functions.stores.oauth import OAuthStore
+
+        return OAuthStore(self.settings)
+
+    # ----- the core --------------------------------------------------------------------------------------
+    @cached_property
+    def registry(self) -> "Registry":
+        from functions.registry.discovery import load_registry
+
+        return load_registry(self.settings.plugins_dir, self.settings.manifest)
+
+    @cached_property
+    def profiles(self) -> "Profiles":
+        from functions.core.profiles import Profiles
+
+        return Profiles(self.settings, lambda: self.secrets)
+
+    @cached_property
+    def engine(self) -> "Engine":
+        from functions.core.engine import Engine
+
+        return Engine(self)
+
+    @cached_property
+    def queued(self) -> "QueuedRuns":
+        from functions.core.queued import QueuedRuns
+
+        return QueuedRuns(self.engine)
+
+    @cached_property
+    def schedules(self) -> "Schedules":
+        from functions.core.schedules import Schedules
+
+        return Schedules(self.engine, self.schedule_store, self.toggler)
+
+    def reload(self) -> "Registry":
+        """Re-discover plugins and forget their imported code: edits take effect on the next use."""
+        from functions.registry.discovery import Registry, purge_plugin_modules
+
+        with self._reload_lock:
+            purge_plugin_modules(self.settings.plugins_dir)
+            registry = Registry.discover(self.settings.plugins_dir)
+            registry.check_all()
+            self.registry = registry  # shadows the cached property: every part reads it from here
+            return registry
+
+    def forget_clients(self) -> None:
+        """Drop every AWS client and cached secret (SnapStart's restore; a changed endpoint)."""
+        for name in ("clients", "secrets"):
+            part = self.__dict__.get(name)
+            if part is not None:
+                part.forget()
+        if "runs" in self.__dict__ or "schedule_store" in self.__dict__ or "idempotency" in self.__dict__:
+            from functions.stores.base import reset_connections
+
+            reset_connections()
+
+
+# ----- the process's platform --------------------------------------------------------------------------
+_current: Platform | None = None
+_lock = threading.Lock()
+
+
+def get_platform() -> Platform:
+    """The process's platform, built from the environment on first use (a Lambda, a plugin's tool)."""
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = Platform()
+    return _current
+
+
+def use(platform: Platform | None) -> Platform | None:
+    """Install ``platform`` as the process's (the local server, the CLI, tests); ``None`` forgets it, so
+    the next ``get_platform()`` reads the environment again. Returns the one it replaces."""
+    global _current
+    with _lock:
+        previous, _current = _current, platform
+    return previous
