@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from functions.core.profiles import Profiles
     from functions.core.queued import QueuedRuns
     from functions.core.runs import Run, RunStore
-    from functions.core.schedules import Schedules, ScheduleStore
+    from functions.core.schedule_state import ScheduleStore
+    from functions.core.schedules import Schedules
     from functions.registry.discovery import Registry
     from functions.stores.oauth import OAuthStore
 

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, TypeAdapter, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: ``<field>: <suffix>``: the tables, named ``<prefix>-<suffix>`` unless their variable says otherwise.
@@ -41,6 +45,16 @@ def _default_plugins_dir() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WFP_", frozen=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment; nothing else. Lambda has no .env and no secrets folder, and
+        locally ``local_dev`` loads ``.env`` into the environment itself (it also holds the profiles'
+        variables, which are no setting). Two sources instead of four halve each ``Settings()``."""
+        return init_settings, env_settings
 
     stage: str = "dev"
     #: Names every AWS resource of one deployment: tables ``<prefix>-runs``, secrets ``<prefix>/...``.

@@ -29,8 +29,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.core.deployment import DeployedSchedule, deployed_schedule
-from functions.registry.cron import CronError
 from functions.registry.config import WorkflowConfig
+from functions.registry.cron import CronError
 
 from .nag import acknowledge
 

@@ -348,7 +348,8 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
     """The profile's parameters as ``.env`` sets them (typed like the tool's defaults), and its name."""
     from dotenv import dotenv_values
 
-    from functions.core import profiles
+    from functions.core.profiles import from_env
+    from functions.registry import profile as profiles
     from functions.registry.config import ToolConfig
     from functions.registry.discovery import Registry
 
@@ -370,7 +371,7 @@ def profile_from_env_file(tool: str, profile: str, env_file: Path) -> tuple[dict
     saved = dict(os.environ)
     try:  # read exactly as a deployed function's profile resolution does: same names, same typing of values
         os.environ.update(values)
-        params, _ = profiles.from_env(plugin.config, profile)
+        params, _ = from_env(plugin.config, profile)
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -24,7 +24,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.core import execution, inputs
-from functions.core.idempotency import IdempotencyStore, fingerprint, refuse_other_payload
+from functions.core.idempotency import (
+    IdempotencyStore,
+    fingerprint,
+    refuse_other_payload,
+)
 from functions.core.message import QueuedRun
 from functions.core.ports import Queue
 from functions.core.redaction import Redactor

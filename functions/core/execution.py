@@ -15,8 +15,7 @@ import time
 import traceback
 from typing import Any
 
-from functions.core import inputs
-from functions.core import redaction
+from functions.core import inputs, redaction
 from functions.core.redaction import Redactor
 from functions.core.runlog import RunLog, capture
 from functions.core.runs import Run, utcnow

@@ -30,7 +30,7 @@ from functions.core.inputs import secret_values as nested_secrets
 from functions.core.ports import SecretReader
 from functions.core.redaction import is_secret_name
 from functions.registry.config import ToolConfig
-from functions.registry.profile import PROFILE_RE, ResolvedProfile, env_var, normalize_profile
+from functions.registry.profile import PROFILE_RE, ResolvedProfile, normalize_profile
 from functions.settings import Settings, as_bool
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from functions.errors import Conflict
 
@@ -72,7 +72,7 @@ class RunSummary(BaseModel):
 
 
 class Run(RunSummary):
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = {}
     #: True when ``inputs`` hides something the workflow received (a password, a truncated value): such
     #: a run cannot be re-queued from its record.
     inputs_redacted: bool = False
@@ -83,7 +83,7 @@ class Run(RunSummary):
     output_truncated: bool = False
     error: str | None = None
     traceback: str | None = None
-    logs: list[str] = Field(default_factory=list)
+    logs: list[str] = []
     scheduled_time: str | None = None
     #: While queued or running: when (epoch seconds) the run is presumed lost if still open.
     lease_until: int | None = None

@@ -24,16 +24,15 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from functions.registry import cron
 from functions.core.deployment import DeployedSchedule, deployed_schedule, schedule_name
 from functions.core.engine import UNTIL_DONE, Engine
 from functions.core.ports import ScheduleToggler
 from functions.core.runs import Run, RunExists, RunSummary, utcnow
+from functions.core.schedule_state import ScheduledJob, ScheduleState, ScheduleStore
 from functions.errors import BadRequest, Conflict, PlatformError
+from functions.registry import cron
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Plugin
 
@@ -43,46 +42,6 @@ Outcome = Literal["started", "skipped", "failed", "duplicate", "paused", "ignore
 #: A run still "running" this long after its timeout has died with its process; it does not block ticks.
 STALE_GRACE = timedelta(seconds=60)
 HISTORY_PAGE = 25
-
-
-class ScheduleState(BaseModel):
-    """What changes at run time about a schedule (``functions.stores.schedules`` keeps it)."""
-
-    workflow: str
-    enabled: bool = True
-    changed_at: datetime | None = None
-    last_run_id: str | None = None
-    last_run_status: str | None = None
-    last_run_at: datetime | None = None
-    last_scheduled_time: datetime | None = None
-
-
-class ScheduleStore(Protocol):
-    def get(self, workflow: str) -> ScheduleState: ...
-    def get_many(self, workflows: list[str]) -> dict[str, ScheduleState]: ...
-    def set_enabled(self, workflow: str, enabled: bool) -> ScheduleState: ...
-    def record(self, workflow: str, run: Run, scheduled_time: datetime) -> None: ...
-
-
-class ScheduledJob(BaseModel):
-    """A scheduled workflow as the API and the dashboard show it."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    workflow: str
-    display_name: str
-    cron: str = Field(description="The workflow's 5-field Unix cron expression")
-    timezone: str = "UTC"
-    eventbridge: str = Field(description="The same schedule as an EventBridge cron(...) expression")
-    deployed_as: Literal["rule", "schedule"] = Field(
-        description="'rule': an EventBridge rule (UTC); 'schedule': an EventBridge Scheduler schedule (timezone)")
-    aws_name: str = Field(description="Name of the EventBridge rule or Scheduler schedule")
-    enabled: bool = Field(True, description="False while paused (POST /api/scheduler/jobs/{name}/pause)")
-    active: bool = True
-    next_runs: list[datetime] = Field([], description="The next three fire times (none while paused or inactive)")
-    last_run: RunSummary | None = Field(None, description="The last scheduled run (skipped ones included)")
-    last_scheduled_time: datetime | None = None
-    warnings: list[str] = []
 
 
 class UpstreamError(PlatformError):

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from functions.core import profiles, redaction
+from functions.core import redaction
 from functions.core.log_safety import hold_secret_loggers
 from functions.errors import BadRequest, NotFound, PlatformError
 from functions.platform import Platform, get_platform
+from functions.registry import profile as profiles
 from functions.registry.config import ToolConfig
 from functions.settings import REPO_ROOT
 from functions.stores.oauth import PendingSignIn, StateError, TokenRecord, new_state

@@ -22,8 +22,14 @@ Only the handlers import this module (the local server and tests of the core do 
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import logging
 import os
+import sys
+from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
@@ -63,22 +69,51 @@ def tracing_enabled() -> bool:
 def trace_aws_calls() -> None:
     """Trace every AWS call without paying for the X-Ray SDK before the first one (api function).
 
-    wrapt (the X-Ray SDK's own patching library) runs the hook when ``botocore.client`` is imported,
-    or at once if it already is. Outside Lambda tracing is off and nothing is registered.
+    The tracer is built (and botocore patched) when ``botocore.client`` is imported, or at once if it
+    already is. Outside Lambda tracing is off and nothing is registered.
     """
     if not tracing_enabled():
         return
-    from wrapt import register_post_import_hook
+    module = sys.modules.get("botocore.client")
+    if module is not None:
+        _patch_on_import(module)
+    elif not any(isinstance(finder, _AfterImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport("botocore.client", _patch_on_import))
 
-    register_post_import_hook(_patch_on_import, "botocore.client")
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Call ``callback(module)`` once ``name`` has executed: a post-import hook.
+
+    wrapt's ``register_post_import_hook`` does this too, but importing wrapt costs ~4 ms of a cold
+    start that may never call AWS (the X-Ray SDK imports it anyway, with the first AWS call). The
+    finder removes itself on first use and lets the regular finders locate the module; only the
+    module's own loader is wrapped.
+    """
+
+    def __init__(self, name: str, callback: Callable[[ModuleType], None]) -> None:
+        self.name, self.callback = name, callback
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        execute, callback = spec.loader.exec_module, self.callback
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            callback(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign] - this module's loader only
+        return spec
 
 
-def _patch_on_import(module: Any) -> None:
+def _patch_on_import(module: ModuleType) -> None:
     # The hook runs as soon as botocore.client has executed, a moment before the import system binds
     # it as an attribute of its package; the X-Ray patch reads ``botocore.client``, so bind it now.
-    import sys
-
-    sys.modules["botocore"].client = module
+    sys.modules["botocore"].client = module  # type: ignore[attr-defined]
     get_tracer()
 
 

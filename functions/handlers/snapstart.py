@@ -8,7 +8,8 @@ Lambda ``register()`` does nothing).
 
 Before the snapshot (``prime``), everything a first request would otherwise do once is done, so it
 is in the snapshot: the plugins listed in the build-time manifest are imported, the run store's
-modules (pynamodb, botocore, the X-Ray patch of botocore) are imported, the OpenAPI document is built,
+modules (pynamodb, botocore, the X-Ray patch of botocore) and every route module are imported, the
+OpenAPI document is built,
 the dashboard's templates are compiled, the workflow list is computed once (pydantic validators, cron
 fire times) and a request goes through Mangum and the app's routing. Nothing calls AWS (not even for
 the admin token: the request skips the middleware) and no AWS client is created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
@@ -33,12 +34,14 @@ log = logging.getLogger(__name__)
 def prime(app: Any) -> None:
     """Do before the snapshot what a first request would do once. Never raises: a snapshot taken
     without priming still works, it is only slower on its first request."""
+    from functions.http.routes.groups import load_all
     from functions.platform import get_platform
 
     platform = get_platform()
     steps = {
         "plugins": lambda: platform.registry.check_all(),
         "run store": lambda: platform.runs,
+        "routes": lambda: load_all(app),
         "openapi": app.openapi,
         "workflow list": _workflow_list,
         "dashboard templates": _templates,

@@ -8,6 +8,7 @@ names the request, never an HTML stack trace.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,13 +16,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.errors import PlatformError
-from functions.http.errors import error_response
 from functions.http import dashboard, interfaces
+from functions.http.deps import current_platform
+from functions.http.errors import error_response
 from functions.http.middleware.auth import AdminAuthMiddleware
 from functions.http.middleware.limits import RequestLimitsMiddleware
 from functions.http.middleware.security_headers import SecurityHeadersMiddleware
-from functions.http.routes import admin, oauth, runs, scheduler, tools, workflows
-from functions.http.schemas import declare_platform_errors
+from functions.http.routes import groups
 from functions.platform import Platform, get_platform
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def create_app(platform: Platform | None = None) -> FastAPI:
     """The app, serving the process's platform (``get_platform()``), or the one given: the local server's
     (built with its local pieces), a test's. A given platform is installed the FastAPI way, as the
-    override of the ``get_platform`` dependency every route declares (the middleware reads it too)."""
+    override of the ``current_platform`` dependency every route declares (the middleware reads it too)."""
     app = FastAPI(
         title="Workflow Platform",
         version=VERSION,
@@ -67,14 +68,26 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (workflows, runs, tools, admin, scheduler, oauth):
-        app.include_router(module.router)
+    groups.install(app)  # the API's route modules, each imported with the first request under its paths
 
     generate = app.openapi
-    app.openapi = lambda: app.openapi_schema or declare_platform_errors(generate())  # type: ignore[method-assign]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from functions.http.schemas import declare_platform_errors
+
+            groups.load_all(app)
+            app.openapi_schema = declare_platform_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
     if platform is not None:
-        app.dependency_overrides[get_platform] = lambda: platform
+        async def given() -> Platform:
+            return platform
+
+        app.dependency_overrides[current_platform] = given
+        app.state.platform = platform  # what the middleware reads (functions.http.deps.platform_of)
     interfaces.mount(app, (platform or get_platform()).registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)

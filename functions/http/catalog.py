@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from functions.core import profiles
-from functions.registry import cron
 from functions.errors import PlatformError
 from functions.http import webhook_auth
 from functions.http.schemas import (
@@ -21,9 +20,11 @@ from functions.http.schemas import (
     ToolOut,
     WorkflowOut,
 )
-from functions.registry.config import ToolConfig, WorkflowConfig
 from functions.platform import Platform
+from functions.registry import cron
+from functions.registry.config import ToolConfig, WorkflowConfig
 from functions.registry.discovery import Plugin
+from functions.registry.profile import PROFILE_RE, normalize_profile
 
 
 def next_run(config: WorkflowConfig, count: int = 1, after: datetime | None = None) -> list[datetime]:
@@ -72,7 +73,7 @@ def profile_candidates(platform: Platform) -> dict[str, set[str]]:
             for tool, profile in plugin.config.tools_profiles.items():
                 if tool in names:
                     names[tool].add(profile)
-    return {tool: {n.upper() for n in mentioned if profiles.PROFILE_RE.match(n)} - profiles.profiles_in_env(configs[tool])
+    return {tool: {n.upper() for n in mentioned if PROFILE_RE.match(n)} - profiles.profiles_in_env(configs[tool])
             for tool, mentioned in names.items()}
 
 
@@ -121,7 +122,7 @@ def oauth_status(platform: Platform, tool: str, profile: str, base_url: str = ""
     cls = platform.registry.tool_class(tool)
     status = dict(cls(profile=profile).get_oauth_status())
     status.setdefault("tool", tool)
-    status.setdefault("profile", profiles.normalize_profile(profile))
+    status.setdefault("profile", normalize_profile(profile))
     if base_url and str(status.get("auth_url") or "").startswith("/"):
         status["auth_url"] = base_url.rstrip("/") + status["auth_url"]
     return status
@@ -144,7 +145,7 @@ def oauth_statuses(platform: Platform, base_url: str = "") -> list[dict[str, Any
                 result.append(oauth_status(platform, plugin.name, profile, base_url))
             except Exception as exc:  # noqa: BLE001 - plugin code
                 reason = exc.message if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {exc}"
-                result.append({"tool": plugin.name, "profile": profiles.normalize_profile(profile),
+                result.append({"tool": plugin.name, "profile": normalize_profile(profile),
                                "requires_oauth": True, "connected": False, "error": reason})
     return result
 

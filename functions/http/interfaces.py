@@ -5,9 +5,8 @@ interface's own router, then to the files of its ``src/`` folder. One route per 
 reloading exact (the old ones are removed, the new ones appended) and keeps a broken interface from
 touching anything else: it is reported (``GET /api/plugins``, the dashboard) and simply not mounted.
 
-Static files are served by Starlette's ``StaticFiles`` (it refuses ``..`` and symlinks leading out of
-``src/`` and sets ``Content-Type`` from the file name); ``SafeStaticFiles`` also refuses hidden files
-(``.env``, ``.git/``), and ``X-Content-Type-Options: nosniff`` (``functions.http.middleware.security_headers``) stops
+Static files are served by ``functions.http.static.SafeStaticFiles`` (no ``..``, no symlink out of
+``src/``, no hidden files such as ``.env`` or ``.git/``; content types fixed), and ``X-Content-Type-Options: nosniff`` (``functions.http.middleware.security_headers``) stops
 browsers from guessing types.
 
 Behind API Gateway the app lives under a stage prefix (``/prod``) but the seed's interfaces call the
@@ -20,20 +19,18 @@ URLs given to ``fetch``, ``XMLHttpRequest``, links and forms. Locally nothing is
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from markupsafe import escape
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Router
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.errors import PluginError
 from functions.http.middleware.auth import root_path, route_path
+from functions.http.static import SafeStaticFiles
 from functions.platform import Platform
 from functions.registry.discovery import Plugin, Registry
 
@@ -41,28 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Paths the platform itself serves; an interface there would hide them.
 RESERVED_ROUTES = ("/api", "/dashboard", "/login", "/logout", "/docs", "/redoc", "/openapi.json", "/oauth")
-#: Content types that must not depend on the host's /etc/mime.types (Lambda images have a small one).
-CONTENT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-                 ".html": "text/html", ".svg": "image/svg+xml", ".json": "application/json",
-                 ".webmanifest": "application/manifest+json", ".wasm": "application/wasm",
-                 ".woff2": "font/woff2", ".ico": "image/x-icon", ".png": "image/png"}
-for _ext, _type in CONTENT_TYPES.items():
-    mimetypes.add_type(_type, _ext)
-
 SHIM_PATH = "/dashboard/static/base-path.js"
 MAX_INJECT_BYTES = 2 * 1024 * 1024
 HEAD_RE = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
-
-
-class SafeStaticFiles(StaticFiles):
-    """StaticFiles that also refuses hidden files and folders (``.env``, ``.git/config``)."""
-
-    def get_path(self, scope: Scope) -> str:
-        path = super().get_path(scope)
-        # "." is the folder itself (its index.html); anything else starting with a dot is refused
-        if any(part.startswith(".") and part != "." for part in re.split(r"[\\/]", path)):
-            raise HTTPException(status_code=404)
-        return path
 
 
 class BasePathShim:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.runs import Run, RunStatus, RunSummary
-from functions.core.schedules import ScheduledJob  # noqa: F401 - the API's model of a scheduled job
+from functions.core.schedule_state import ScheduledJob  # noqa: F401 - the API's model of a scheduled job
 from functions.registry.config import InputField
 
 

@@ -105,9 +105,9 @@ class WorkflowConfig(_Tolerant):
     schedule: str | None = None
     triggers: list[Trigger] = Field(default_factory=lambda: ["manual"])
     category: str = "general"
-    tools_required: list[str] = Field(default_factory=list)
-    inputs_schema: list[InputField] = Field(default_factory=list)
-    tools_profiles: dict[str, str] = Field(default_factory=dict)
+    tools_required: list[str] = []
+    inputs_schema: list[InputField] = []
+    tools_profiles: dict[str, str] = {}
     active: bool = True
     timezone: str = "UTC"
     timeout_seconds: int = Field(default=60, ge=1, le=900)
@@ -164,7 +164,7 @@ class WorkflowConfig(_Tolerant):
 
 class ActionSpec(_Tolerant):
     description: str = ""
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = {}
     example: Any = None
 
 
@@ -172,10 +172,10 @@ class ToolConfig(_Tolerant):
     tool_name: str
     display_name: str | None = None
     description: str = ""
-    required_params: list[str] = Field(default_factory=list)
-    optional_params: dict[str, Any] = Field(default_factory=dict)
-    actions: dict[str, ActionSpec] = Field(default_factory=dict)
-    profile_examples: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required_params: list[str] = []
+    optional_params: dict[str, Any] = {}
+    actions: dict[str, ActionSpec] = {}
+    profile_examples: dict[str, dict[str, Any]] = {}
     #: Set by OAuth tools (``{"provider": "google", "service": "calendar"}``); others leave it out.
     oauth: dict[str, Any] | None = None
 

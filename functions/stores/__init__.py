@@ -9,7 +9,6 @@ from typing import Any
 
 from functions.settings import Settings
 from functions.stores.base import bind
-
 from functions.stores.idempotency import IdempotencyModel
 from functions.stores.oauth import OAuthStateModel, OAuthTokenModel
 from functions.stores.runs import RunModel

@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.core.runs import Run, utcnow
-from functions.core.schedules import ScheduleState
+from functions.core.schedule_state import ScheduleState
 from functions.errors import Conflict
 from functions.settings import Settings
 from functions.stores.base import TableName, bind, conditionally, register

@@ -87,7 +87,9 @@ def endpoint_calls(app: Any, run_id: str) -> list[tuple[str, str, Any, str]]:
     from starlette.routing import Mount
 
     from functions.http.interfaces import InterfaceRoute
+    from functions.http.routes.groups import load_all
 
+    load_all(app)
     calls: list[tuple[str, str, Any, str]] = []
     last: list[tuple[str, str, Any, str]] = []
     for path, route in walk(app.routes):

@@ -126,6 +126,9 @@ class Live:
         return self.core.engine
 
     def route_exists(self, method: str, path: str) -> bool:
+        from functions.http.routes.groups import load_all
+
+        load_all(self.app)
         try:
             from fastapi.routing import iter_route_contexts
             routes = [c.original_route for c in iter_route_contexts(self.app.routes)]

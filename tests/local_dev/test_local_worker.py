@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 
 import boto3
-from support import drain
-
 from local_platform import DevServer, dev_server, local  # noqa: F401 - fixtures
+from support import drain
 
 
 def finished(server: DevServer, run_id: str, timeout: float = 20) -> dict:
@@ -41,7 +40,6 @@ def test_webhooks_and_async_calls_are_run_by_the_local_worker(dev_server: DevSer
 # ----- after a restart: the local queue is new and empty -------------------------------------------------
 def test_requeue_sends_lost_queued_runs_again_when_their_record_holds_every_input(make_platform, plugin_dir):
     from functions.core.sweep import SweepReport
-
     from local_dev.worker import requeue_lost
 
     plugin_dir.workflow("echo", {"name": "Echo", "triggers": ["webhook"],

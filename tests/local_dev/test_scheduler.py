@@ -219,14 +219,13 @@ def test_the_dev_server_starts_and_stops_the_scheduler(every_minute, monkeypatch
     import uvicorn
 
     from functions.aws import eventbridge
-    from functions.platform import get_platform
     from local_dev import environment, server
 
     seen: dict[str, Any] = {}
 
     def fake_run(app: Any, **kwargs: Any) -> None:
         seen["threads"] = [th.name for th in threading.enumerate()]
-        seen["toggler"] = app.dependency_overrides[get_platform]().toggler
+        seen["toggler"] = app.state.platform.toggler
 
     # The fixture already provides AWS (moto) and its environment: the server builds its local platform.
     monkeypatch.setattr(server, "prepare", lambda: environment.Local(None, environment.local_platform()))

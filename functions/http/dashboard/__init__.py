@@ -17,10 +17,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match, Mount, Router
-from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from functions.http.middleware.auth import route_path
+from functions.http.static import SafeStaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The paths the dashboard serves (with everything under ``/dashboard/``).
@@ -43,7 +43,7 @@ class DashboardRoutes(BaseRoute):
                     from functions.http.dashboard.login import router as login_router
                     from functions.http.dashboard.pages import router as pages_router
 
-                    static = Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static")
+                    static = Mount("/dashboard/static", app=SafeStaticFiles(directory=STATIC), name="dashboard-static")
                     self._router = Router(routes=[*pages_router.routes, *login_router.routes, static])
         return self._router.routes
 

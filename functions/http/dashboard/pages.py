@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from functions.errors import PlatformError
 from functions.http.dashboard import views
 from functions.http.dashboard.render import render
+from functions.http.deps import PlatformDep, base_url
 from functions.http.middleware.auth import root_path
 from functions.platform import Platform
-from functions.http.deps import PlatformDep, base_url
 
 router = APIRouter(include_in_schema=False)
 

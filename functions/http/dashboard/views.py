@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 from functions.core.runs import Run, RunSummary
 from functions.errors import PluginError
 from functions.http import catalog
-from functions.platform import Platform
 from functions.http.schemas import InterfaceOut, PluginOut, ScheduledJob, WorkflowOut
+from functions.platform import Platform
 from functions.registry.config import ToolConfig, WorkflowConfig
 from functions.registry.discovery import Plugin
 

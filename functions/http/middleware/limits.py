@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
-from functions.http.errors import error_response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from functions.http.errors import error_response
 
 MAX_QUERY_BYTES = 8 * 1024
 MAX_QUERY_PARAMS = 256

@@ -1,7 +1,7 @@
 """Baseline of the local server's webhook throughput: bare FastAPI doing a webhook run's AWS requests.
 
 The platform answers a webhook 202 once its run is recorded ``queued`` and queued on SQS; a worker
-then claims it, runs it and records the result (``functions.core.engine.Engine.execute_queued``). This
+then claims it, runs it and records the result (``functions.core.queued.QueuedRuns.deliver``). This
 baseline makes the same requests with nothing else around them (no plugin, no validation, no
 middleware, no Powertools): the floor for that work on the same moto server.
 

@@ -34,7 +34,7 @@ def fresh_python(code: str, **env: str) -> dict:
 LOADED = ("import json, sys\n"
           "def loaded():\n"
           "    return sorted(m for m in ('boto3', 'botocore.client', 'pynamodb', 'aws_xray_sdk', 'croniter', 'jinja2',"
-          " 'googleapiclient') if m in sys.modules)\n")
+          " 'googleapiclient', 'wrapt') if m in sys.modules)\n")
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +53,38 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_the_api_handler_imports_nothing_aws_until_a_request_needs_it(manifest):
     code = LOADED + ("import functions.handlers.api as api\n"
                      "after_import = loaded()\n"
+                     "import mimetypes\n"
+                     "types_read = mimetypes.inited\n"
                      "from functions.platform import get_platform\n"
                      "get_platform().runs\n"
-                     "print(json.dumps({'import': after_import, 'store': loaded()}))")
+                     "print(json.dumps({'import': after_import, 'store': loaded(), 'mime_types': types_read}))")
     result = fresh_python(code, **LAMBDA_ENV, **manifest)
-    assert result["import"] == []  # not even croniter: the manifest's schedules were checked at build time
+    # not even croniter (the manifest's schedules were checked at build time), nor wrapt (tracing waits for
+    # botocore with a finder of its own)
+    assert result["import"] == []
+    assert result["mime_types"] is False  # the host's MIME tables are read with the first static file
     # the run store brings pynamodb and botocore, and with them (tracing on) the X-Ray SDK
     assert {"pynamodb", "botocore.client", "aws_xray_sdk"} <= set(result["store"])
+
+
+def test_a_cold_start_imports_the_route_modules_its_request_needs_only(manifest):
+    code = ("import json, sys\n"
+            "from local_dev.bench.events import rest_event\n"
+            "import functions.handlers.api as api\n"
+            "class Context:\n"
+            "    function_name, memory_limit_in_mb, aws_request_id = 'wfp-test-api', 1024, 'req-1'\n"
+            "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:wfp-test-api'\n"
+            "def routes():\n"
+            "    return sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('functions.http.routes.')"
+            " and m != 'functions.http.routes.groups')\n"
+            "seen = {'import': routes()}\n"
+            "auth = {'Authorization': 'Bearer t0ken'}\n"
+            "for path in ('/docs', '/api/workflows'):\n"
+            "    status = api.handler(rest_event('GET', path, headers=auth), Context())['statusCode']\n"
+            "    seen[path] = [status, routes()]\n"
+            "print(json.dumps(seen))")
+    seen = fresh_python(code, WFP_ADMIN_TOKEN="t0ken", **LAMBDA_ENV, **manifest)
+    assert seen == {"import": [], "/docs": [200, []], "/api/workflows": [200, ["workflows"]]}
 
 
 def test_tracing_patches_botocore_when_it_is_first_imported():
@@ -135,6 +160,9 @@ def test_priming_prepares_the_app_without_calling_aws(make_platform, aws_calls):
     finally:
         gc.unfreeze()
     assert app.openapi_schema is not None  # /openapi.json is ready
+    from functions.http.routes.groups import RouteGroup
+
+    assert not [r for r in app.router.routes if isinstance(r, RouteGroup)]  # every route module imported
     registry = platform.engine.registry
     assert all(p.module is not None for p in registry.plugins.values() if not p.error)  # plugins imported
     assert "functions.stores.runs" in sys.modules
@@ -148,8 +176,8 @@ def test_restore_reseeds_random_and_drops_aws_clients(platform):
     from functions.platform import get_platform
 
     queue = get_platform().queue
-    from functions.handlers import snapstart
     from functions import stores as tables
+    from functions.handlers import snapstart
     from functions.stores.runs import RunModel
 
     platform.run("hello_world", {"name": "Ada"})  # the runs table's connection now exists

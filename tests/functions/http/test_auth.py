@@ -78,7 +78,9 @@ def route_table(app) -> list[tuple[str, list[str]]]:
     """(path, methods) of every route, flattening FastAPI's included routers (0.16x keeps them nested)."""
     from functions.http.dashboard import DashboardRoutes
     from functions.http.interfaces import InterfaceRoute
+    from functions.http.routes.groups import load_all
 
+    load_all(app)  # the route modules a request has not needed yet
     try:
         from fastapi.routing import iter_route_contexts
         originals = [c.original_route for c in iter_route_contexts(app.routes)]

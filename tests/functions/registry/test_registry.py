@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import REPO
 
 from functions.errors import NotFound, PluginError
 from functions.registry.config import WorkflowConfig
@@ -60,7 +61,7 @@ def state(registry: Registry) -> dict[str, tuple[str, str | None, str | None]]:
 
 # ----- discovery ----------------------------------------------------------------------------------------
 def test_discovers_the_example_plugins_without_errors(aws):
-    registry = discover(Path(__file__).resolve().parents[2] / "plugins")
+    registry = discover(REPO / "plugins")
     assert registry.errors() == []
     names = {(p.kind, p.name) for p in registry.plugins.values()}
     assert {("tool", "mon_outil"), ("tool", "http_json"), ("workflow", "hello_world"),

@@ -132,8 +132,8 @@ def test_a_malformed_key_is_refused_before_anything_runs(shop, tmp_path, key):
 
 def test_an_expired_key_starts_a_new_run(shop, tmp_path):
     from functions.core.idempotency import record_key
-    from functions.stores.idempotency import IdempotencyModel
     from functions.core.runs import utcnow
+    from functions.stores.idempotency import IdempotencyModel
 
     ledger = tmp_path / "ledger"
     headers = {"Idempotency-Key": "yesterday"}

@@ -303,11 +303,7 @@ def test_scheduler_jobs(platform):
     platform.client.post("/api/workflows/execute/daily_digest", json={})
     (job,) = platform.client.get("/api/scheduler/jobs").json()
     assert job["last_run"] is None  # a manual run is not a tick of the schedule
-    from functions.platform import get_platform
-
-    handle_event = get_platform().schedules.handle
-
-    run = handle_event({"workflow": "daily_digest", "time": "2026-01-05T09:00:00Z", "id": "e1"})
+    run = platform.core.schedules.handle({"workflow": "daily_digest", "time": "2026-01-05T09:00:00Z", "id": "e1"})
     (job,) = platform.client.get("/api/scheduler/jobs").json()
     assert job["last_run"]["run_id"] == run.run_id and job["last_run"]["status"] == "success"
 

@@ -1,4 +1,4 @@
-"""The queued-run message format (functions.aws.queue)."""
+"""The queued-run message format (functions.core.message)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from support import put_secret
 from functions.core import profiles
 from functions.errors import BadRequest, ProfileError
 from functions.registry.config import ToolConfig
+from functions.registry.profile import normalize_profile
 
 CRM = ToolConfig(tool_name="crm", required_params=["api_key", "account"],
                  optional_params={"timeout": 30, "ratio": 0.5, "verbose": False, "base_url": "https://default",
@@ -142,7 +143,7 @@ def test_a_secret_that_is_not_an_object_is_explained(source, aws):
 @pytest.mark.parametrize("bad", ["", "PR OD", "prod/x", "../etc", "é"])
 def test_invalid_profile_names_are_refused(bad):
     with pytest.raises(BadRequest, match="invalid profile name"):
-        profiles.normalize_profile(bad)
+        normalize_profile(bad)
 
 
 # ----- tools built with profiles ------------------------------------------------------------------------
