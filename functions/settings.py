@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     #: How long a synchronous execute/trigger waits for its run before answering 202 (API Gateway gives
     #: up at 29 s, so the default leaves room to record and answer).
     sync_wait_seconds: float = Field(25.0, gt=0)
+    #: FastAPI's OpenTelemetry spans and metrics, for a function with an OTel SDK (e.g. the ADOT layer).
+    #: Off, the app skips FastAPI's check for a configured provider on every request (~8 µs); the
+    #: platform's own tracing is X-Ray, through Powertools, either way.
+    opentelemetry: bool = False
     #: Where a sync run that may outlast ``sync_wait_seconds`` executes (``functions.core.engine``):
     #: "thread" keeps it in this process (a long-lived server), "worker" sends it to the queue from the
     #: start (Lambda, whose process cannot keep working after it answers; the CDK sets it).

@@ -59,10 +59,12 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     """The app, serving the process's platform (``get_platform()``), or the one given: the local server's
     (built with its local pieces), a test's. A given platform is installed the FastAPI way, as the
     override of the ``current_platform`` dependency every route declares (the middleware reads it too)."""
+    settings = (platform or get_platform()).settings
     app = FastAPI(
         title="Workflow Platform",
         version=VERSION,
         description="Run automation workflows by hand, by webhook or on a schedule; see every run.",
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.add_exception_handler(PlatformError, _platform_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -87,7 +89,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             return platform
 
         app.dependency_overrides[current_platform] = given
-        app.state.platform = platform  # what the middleware reads (functions.http.deps.platform_of)
+    app.state.platform = platform  # what the middleware reads (functions.http.deps.platform_of); None: the process's
     interfaces.mount(app, (platform or get_platform()).registry)
     # Outermost last: security headers wrap everything, including the 401s of the admin token check.
     app.add_middleware(AdminAuthMiddleware)

@@ -28,7 +28,8 @@ PlatformDep = Annotated[Platform, Depends(current_platform)]
 def platform_of(scope: dict[str, Any]) -> Platform:
     """The request's platform, for code below the routes (the middleware): the one the app was given, if
     any, else the process's."""
-    given = getattr(getattr(scope.get("app"), "state", None), "platform", None)
+    app = scope.get("app")
+    given = getattr(app.state, "platform", None) if app is not None else None  # create_app sets it (None: not given)
     return given if given is not None else get_platform()
 
 

@@ -7,7 +7,9 @@ Candidates, run in fresh interpreters (``child.py``), interleaved and compared b
   to the moto server): the floor of an endpoint that touches DynamoDB;
 - the platform's api handler (``functions.handlers.api``) answering ``GET /api/workflows``,
   ``GET /docs`` and a no-op workflow run (two DynamoDB writes), over the examples;
-- the same ``GET /api/workflows`` with 200 generated workflows and 50 tools added.
+- the same ``GET /api/workflows`` with 200 generated workflows and 50 tools added;
+- with ``--against REV`` (a commit, tag or branch), ``GET /api/workflows`` and ``GET /docs`` answered by
+  that revision's api handler too, in the same shuffled rounds: a change's before and after in one run.
 
 Every child runs as on Lambda: the plugin manifest (``WFP_MANIFEST``), tracing on (Powertools sees
 ``LAMBDA_TASK_ROOT``), the admin token checked (from the environment, so a request that needs no AWS
@@ -105,7 +107,19 @@ def candidates(bench: Bench) -> dict[str, Candidate]:
             headers={**AUTH, "Content-Type": "application/json"})], examples),
         "workflows_large": Candidate(f"api GET /api/workflows, +{large.workflows} workflows +{large.tools} tools", api,
                                      [rest_event("GET", "/api/workflows", headers=AUTH)], large),
+        **against(bench, examples),
     }
+
+
+def against(bench: Bench, examples: PluginSet) -> dict[str, Candidate]:
+    """With ``--against REV``: the same two API requests answered by the api handler of that revision."""
+    if not bench.against:
+        return {}
+    tree = str(bench.source_tree(bench.against))
+    api = "functions.handlers.api"
+    return {f"{name}_against": Candidate(f"api at {bench.against} GET {path}", api,
+                                         [rest_event("GET", path, headers=AUTH)], examples, path=[tree])
+            for name, path in (("workflows", "/api/workflows"), ("docs", "/docs"))}
 
 
 def run(bench: Bench) -> list[Figure]:
@@ -139,5 +153,16 @@ def run(bench: Bench) -> list[Figure]:
         Figure(section, "no-op run (2 DynamoDB writes)", wall["run"].median, "ms", "hello + DynamoDB read",
                wall["hello_dynamodb"].median),
     ]
+    if bench.against:
+        figures += [
+            Figure(section, f"GET /api/workflows at {bench.against}", wall["workflows_against"].median, "ms",
+                   "hello + DynamoDB read", wall["hello_dynamodb"].median),
+            Figure(section, f"GET /docs at {bench.against}", wall["docs_against"].median, "ms", "hello",
+                   wall["hello"].median),
+            Figure(section, "GET /api/workflows, this tree", wall["workflows"].median, "ms", bench.against,
+                   wall["workflows_against"].median),
+            Figure(section, "GET /docs, this tree", wall["docs"].median, "ms", bench.against,
+                   wall["docs_against"].median),
+        ]
     figures[0].details = [detail(name) for name in todo]
     return figures

@@ -75,6 +75,9 @@ class Bench:
     rounds: int = 15
     #: Measure again what is cached between runs (the naive install of the layer section).
     refresh: bool = False
+    #: A git revision whose api handler the cold-start section measures beside this tree's, in the same
+    #: rounds (``--against``): a change's before and after, side by side.
+    against: str | None = None
     out: TextIO = sys.stdout
     _moto: subprocess.Popen[str] | None = None
     _endpoint: str | None = None
@@ -89,6 +92,20 @@ class Bench:
 
     def repeat(self, full: int, quick: int = 1) -> int:
         return quick if self.quick else full
+
+    def source_tree(self, revision: str) -> Path:
+        """The repository's files at ``revision`` (``git archive``), extracted once into the work folder."""
+        tree = self.workdir / f"tree-{revision.replace('/', '_')}"
+        if not tree.is_dir():
+            listed = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", revision],
+                                    capture_output=True)
+            if listed.returncode != 0:
+                raise RuntimeError(f"--against {revision}: git cannot archive it "
+                                   f"({listed.stderr.decode(errors='replace').strip()}); give a commit, tag or "
+                                   "branch of this repository")
+            tree.mkdir(parents=True)
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=listed.stdout, check=True)
+        return tree
 
     # ----- AWS ------------------------------------------------------------------------------------------
     @property

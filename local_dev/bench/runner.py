@@ -33,6 +33,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=15, help="cold-start repetitions per candidate (default 15)")
     parser.add_argument("--refresh", action="store_true", help="measure again what is cached between runs (the "
                         "naive install beside the layer)")
+    parser.add_argument("--against", metavar="REV", default=None, help="cold start: also measure the api "
+                        "handler of this git revision (commit, tag, branch), side by side in the same rounds")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the work files here (default: a temp folder, "
                         "removed at the end)")
     return parser.parse_args(argv)
@@ -51,8 +53,15 @@ def run(sections: Sequence[str], bench: Bench) -> list[Figure]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    bench = Bench.create(args.workdir, quick=args.quick, rounds=args.rounds, refresh=args.refresh)
+    bench = Bench.create(args.workdir, quick=args.quick, rounds=args.rounds, refresh=args.refresh,
+                         against=args.against)
     try:
+        if args.against:
+            try:
+                bench.source_tree(args.against)  # before anything is measured: a wrong revision is said at once
+            except RuntimeError as exc:
+                print(f"wfp bench: {exc}", file=sys.stderr)
+                return 2
         figures = run(args.only or list(SECTIONS), bench)
     finally:
         bench.close() if args.workdir else bench.cleanup()

@@ -34,6 +34,26 @@ def test_wfp_bench_quick_runs_every_section_and_prints_the_table(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_cold_starts_against_another_revision_side_by_side(tmp_path):
+    """``--against REV``: that revision's api handler answers the same requests in the same rounds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WFP_", "AWS_"))}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run([sys.executable, "-m", "local_dev.cli", "bench", "--only", "cold", "--quick", "--against",
+                           "HEAD", "--workdir", str(tmp_path / "bench")], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    rows = {row.split("|")[2].strip(): [c.strip() for c in row.split("|")[3:]] for row in done.stdout.splitlines()
+            if row.startswith("| cold start")}
+    assert rows["GET /api/workflows, this tree"][1] == "HEAD" and rows["GET /docs, this tree"][1] == "HEAD"
+    assert rows["GET /api/workflows at HEAD"][1] == "hello + DynamoDB read"
+    assert float(rows["GET /docs at HEAD"][0].split()[0]) > 0
+    assert (tmp_path / "bench" / "tree-HEAD" / "functions" / "handlers" / "api.py").is_file()
+    wrong = subprocess.run([sys.executable, "-m", "local_dev.cli", "bench", "--only", "cold", "--quick", "--against",
+                            "no-such-revision", "--workdir", str(tmp_path / "wrong")], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert wrong.returncode != 0 and "--against no-such-revision: git cannot archive it" in wrong.stderr
+
+
 def test_targets_and_the_table():
     from local_dev.bench.report import (
         Figure,
