@@ -226,7 +226,7 @@ class PlatformStack(Stack):
         scheduled = scheduled_workflows(registry)
         api_environment = {
             **environment,
-            # A webhook whose secret is missing is refused, never open (functions.http.webhook_auth).
+            # A webhook whose secret is missing is refused, never open (functions.http.webhooks.auth).
             "WFP_REQUIRE_WEBHOOK_SECRETS": "1",
             # A Lambda cannot keep working once it has answered: a sync run that may outlast the wait
             # bound runs on the worker from the start, and the API answers 202 past the bound.

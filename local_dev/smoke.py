@@ -96,7 +96,7 @@ def request(method: str, url: str, *, token: str | None = None, body: bytes | No
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    """The platform's webhook signature (``functions.http.webhook_auth``): HMAC-SHA256 of ``<ts>.<body>``."""
+    """The platform's webhook signature (``functions.http.webhooks.platform_scheme``): HMAC-SHA256 of ``<ts>.<body>``."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"X-Signature-Timestamp": str(timestamp), "X-Signature-256": f"sha256={digest}"}
 

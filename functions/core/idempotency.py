@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from functions.core.inputs import REQUEST_KEY
 from functions.errors import BadRequest, Conflict
 
 HEADER = "Idempotency-Key"
@@ -75,6 +76,10 @@ def record_key(workflow: str, key: str) -> str:
 
 
 def fingerprint(trigger: str, stored_inputs: Any) -> str:
+    """The payload's identity. The webhook request view (``inputs.REQUEST_KEY``) is left out: a sender's
+    redelivery carries the same body under new signatures, timestamps and retry headers."""
+    if isinstance(stored_inputs, dict) and REQUEST_KEY in stored_inputs:
+        stored_inputs = {k: v for k, v in stored_inputs.items() if k != REQUEST_KEY}
     text = json.dumps({"trigger": trigger, "inputs": stored_inputs}, sort_keys=True, separators=(",", ":"),
                       default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -95,6 +95,11 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+#: The input under which a workflow with ``"webhook_request": true`` receives the request it came from
+#: (``functions.http.webhooks.request_view``).
+REQUEST_KEY = "_request"
+
+
 def validate(workflow: str, config: WorkflowConfig, data: dict[str, Any]) -> dict[str, Any]:
     """The inputs the workflow will receive, or InputValidationError with one entry per bad field."""
     result = dict(data)

@@ -11,7 +11,6 @@ from typing import Any
 
 from functions.core import profiles
 from functions.errors import PlatformError
-from functions.http import webhook_auth
 from functions.http.schemas import (
     ActionOut,
     InterfaceOut,
@@ -20,6 +19,7 @@ from functions.http.schemas import (
     ToolOut,
     WorkflowOut,
 )
+from functions.http.webhooks import auth as webhook_auth
 from functions.platform import Platform
 from functions.registry import cron
 from functions.registry.config import ToolConfig, WorkflowConfig
@@ -48,6 +48,7 @@ def workflow_out(platform: Platform, plugin: Plugin, base_url: str) -> WorkflowO
         inputs=config.inputs_schema, tools_required=config.tools_required,
         tools_profiles=config.tools_profiles, timeout_seconds=config.timeout_seconds,
         webhook_auth=config.webhook_auth if "webhook" in config.triggers else None,
+        webhook_request=config.webhook_request and "webhook" in config.triggers,
         webhook_warning=webhook_auth.warning(plugin.name, config, platform.settings),
         retry_on_error=config.retry_on_error, max_attempts=config.max_attempts,
     )

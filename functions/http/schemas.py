@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.runs import Run, RunStatus, RunSummary
 from functions.core.schedule_state import ScheduledJob  # noqa: F401 - the API's model of a scheduled job
-from functions.registry.config import InputField
+from functions.registry.config import InputField, WebhookAuth
 
 
 class _Response(BaseModel):
@@ -97,8 +97,10 @@ class WorkflowOut(_Response):
     tools_required: list[str] = []
     tools_profiles: dict[str, str] = {}
     timeout_seconds: int = 60
-    webhook_auth: Literal["secret", "none"] | None = Field(
-        None, description="Webhook workflows: 'secret' (a token or HMAC signature is required) or 'none'")
+    webhook_auth: WebhookAuth | None = Field(
+        None, description="Webhook workflows: how a call proves its sender: 'secret' (a token or HMAC "
+                          "signature), 'token', 'hmac', 'github', 'stripe', 'slack', or 'none'")
+    webhook_request: bool = Field(False, description="The run receives the request it came from (input _request)")
     webhook_warning: str | None = Field(None, description="Set when the webhook accepts unsigned calls")
     retry_on_error: bool = False
     max_attempts: int = 3

@@ -26,6 +26,9 @@ InputType = Literal[
     "text", "string", "textarea", "email", "number", "integer", "boolean", "date", "select", "password"
 ]
 Trigger = Literal["manual", "api", "webhook", "schedule"]
+#: How a webhook proves its sender (``functions.http.webhooks``): the platform's token or HMAC, one of
+#: them only, a service's signature, or nothing.
+WebhookAuth = Literal["secret", "token", "hmac", "github", "stripe", "slack", "none"]
 
 #: Validation context of the configs read back from the build-time manifest (``functions.registry.manifest``):
 #: the build validated them in full, so a cold start skips the costly checks (parsing every cron
@@ -111,7 +114,9 @@ class WorkflowConfig(_Tolerant):
     active: bool = True
     timezone: str = "UTC"
     timeout_seconds: int = Field(default=60, ge=1, le=900)
-    webhook_auth: Literal["secret", "none"] = "secret"
+    webhook_auth: WebhookAuth = "secret"
+    #: Give the run the request it came from (inputs ``_request``: headers and raw body).
+    webhook_request: bool = False
     concurrency: int | None = Field(default=None, ge=1)
     #: Async runs are retried on platform failures; a workflow's own error only with this set.
     retry_on_error: bool = False

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from functions.core.engine import Submission
 from functions.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from functions.core.idempotency import check_key
-from functions.http import webhook_auth
+from functions.core.inputs import REQUEST_KEY
 from functions.http.deps import PlatformDep, run_url
 from functions.http.payloads import parse_body, read_body, request_inputs
 from functions.http.schemas import RunAccepted, RunResult, error_responses
+from functions.http.webhooks import auth as webhook_auth
+from functions.http.webhooks import request_view
 
 router = APIRouter(tags=["workflows"])
 
@@ -33,7 +35,11 @@ ERRORS = error_responses({
          "(its record says so)"})
 ACCEPTED = {"model": RunAccepted, "description": "Accepted: recorded, not finished yet (poll status_url)"}
 RUN_RESPONSES = {202: ACCEPTED, **{c: ERRORS[c] for c in (400, 404, 409, 413, 415, 422, 503)}}
-WEBHOOK_RESPONSES = {**{c: ERRORS[c] for c in (400, 401, 404, 409, 413, 415, 422, 503)}}
+WEBHOOK_RESPONSES = {
+    200: {"description": "A handshake answered without a run (Slack's url_verification: {\"challenge\"}; GitHub's "
+                         "ping), or a Slack delivery accepted (empty body; the run id in Location and X-Run-Id)",
+          "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}},
+    **{c: ERRORS[c] for c in (400, 401, 404, 409, 413, 415, 422, 503)}}
 
 #: Checked by ``check_key`` (a malformed key is the documented 400), not by FastAPI's constraints, which
 #: would answer 422 first.
@@ -54,12 +60,16 @@ def _answer(request: Request, platform: PlatformDep, submission: Submission, syn
                         headers=headers)
 
 
+async def _accept(platform: PlatformDep, name: str, data: dict[str, Any], trigger: str, run_async: bool,
+                  key: str | None) -> Submission:
+    wait = None if run_async else platform.settings.sync_wait_seconds
+    return await run_in_threadpool(platform.engine.accept, name, data, trigger, wait=wait, idempotency_key=key)
+
+
 async def _submit(request: Request, platform: PlatformDep, name: str, data: dict[str, Any], trigger: str,
                   run_async: bool, key: str | None) -> JSONResponse:
-    wait = None if run_async else platform.settings.sync_wait_seconds
-    submission = await run_in_threadpool(platform.engine.accept, name, data, trigger, wait=wait,
-                                         idempotency_key=check_key(key))
-    return _answer(request, platform, submission, sync=wait is not None)
+    submission = await _accept(platform, name, data, trigger, run_async, check_key(key))
+    return _answer(request, platform, submission, sync=not run_async)
 
 
 #: Bodies are read by ``payloads`` (for clear 400/413/415 errors); this documents them in /docs.
@@ -99,9 +109,21 @@ async def webhook(
                                                description="Unix seconds, within 5 minutes; signed with the body"),
 ) -> JSONResponse:
     """Webhook: query parameters plus a JSON or form body as inputs. Answers 202 once the run is recorded
-    and queued; authenticated by the workflow's secret unless it sets ``"webhook_auth": "none"``."""
+    and queued; authenticated as the workflow's ``"webhook_auth"`` says (its secret, as a token, an HMAC,
+    or GitHub's, Stripe's or Slack's signature; ``"none"``: not at all). A sender's redelivery (same
+    delivery id within 24 h) answers with the first run."""
     body = await read_body(request)
-    await run_in_threadpool(webhook_auth.authenticate, platform, name, request.headers, body)
+    delivery = await run_in_threadpool(webhook_auth.authenticate, platform, name, request.headers, body)
+    if delivery.reply is not None:
+        return JSONResponse(delivery.reply)
     data: dict[str, Any] = dict(request.query_params)
     data.update(parse_body(body, request.headers.get("content-type", "")))
-    return await _submit(request, platform, name, data, "webhook", True, idempotency_key)
+    if platform.registry.workflow(name)[1].webhook_request:
+        data[REQUEST_KEY] = request_view.view(request.method, request.url.path, request.query_params,
+                                              request.headers, body)
+    key = check_key(idempotency_key) or delivery.idempotency_key
+    submission = await _accept(platform, name, data, "webhook", True, key)
+    if delivery.empty_answer:
+        url = run_url(request, platform, submission.run.run_id)
+        return Response(status_code=200, headers={"Location": url, "X-Run-Id": submission.run.run_id})
+    return _answer(request, platform, submission, sync=False)

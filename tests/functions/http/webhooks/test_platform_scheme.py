@@ -118,7 +118,7 @@ def test_a_timestamped_signature_is_accepted_once_and_its_replays_are_refused(ho
 def test_verify_checks_the_window_on_both_sides():
     from starlette.datastructures import Headers
 
-    from functions.http.webhook_auth import WebhookUnauthorized, verify
+    from functions.http.webhooks.auth import WebhookUnauthorized, verify
 
     now = 1_700_000_000
     for offset in (-300, 0, 300):
@@ -130,7 +130,7 @@ def test_verify_checks_the_window_on_both_sides():
 
 # ----- opting out, and the local default ----------------------------------------------------------------------
 def test_opted_out_and_secretless_webhooks_accept_unsigned_calls_with_a_warning(hooks, caplog):
-    caplog.set_level(logging.WARNING, logger="functions.http.webhook_auth")
+    caplog.set_level(logging.WARNING, logger="functions.http.webhooks.auth")
     assert hooks.client.post("/api/webhooks/unsigned", json={"event": "a"}).status_code == 202
     assert hooks.client.post("/api/webhooks/no_secret", json={"event": "b"}).status_code == 202
     assert hooks.client.post("/api/webhooks/no_secret", json={"event": "c"}).status_code == 202
