@@ -154,8 +154,15 @@ def build_plugins(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A test module may define ``extra_plugins(plugins: PluginDir)`` to add plugins to its own copy."""
     from moto.server import ThreadedMotoServer
+    from support import PluginDir
+
+    plugins = build_plugins(tmp_path_factory.mktemp("browser"))
+    extra = getattr(request.module, "extra_plugins", None)
+    if extra is not None:
+        extra(PluginDir(plugins))
 
     with pytest.MonkeyPatch.context() as mp:
         for key in list(os.environ):
@@ -166,7 +173,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         host, port = moto.get_host_and_port()
         env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
                "AWS_ENDPOINT_URL": f"http://{host}:{port}", "WFP_STAGE": "browser", "WFP_PREFIX": "wfp-browser",
-               "WFP_PLUGINS_DIR": str(build_plugins(tmp_path_factory.mktemp("browser"))),
+               "WFP_PLUGINS_DIR": str(plugins),
                "MON_OUTIL_DEMO_API_KEY": "demo-key"}
         for key, value in env.items():
             mp.setenv(key, value)

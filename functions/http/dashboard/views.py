@@ -27,6 +27,7 @@ from functions.http.schemas import InterfaceOut, PluginOut, ScheduledJob, Workfl
 from functions.platform import Platform
 from functions.registry.config import ToolConfig, WorkflowConfig
 from functions.registry.discovery import Plugin
+from functions.registry.profile import env_var, normalize_profile
 
 log = logging.getLogger(__name__)
 
@@ -133,25 +134,56 @@ def schedules(platform: Platform) -> dict[str, Any]:
 class OAuthRow:
     profile: str
     connected: bool | None
+    #: None when there is nothing to connect to yet (no OAuth client: the sign-in would end in a 424).
     connect_url: str | None
     error: str | None = None
+    #: False when the profile has no OAuth client; ``missing`` then says what to set.
+    configured: bool = True
+    missing: OAuthSetup | None = None
+
+
+@dataclass
+class OAuthSetup:
+    """What to set so a profile has an OAuth client: a profile variable, or a key of its secret."""
+
+    variable: str | None = None
+    secret: str | None = None
+    #: The tool's own explanation when it is not simply "nothing set" (a missing file, bad JSON...).
+    detail: str | None = None
+
+
+def oauth_setup(platform: Platform, tool: str, profile: str, provider: str, status: dict[str, Any]) -> OAuthSetup:
+    message = str(status.get("message") or "") or None
+    if provider != "google":
+        return OAuthSetup(detail=message or "the tool reports no OAuth client for this profile")
+    name = normalize_profile(profile)
+    variable = env_var(tool, name, "credentials_file")
+    detail = message if message and "has no Google OAuth client" not in message else None
+    return OAuthSetup(variable, platform.settings.profile_secret_name(tool, name), detail)
 
 
 def oauth_rows(platform: Platform, tool: str, config: ToolConfig, profiles: list[str], root: str) -> list[OAuthRow]:
-    """One row per profile: connected or not (as the tool reports it) and where to connect it."""
+    """One row per profile: connected or not (as the tool reports it) and where to connect it, or, when
+    the profile has no OAuth client (status ``not_configured``), what to set instead of a Connect link."""
     oauth = config.oauth or {}
+    provider = str(oauth.get("provider") or "")
     rows = []
     for profile in profiles or ["DEFAULT"]:
         url = None
-        if oauth.get("provider") == "google" and oauth.get("service"):
+        if provider == "google" and oauth.get("service"):
             url = f"{root}/oauth/google/auth?" + urlencode({"service": oauth["service"], "profile": profile},
                                                            quote_via=quote)
         try:
             status = catalog.oauth_status(platform, tool, profile)
-            rows.append(OAuthRow(profile, bool(status.get("connected")), url))
         except Exception as exc:  # noqa: BLE001 - a tool's get_oauth_status() is plugin code
             message = exc.message if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
             rows.append(OAuthRow(profile, None, url, message))
+            continue
+        if status.get("status") == "not_configured" or status.get("configured") is False:
+            rows.append(OAuthRow(profile, False, None, configured=False,
+                                 missing=oauth_setup(platform, tool, profile, provider, status)))
+        else:
+            rows.append(OAuthRow(profile, bool(status.get("connected")), url))
     return rows
 
 

@@ -224,6 +224,36 @@ def test_tools_page_shows_profiles_and_oauth_connect(make_platform, plugin_dir, 
     assert 'href="/prod/oauth/google/auth?service=calendar&amp;profile=WORK"' in prod
 
 
+def oauth_row(html: str, tool: str, profile: str) -> str:
+    card = html[html.index(f'data-tool="{tool}"'):]
+    card = card[:card.index("</article>")]
+    row = card[card.index(f'data-oauth-profile="{profile}"'):]
+    return row[:row.index("</li>")]
+
+
+def test_a_google_tool_without_an_oauth_client_says_what_to_set_instead_of_connect(platform):
+    """Connect would end on a 424 page ("no Google OAuth client"): the row says what to configure."""
+    html = platform.client.get("/dashboard/tools").text
+    row = oauth_row(html, "google_calendar", "DEFAULT")
+    assert "not configured" in row and "set <code>GOOGLE_CALENDAR_DEFAULT_CREDENTIALS_FILE</code>" in row
+    assert "client_config" in row and platform.core.settings.profile_secret_name("google_calendar", "DEFAULT") in row
+    assert ">Connect<" not in row and "/oauth/google/auth" not in row
+    assert "not connected" not in row
+    # what the Connect button would have led to
+    assert platform.client.get("/oauth/google/auth?service=calendar&profile=DEFAULT").status_code == 424
+
+
+def test_a_google_tool_with_an_oauth_client_offers_connect(make_platform, monkeypatch):
+    monkeypatch.setenv("GOOGLE_CALENDAR_WORK_CLIENT_CONFIG",
+                       '{"web": {"client_id": "id-1.apps.googleusercontent.com", "client_secret": "s3cret-77"}}')
+    platform = make_platform()
+    html = platform.client.get("/dashboard/tools").text
+    assert "s3cret-77" not in html
+    row = oauth_row(html, "google_calendar", "WORK")
+    assert "not connected" in row and ">Connect<" in row and "not configured" not in row
+    assert 'href="/oauth/google/auth?service=calendar&amp;profile=WORK"' in row
+
+
 def test_schedules_page_lists_jobs_with_pause_buttons(platform):
     html = platform.client.get("/dashboard/schedules").text
     page = Elements(html)
@@ -305,3 +335,17 @@ def test_chart_bars_scale_with_duration_and_colour_by_status():
     assert float(bars[-1][2]) > float(bars[0][2])
     assert svg.count('<a href="/runs/') == 4 and "<title>" in svg
     assert str(runs_chart([], lambda r: r)) == ""
+
+
+def test_chart_has_a_visible_scale_and_instant_runs_get_a_bar():
+    now = utcnow()
+    runs = [RunSummary(run_id=f"r{i}", workflow="w", trigger="manual", status="success", created_at=now, duration_ms=d)
+            for i, d in enumerate([0, 1500, 0])]
+    html = str(runs_chart(runs, lambda run_id: f"/runs/{run_id}"))
+    scale = re.search(r'<div class="chart-scale" data-chart-scale aria-hidden="true">(.*?)</div>', html).group(1)
+    assert re.findall(r"<span[^>]*>([^<]*)</span>", scale) == ["1.5 s", "0"]
+    heights = [float(h) for h in re.findall(r'<rect class="bar[^"]*"[^>]*height="([\d.]+)"', html)]
+    assert heights == [3, 48, 3]  # 0 ms runs stay visible
+    assert "the longest took 1.5 s" in html
+    instant = str(runs_chart(runs[:1], lambda run_id: run_id))  # only 0 ms runs: the scale says so
+    assert re.findall(r"<span[^>]*>([^<]*)</span>", instant) == ["0 ms", "0"]

@@ -1,6 +1,7 @@
 /*
  * Workflow Platform dashboard: the little behaviour the server-rendered pages need.
- * - run forms: POST the inputs to the API, show field errors next to the fields (422), show the run;
+ * - run forms: POST the inputs to the API, show field errors next to the fields (422), show the run,
+ *   then refresh the workflow's chart and history table in place (no reload);
  * - run pages and unfinished runs: poll GET /api/runs/{id} until the run is finished;
  * - schedules: pause / resume; webhook URLs: copy; times: local-time tooltips.
  * Every URL starts with the base path read from <body data-base> ("/prod" behind API Gateway),
@@ -186,6 +187,38 @@
     }
   }
 
+  // ----- the chart and the history after a run ---------------------------------------------------
+  // The server draws both (the chart is SVG built in charts.py): fetch the workflow's page once and swap
+  // in its fresh [data-runs-chart] and [data-runs-history] parts. One refresh at a time per workflow,
+  // so an older answer never replaces a newer one.
+  const refreshes = new Map();
+
+  function refreshRuns(workflow) {
+    const previous = refreshes.get(workflow) || Promise.resolve();
+    const next = previous.then(() => swapRuns(workflow)).catch(() => undefined);
+    refreshes.set(workflow, next);
+    return next;
+  }
+
+  async function swapRuns(workflow) {
+    const name = CSS.escape(workflow);
+    const selector = '[data-runs-chart="' + name + '"], [data-runs-history="' + name + '"]';
+    if (!document.querySelector(selector)) return;
+    const response = await fetch(BASE + "/dashboard/workflows/" + encodeURIComponent(workflow),
+      { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const attribute of ["data-runs-chart", "data-runs-history"]) {
+      const replacement = fresh.querySelector("[" + attribute + '="' + name + '"]');
+      if (!replacement) continue;
+      for (const node of document.querySelectorAll("[" + attribute + '="' + name + '"]')) {
+        const copy = document.importNode(replacement, true);
+        node.replaceWith(copy);
+        localTimes(copy);
+      }
+    }
+  }
+
   async function submitRun(form) {
     clearErrors(form);
     const button = form.querySelector("button[type=submit]");
@@ -214,7 +247,10 @@
         return;
       }
       showRun(result, body);
-      if (!FINAL.has(body.status)) pollRun(body.run_id, (run) => showRun(result, run));
+      refreshRuns(body.workflow || form.dataset.workflow);
+      if (!FINAL.has(body.status)) {
+        pollRun(body.run_id, (run) => showRun(result, run)).then(() => refreshRuns(body.workflow || form.dataset.workflow));
+      }
     } catch (error) {
       result.hidden = true;
       formError(form, "Could not reach the platform: " + error.message);
