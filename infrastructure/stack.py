@@ -34,6 +34,7 @@ from aws_cdk import (
     Aws,
     CfnOutput,
     Duration,
+    Fn,
     RemovalPolicy,
     Stack,
 )
@@ -282,6 +283,14 @@ class PlatformStack(Stack):
 
         # ----- entry points ----------------------------------------------------------------------------------
         self.api = self._rest_api(throttle_rate, throttle_burst, removal)
+        # Where people reach the platform, for the links runs carry (a Google tool's sign-in URL in a
+        # run's error): the stage's URL, built from the API's id (``api.url`` names the deployment, which
+        # depends on the functions it invokes: a cycle). WFP_PUBLIC_URL at synthesis (a custom domain) wins.
+        if "public_url" not in self.settings.model_fields_set:
+            public_url = Fn.join("", ["https://", self.api.rest_api_id, ".execute-api.", Aws.REGION, ".",
+                                      Aws.URL_SUFFIX, f"/{stage}"])
+            for function in (self.api_function, self.worker_function, self.scheduler_function):
+                function.add_environment("WFP_PUBLIC_URL", public_url)
         self.schedules = schedule_workflows(self, scheduled, self.scheduler_function, self.prefix,
                                             self.scheduler_dead_letters)
         self.rules: dict[str, events.Rule] = self.schedules.rules

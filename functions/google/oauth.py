@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from functions.core import redaction
 from functions.core.log_safety import hold_secret_loggers
-from functions.errors import BadRequest, NotFound, PlatformError
+from functions.errors import BadRequest, Conflict, NotFound, PlatformError
 from functions.platform import Platform, get_platform
 from functions.registry import profile as profiles
 from functions.registry.config import ToolConfig
@@ -524,17 +524,17 @@ def tool_for_service(registry: Any, service: str, tool: str | None = None) -> To
             raise NotFound(f"no Google OAuth tool named {tool!r} (known: "
                            f"{', '.join(c.tool_name for c in candidates) or 'none'})")
         if service and str((match[0].oauth or {}).get("service")) != service:
-            raise BadRequest(f"tool {tool!r} uses service {match[0].oauth.get('service')!r}, not {service!r}")
+            raise NotFound(f"tool {tool!r} uses service {match[0].oauth.get('service')!r}, not {service!r}")
         return match[0]
     match = [c for c in candidates if str((c.oauth or {}).get("service")) == service]
     if not match:
-        raise BadRequest(f"unknown Google service {service!r}: use one of {', '.join(services) or 'none'} "
+        raise NotFound(f"unknown Google service {service!r}: use one of {', '.join(services) or 'none'} "
                          "(the service named in a Google tool's config.json \"oauth\" block)")
     preferred = [c for c in match if c.tool_name == f"google_{service}"]
     if preferred:
         return preferred[0]
     if len(match) > 1:
-        raise BadRequest(f"several tools use service {service!r} "
+        raise Conflict(f"several tools use service {service!r} "
                          f"({', '.join(c.tool_name for c in match)}): add &tool=<name> to choose")
     return match[0]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from starlette.requests import Request
 
 from functions.platform import Platform, get_platform
+from functions.registry.profile import PROFILE_RE
 
 
 async def current_platform() -> Platform:
@@ -23,6 +24,11 @@ async def current_platform() -> Platform:
 
 
 PlatformDep = Annotated[Platform, Depends(current_platform)]
+
+#: A tool profile in a query string. Its pattern is documented, and checked by the platform (a clear 400:
+#: FastAPI's own check would answer 422 with pydantic's pattern text).
+ProfileQuery = Query("DEFAULT", max_length=64, json_schema_extra={"pattern": PROFILE_RE.pattern},
+                     description="A profile name: letters, digits and _ (TEST, PROD)")
 
 
 def platform_of(scope: dict[str, Any]) -> Platform:

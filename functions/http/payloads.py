@@ -54,10 +54,15 @@ def _depth_over(value: Any, limit: int) -> bool:
     return False
 
 
-def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
+def parse_body(body: bytes, content_type: str, text_as_json: bool = True) -> dict[str, Any]:
+    """The body's inputs. ``text_as_json``: a ``text/plain`` body is read as JSON (webhook senders such as
+    Amazon SNS label their JSON so); else it is a 415, since a person sending it made a mistake."""
     if not body.strip():
         return {}
     media = content_type.split(";")[0].strip().lower()
+    if media == "text/plain" and not text_as_json:
+        raise UnsupportedMediaType("unsupported content type 'text/plain': send the inputs as application/json "
+                                   "(curl: -H 'Content-Type: application/json') or application/x-www-form-urlencoded")
     if media == "application/x-www-form-urlencoded" and body.lstrip()[:1] in (b"{", b"["):
         media = "application/json"  # `curl -d '{"a": 1}'` sends JSON labelled as a form
     if media in ("", "application/json", "text/plain") or media.endswith("+json"):
@@ -81,8 +86,8 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
                                "application/x-www-form-urlencoded")
 
 
-async def request_inputs(request: Request, with_query: bool = True) -> dict[str, Any]:
+async def request_inputs(request: Request, with_query: bool = True, text_as_json: bool = True) -> dict[str, Any]:
     """Query parameters, overridden by the body's keys."""
     data: dict[str, Any] = dict(request.query_params) if with_query else {}
-    data.update(parse_body(await read_body(request), request.headers.get("content-type", "")))
+    data.update(parse_body(await read_body(request), request.headers.get("content-type", ""), text_as_json))
     return data

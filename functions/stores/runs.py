@@ -175,7 +175,7 @@ class DynamoRunStore:
         try:
             return self._to_run(RunModel.get(run_id, consistent_read=consistent))
         except DoesNotExist:
-            raise NotFound(f"no run with id {run_id!r}") from None
+            raise NotFound(f"no such run: no run with id {run_id!r}") from None
 
     # ----- leases ------------------------------------------------------------------------------------------
     @staticmethod

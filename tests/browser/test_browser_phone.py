@@ -186,3 +186,17 @@ def artifact(name: str) -> Any:
     folder = Path(__file__).resolve().parents[1] / "artifacts"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.png"
+
+
+@pytest.mark.parametrize("path", ["/mon-interface/", "/oauth/google/auth?profile=TEST",
+                                  "/oauth/google/auth?service=calendar&profile=NOCLIENT"])
+def test_the_pages_outside_the_dashboard_fit_a_phone_too(live, phone, path):
+    """The example interface (its page sets a viewport, as ``wfp new interface`` does) and the OAuth pages."""
+    page = phone.new_page()
+    try:
+        page.goto(live.url + path, wait_until="load")
+        seen = overflow(page)
+        assert seen["scroll"] <= WIDTH and seen["body"] <= WIDTH, (path, phone.kind, seen)
+        assert page.evaluate("window.innerWidth") == WIDTH, (path, phone.kind)  # laid out for the phone, not 980 px
+    finally:
+        page.close()

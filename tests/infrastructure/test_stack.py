@@ -573,3 +573,23 @@ def test_the_runs_table_has_a_sparse_open_runs_index(dev):
                    if t["Properties"]["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]]
     assert idempotency and idempotency[0]["TimeToLiveSpecification"] == {"AttributeName": "expires_at",
                                                                           "Enabled": True}
+
+
+def test_functions_know_the_stages_public_url_for_the_links_runs_carry(dev):
+    """A run's error names where to reconnect a tool (a Google sign-in): absolute, as /api/oauth/status
+    gives it, so the functions are told the stage's URL, built from the API's id (no cycle with the
+    deployment that invokes them)."""
+    (api_id,) = dev.resources("AWS::ApiGateway::RestApi")
+    for handler in FUNCTIONS:
+        url = functions_by_handler(dev)[handler][1]["Environment"]["Variables"]["WFP_PUBLIC_URL"]
+        parts = url["Fn::Join"][1]
+        assert parts[0] == "https://" and ref_of(parts[1]) == api_id, handler
+        assert parts[-1] == "/dev" and {"Ref": "AWS::Region"} in parts and {"Ref": "AWS::URLSuffix"} in parts
+
+
+def test_a_public_url_given_at_synthesis_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("WFP_PUBLIC_URL", "https://automations.example.com")
+    synth = synthesize_with(tmp_path, "dev")
+    for handler in FUNCTIONS:
+        env = functions_by_handler(synth)[handler][1]["Environment"]["Variables"]
+        assert env["WFP_PUBLIC_URL"] == "https://automations.example.com", handler

@@ -17,9 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from functions.errors import PlatformError
-from functions.http.deps import PlatformDep, base_url
+from functions.http.deps import PlatformDep, ProfileQuery, base_url
 from functions.platform import Platform
 from functions.registry.config import ToolConfig
+from functions.registry.profile import normalize_profile
 
 router = APIRouter(tags=["oauth"])
 
@@ -35,7 +36,7 @@ def page(status: int, title: str, message: str, links: dict[str, str] | None = N
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}}
-h1{{color:{'#1a7f37' if ok else '#b42318'};font-size:1.4rem}}p{{line-height:1.5}}</style></head>
+h1{{color:{'#1a7f37' if ok else '#b42318'};font-size:1.4rem}}p,li{{line-height:1.5;overflow-wrap:anywhere}}</style></head>
 <body><h1>{html.escape(title)}</h1><p id="message">{html.escape(message)}</p>
 {f'<ul>{items}</ul>' if items else ''}</body></html>"""
     return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
@@ -55,20 +56,34 @@ def _start(platform: Platform, service: str, profile: str, tool: str | None, req
     return google_oauth.GoogleConnection(config, profile, platform=platform).start(request_base)
 
 
+def _choose_service(request: Request, platform: Platform, profile: str) -> HTMLResponse:
+    from functions.google import oauth as google_oauth
+
+    profile = normalize_profile(profile)
+    here = f"{base_url(request, platform)}/oauth/google/auth"
+    links = {f"{c.display_name or c.tool_name} ({(c.oauth or {}).get('service')})":
+             f"{here}?{urllib.parse.urlencode({'service': (c.oauth or {}).get('service'), 'tool': c.tool_name, 'profile': profile})}"
+             for c in google_oauth.google_tools(platform.registry)}
+    return page(200, "Which Google service?", f"Choose what to connect for profile {profile}"
+                f"{'' if links else ': no Google tool is installed'} (or add ?service=calendar, drive or sheets "
+                "to the URL).", links)
+
+
 @router.get("/oauth/google/auth", response_class=HTMLResponse, status_code=302,
-            responses={302: {"description": "Redirect to Google's consent page"},
-                       400: {"description": "Unknown service or bad profile (HTML page)"},
-                       404: {"description": "Unknown tool (HTML page)"},
-                       409: {"description": "Broken tool (HTML page)"},
+            responses={200: {"description": "Without service: the Google services to choose from (HTML page)"},
+                       302: {"description": "Redirect to Google's consent page"},
+                       400: {"description": "A profile name that is not letters, digits and _ (HTML page)"},
+                       404: {"description": "Unknown service or tool, or a tool of another service (HTML page)"},
+                       409: {"description": "Broken tool, or several tools for the service and no tool= (HTML page)"},
                        424: {"description": "The profile has no OAuth client (HTML page)"}})
 async def google_auth(request: Request, platform: PlatformDep, service: str | None = Query(None, max_length=64),
-                      profile: str = Query("DEFAULT", max_length=64),
+                      profile: str = ProfileQuery,
                       tool: str | None = Query(None, max_length=64)) -> Response:
-    """Start connecting a Google tool's profile: redirects to Google's consent page (offline access)."""
-    if not service:
-        return page(400, "Which Google service?", "add ?service=calendar, drive or sheets and &profile=<PROFILE> "
-                                                  "to the URL")
+    """Start connecting a Google tool's profile: redirects to Google's consent page (offline access).
+    Without ``service``, a page that lists the Google services to choose from."""
     try:
+        if not service:
+            return await run_in_threadpool(_choose_service, request, platform, profile)
         url = await run_in_threadpool(_start, platform, service, profile, tool, base_url(request, platform))
     except PlatformError as exc:
         return page(exc.status_code, "Cannot start the Google sign-in", exc.message)

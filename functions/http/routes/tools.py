@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from functions.http import catalog
-from functions.http.deps import PlatformDep, base_url
+from functions.http.deps import PlatformDep, ProfileQuery, base_url
 from functions.http.schemas import OAuthStatus, ToolOut, error_responses
 
 router = APIRouter(tags=["tools"])
@@ -29,6 +29,6 @@ async def oauth_status_all(request: Request, platform: PlatformDep) -> list[dict
 @router.get("/api/oauth/status/{tool}", response_model=OAuthStatus, tags=["oauth"],
             responses=error_responses({404: "Unknown tool", 409: "Broken tool"}))
 async def oauth_status_one(request: Request, platform: PlatformDep, tool: str,
-                           profile: str = Query("DEFAULT", max_length=64)) -> dict[str, Any]:
+                           profile: str = ProfileQuery) -> dict[str, Any]:
     """OAuth state of one tool and profile, as the tool reports it."""
     return await run_in_threadpool(catalog.oauth_status, platform, tool, profile, base_url(request, platform))

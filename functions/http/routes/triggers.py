@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from functions.core.engine import Submission
 from functions.core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from functions.core.idempotency import check_key
+from functions.core.idempotency import KEY_RE, check_key
 from functions.core.inputs import REQUEST_KEY
 from functions.http.deps import PlatformDep, run_url
 from functions.http.payloads import parse_body, read_body, request_inputs
@@ -43,7 +43,7 @@ WEBHOOK_RESPONSES = {
 
 #: Checked by ``check_key`` (a malformed key is the documented 400), not by FastAPI's constraints, which
 #: would answer 422 first.
-IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER,
+IdempotencyKey = Header(None, alias=IDEMPOTENCY_HEADER, json_schema_extra={"pattern": KEY_RE.pattern},
                         description="1 to 255 printable ASCII characters (a UUID), else 400. Same key and inputs "
                                     "within 24 h: the same run, which runs once; same key with other inputs: 409")
 RunAsync = Query(False, alias="async", description="Answer 202 at once; the worker runs it")
@@ -85,7 +85,7 @@ async def execute_workflow(name: str, request: Request, platform: PlatformDep, r
                            idempotency_key: str | None = IdempotencyKey) -> JSONResponse:
     """Run a workflow with the JSON body as inputs and answer with the finished run (202 if it is still
     running after the wait bound, or with ``?async=1``)."""
-    data = await request_inputs(request, with_query=False)
+    data = await request_inputs(request, with_query=False, text_as_json=False)
     return await _submit(request, platform, name, data, "manual", run_async, idempotency_key)
 
 

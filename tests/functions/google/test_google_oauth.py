@@ -105,9 +105,10 @@ def test_the_states_table_expires_items_with_dynamodb_ttl(gp: Any) -> None:
 
 
 @pytest.mark.parametrize("url, status_code, words", [
-    ("/oauth/google/auth?service=mail&profile=TEST", 400, "unknown Google service 'mail'"),
-    ("/oauth/google/auth?profile=TEST", 400, "service=calendar"),
+    ("/oauth/google/auth?service=mail&profile=TEST", 404, "unknown Google service 'mail'"),
+    ("/oauth/google/auth?service=calendar&tool=google_drive&profile=TEST", 404, "uses service 'drive'"),
     ("/oauth/google/auth?service=calendar&profile=bad-name", 400, "invalid profile name"),
+    ("/oauth/google/auth?profile=bad-name", 400, "invalid profile name"),
     ("/oauth/google/auth?service=calendar&profile=NOCLIENT", 424, "GOOGLE_CALENDAR_NOCLIENT_CREDENTIALS_FILE"),
 ])
 def test_auth_errors_are_clear_html_pages(gp: Any, url: str, status_code: int, words: str) -> None:
@@ -115,6 +116,16 @@ def test_auth_errors_are_clear_html_pages(gp: Any, url: str, status_code: int, w
     assert response.status_code == status_code
     assert response.headers["content-type"].startswith("text/html")
     assert words in response.text.replace("&#x27;", "'")
+
+
+def test_without_a_service_the_page_lists_the_services_to_connect(gp: Any) -> None:
+    response = gp.client.get("/oauth/google/auth?profile=test", follow_redirects=False)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    text = response.text.replace("&amp;", "&")
+    for service in ("calendar", "drive", "sheets"):
+        assert f"http://testserver/oauth/google/auth?service={service}&tool=google_{service}&profile=TEST" in text
+    chosen = gp.client.get("/oauth/google/auth?service=drive&tool=google_drive&profile=TEST", follow_redirects=False)
+    assert chosen.status_code == 302  # each link starts that sign-in
 
 
 def test_a_missing_credentials_file_is_named(make_platform: Any, google: FakeGoogle, tmp_path: Path) -> None:
@@ -527,3 +538,19 @@ def test_no_token_or_client_secret_leaks_into_responses_or_logs(gp: Any, google:
     for secret in secrets:
         for text in seen + logged:
             assert secret not in text
+
+
+def test_a_run_of_a_tool_never_connected_names_the_absolute_sign_in_url(
+        make_platform: Any, google: FakeGoogle, client_file: Path, example_plugins: Any) -> None:
+    """The run's error gives the URL a person opens, absolute as ``/api/oauth/status`` gives it (the dev
+    server and the stack tell the functions their public URL)."""
+    example_plugins.workflow("agenda", {"triggers": ["manual"], "tools_required": ["google_calendar"],
+                                        "tools_profiles": {"google_calendar": "TEST"}})
+    platform = make_platform(example_plugins.root, WFP_PUBLIC_URL="http://127.0.0.1:8765",
+                             **profile_env(google, str(client_file)))
+    response = platform.client.post("/api/workflows/execute/agenda", json={})
+    assert response.status_code == 200, response.text
+    run = response.json()
+    assert run["status"] == "error"
+    assert "http://127.0.0.1:8765/oauth/google/auth?service=calendar&profile=TEST" in run["message"], run["message"]
+    assert status(platform)["auth_url"] == "http://127.0.0.1:8765/oauth/google/auth?service=calendar&profile=TEST"

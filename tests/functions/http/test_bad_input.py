@@ -130,3 +130,21 @@ def test_the_paths_exempt_from_the_admin_token_do_not_open_others(make_platform,
     response = platform.client.get(path, headers={"Accept": "application/json"})
     assert response.status_code in (400, 401, 404, 405), (path, response.status_code)
     assert "hello_world" not in response.text
+
+
+@pytest.mark.parametrize("run_id", ["x", "not-a-run", "ABCDEF", "f" * 65, "12 34"])
+def test_a_malformed_run_id_is_no_such_run_not_a_pattern(hooked, run_id):
+    response = hooked.client.get(f"/api/runs/{run_id}")
+    assert_clean_4xx(response, 404, "no such run")
+    assert "pattern" not in response.text and "String should match" not in response.text
+
+
+def test_text_plain_on_execute_is_415_but_webhooks_take_json_sent_as_text(hooked):
+    """A person calling execute with text/plain made a mistake worth naming; senders such as Amazon SNS
+    label their JSON text/plain, so a webhook still reads it."""
+    response = hooked.client.post("/api/workflows/execute/hook", content=b'{"a": 1}',
+                                  headers={"content-type": "text/plain"})
+    assert_clean_4xx(response, 415, "application/json")
+    sns = hooked.client.post("/api/webhooks/hook", content=b'{"Type": "Notification"}',
+                             headers={"content-type": "text/plain; charset=UTF-8"})
+    assert sns.status_code == 202, sns.text
