@@ -74,11 +74,16 @@ KEEP_DIST_INFO = {"METADATA", "entry_points.txt", "top_level.txt"}
 PRUNED_DIRS = {"__pycache__", "tests", "test"}
 #: Byte code (Lambda compiles on import), type stubs, protobuf and C sources: never read at run time.
 PRUNED_SUFFIXES = (".pyc", ".pyo", ".pyi", ".proto", ".c")
-#: Folders of specific packages the platform never uses: Powertools' own Swagger UI bundle (1.7 MB;
-#: the API docs are FastAPI's).
-PRUNED_PATHS = ("aws_lambda_powertools/event_handler/openapi/swagger_ui",)
+#: Files and folders of specific packages the platform never uses:
+#: - Powertools' own Swagger UI bundle (1.7 MB): /docs serves fastapi-offline's (functions/http/api_docs);
+#: - fastapi-offline's ReDoc script (1.1 MB): the platform serves no /redoc;
+#: - pydantic's ``pydantic.v1`` (0.5 MB), the Pydantic 1 API: FastAPI refuses v1 models and imports it only
+#:   to recognise one (``fastapi._compat.shared``, an ImportError meaning "not a v1 model"), which cost a
+#:   cold start ~25 ms with the first route built; nothing else in the layer imports it.
+PRUNED_PATHS = ("aws_lambda_powertools/event_handler/openapi/swagger_ui", "fastapi_offline/static/redoc.standalone.js",
+                "pydantic/v1")
 #: Bump when the pruning rules change, so cached dependency trees are rebuilt.
-PRUNE_VERSION = 2
+PRUNE_VERSION = 3
 
 MANIFEST_NAME = "wfp-manifest.json"
 #: Where the layer's content lands on Lambda (a layer is unzipped in /opt).

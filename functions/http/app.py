@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.errors import PlatformError
-from functions.http import dashboard, interfaces
+from functions.http import api_docs, dashboard, interfaces
 from functions.http.deps import current_platform
 from functions.http.errors import error_response
 from functions.http.middleware.auth import AdminAuthMiddleware
@@ -64,6 +64,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         title="Workflow Platform",
         version=VERSION,
         description="Run automation workflows by hand, by webhook or on a schedule; see every run.",
+        docs_url=None, redoc_url=None,  # /docs is functions.http.api_docs' (offline); no ReDoc
         telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.add_exception_handler(PlatformError, _platform_error)
@@ -84,6 +85,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     dashboard.install(app)  # /, /dashboard/..., /login, /logout, /dashboard/static
+    api_docs.install(app)  # /docs (Swagger UI) and /docs/assets: no CDN, a strict CSP
     if platform is not None:
         async def given() -> Platform:
             return platform

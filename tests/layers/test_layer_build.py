@@ -67,7 +67,11 @@ def test_prune_removes_what_lambda_never_reads_and_keeps_the_rest(tmp_path):
             write(site / "googleapiclient" / "discovery_cache" / "documents" / "youtube.v3.json", "{}" * 50),
             write(site / "botocore" / "__init__.py"), write(site / "boto3-1.0.dist-info" / "METADATA"),
             write(site / "bin" / "dotenv"), write(site / "tests" / "conftest.py"),
-            write(site / "aws_lambda_powertools" / "event_handler" / "openapi" / "swagger_ui" / "bundle.js")]
+            write(site / "aws_lambda_powertools" / "event_handler" / "openapi" / "swagger_ui" / "bundle.js"),
+            write(site / "fastapi_offline" / "static" / "redoc.standalone.js"),
+            write(site / "pydantic" / "v1" / "__init__.py")]
+    keep += [write(site / "fastapi_offline" / "static" / "swagger-ui-bundle.js"),
+             write(site / "pydantic" / "main.py")]
     report = prune(site)
     assert [p for p in keep if not p.exists()] == []
     assert [p for p in gone if p.exists()] == []
@@ -156,6 +160,11 @@ def test_the_lambda_layer_is_under_40_mb_and_holds_what_lambda_needs(lambda_laye
     compiled = [p.name for p in site.rglob("*.so")]
     assert compiled and all("aarch64" in name or "abi3" in name for name in compiled)
     assert any("cpython-312-aarch64" in name for name in compiled)
+    # /docs' Swagger UI files (functions/http/api_docs), and not what nothing reads
+    assert {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"} <= {
+        p.name for p in (site / "fastapi_offline" / "static").iterdir()}
+    assert not (site / "fastapi_offline" / "static" / "redoc.standalone.js").exists()
+    assert not (site / "pydantic" / "v1").exists()
     dateutil = next(site.glob("python_dateutil-*.dist-info"))
     assert dateutil.name.split("-")[1].startswith("2.")
     assert (lambda_layer.layer_dir / "wfp-manifest.json").is_file()
@@ -204,10 +213,14 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
             event = json.load(open({str(REPO / "tests" / "events" / "apigw-rest-post-execute.json")!r}))
             response = api.handler(event, Context())
             scheduled = scheduler.handler({{"workflow": "daily_digest", "time": "2026-11-25T09:00:00Z", "id": "e"}}, Context())
+            docs = {{}}
+            for path in ("/docs", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-init.js"):
+                get = dict(event, httpMethod="GET", path=path, body=None, isBase64Encoded=False)
+                docs[path] = api.handler(get, Context())["statusCode"]
             outside = sorted(m.__file__ for m in list(sys.modules.values())
                              if getattr(m, "__file__", None) and "site-packages" in m.__file__)
             print("RESULT " + json.dumps({{"status": response["statusCode"], "body": json.loads(response["body"]),
-                                           "scheduled": scheduled, "outside": outside}}))
+                                           "scheduled": scheduled, "docs": docs, "outside": outside}}))
         ''')
         out = subprocess.run([sys.executable, "-S", "-I", "-c", script], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=120)
@@ -219,4 +232,5 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
     assert result["status"] == 200 and result["body"]["status"] == "success", result
     assert result["body"]["message"] == "Bonjour, Ada!"
     assert result["scheduled"]["status"] == "success", result["scheduled"]
+    assert set(result["docs"].values()) == {200}, result["docs"]  # the docs' files are in the layer and the code
     assert result["outside"] == []  # nothing came from this machine's site-packages

@@ -1,14 +1,21 @@
 """Security headers, added to every response in one place (``functions.http.app`` installs the middleware).
 
-Three levels, by what the page is:
+Four levels, by what the page is:
 - dashboard pages (``/``, ``/dashboard/...``, ``/login``, ``/logout``): a strict Content-Security-Policy.
   Scripts and styles only from the app's own files (no inline script, no ``'unsafe-inline'``, no CDN),
   no framing, no plugins, forms only to the app; plus ``Cache-Control: no-store`` on the HTML because
   it shows run data behind the admin login.
-- other HTML (custom interfaces, ``/docs``): only ``frame-ancestors 'none'`` and
-  ``X-Frame-Options: DENY``. Their authors write inline scripts and ``onclick=`` attributes (the seed's
-  example does), and Swagger UI loads from a CDN, so a script policy would break them; refusing to be
-  framed costs them nothing and stops clickjacking of buttons that run workflows.
+- the API docs (``/docs`` and ``/docs/assets/...``, ``functions.http.api_docs``): a strict policy too,
+  ``DOCS_CSP``. Swagger UI's files are served by the app (no CDN) and it is started by a served script
+  instead of an inline one, so ``script-src 'self'``; Swagger UI 5 needs no inline style (no ``<style>``
+  element, no ``style=`` markup), so ``style-src 'self'`` with no ``'unsafe-inline'``; ``connect-src
+  'self'`` for the OpenAPI document and "Try it out"; ``img-src`` adds ``data:`` for the SVG icons
+  Swagger UI's stylesheet inlines. ``tests/browser/test_browser_api_docs.py`` renders the page offline,
+  runs an operation and fails on any violation.
+- other HTML (custom interfaces): only ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``. Their
+  authors write inline scripts and ``onclick=`` attributes (the seed's example does), so a script policy
+  would break them; refusing to be framed costs them nothing and stops clickjacking of buttons that run
+  workflows.
 - everything: ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` (run and
   webhook URLs never leak to other sites through the Referer header).
 Headers a response already sets (an interface with its own CSP) are kept.
@@ -34,12 +41,27 @@ DASHBOARD_CSP = "; ".join([
     "object-src 'none'",
     "frame-ancestors 'none'",
 ])
+DOCS_CSP = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+])
 FRAME_CSP = "frame-ancestors 'none'"
 COMMON = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
 
 
 def is_dashboard(path: str) -> bool:
     return path == "/" or path in ("/login", "/logout", "/dashboard") or path.startswith("/dashboard/")
+
+
+def is_docs(path: str) -> bool:
+    return path == "/docs" or path.startswith("/docs/")
 
 
 class SecurityHeadersMiddleware:
@@ -52,6 +74,7 @@ class SecurityHeadersMiddleware:
             return
         path = route_path(scope)
         dashboard = is_dashboard(path)
+        docs = is_docs(path)
         static = path.startswith("/dashboard/static/")
 
         async def send_with_headers(message: Message) -> None:
@@ -65,6 +88,9 @@ class SecurityHeadersMiddleware:
                     headers["x-frame-options"] = "DENY"
                     if html and not static:
                         headers["cache-control"] = "no-store"
+                elif docs:
+                    headers["content-security-policy"] = DOCS_CSP
+                    headers["x-frame-options"] = "DENY"
                 elif html:
                     headers.setdefault("content-security-policy", FRAME_CSP)
                     headers.setdefault("x-frame-options", "DENY")
