@@ -10,6 +10,7 @@ Names that follow the stage are derived when not set: ``prefix`` is ``wfp-<stage
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,10 +38,18 @@ def as_bool(value: Any) -> bool:
         raise ValueError(f"{value!r} is not a yes/no value (use true or false)") from None
 
 
+#: Where the Lambda layer puts the plugins (the stack also sets ``WFP_PLUGINS_DIR`` to it).
+LAYER_PLUGINS_DIR = Path("/opt/python/plugins")
+
+
 def _default_plugins_dir() -> Path:
-    """The repo's ``plugins/`` locally; ``/opt/python/plugins`` (the shared layer) on Lambda."""
-    local = REPO_ROOT / "plugins"
-    return local if local.is_dir() else Path("/opt/python/plugins")
+    """``./plugins`` (the folder the command runs in), as the README says; on Lambda, when there is none
+    there, the layer's ``/opt/python/plugins``. A ``./plugins`` that does not exist is still the answer
+    off Lambda: ``wfp plugins check`` then says it looked there, instead of checking another folder."""
+    local = Path.cwd() / "plugins"
+    if not local.is_dir() and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return LAYER_PLUGINS_DIR
+    return local
 
 
 class Settings(BaseSettings):

@@ -33,11 +33,12 @@ from functions.http.middleware.auth import root_path, route_path
 from functions.http.static import SafeStaticFiles
 from functions.platform import Platform
 from functions.registry.discovery import Plugin, Registry
+from functions.registry.rules import route_problem
 
 log = logging.getLogger(__name__)
 
-#: Paths the platform itself serves; an interface there would hide them.
-RESERVED_ROUTES = ("/api", "/dashboard", "/login", "/logout", "/docs", "/redoc", "/openapi.json", "/oauth")
+# Which ROUTEs an interface may not have (the paths the platform serves, another interface's) is
+# functions.registry.rules, the rule set `wfp plugins check` and GET /api/plugins apply too.
 SHIM_PATH = "/dashboard/static/base-path.js"
 MAX_INJECT_BYTES = 2 * 1024 * 1024
 HEAD_RE = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
@@ -130,15 +131,6 @@ class InterfaceRoute(BaseRoute):
 
     def __repr__(self) -> str:
         return f"InterfaceRoute(name={self.name!r}, route={self.route!r})"
-
-
-def route_problem(route: str, taken: dict[str, str]) -> str | None:
-    if route == "/" or any(route == r or route.startswith(r + "/") for r in RESERVED_ROUTES):
-        return (f"ROUTE {route!r} is used by the platform ({', '.join(RESERVED_ROUTES)} and / are reserved): "
-                "choose another, like '/my-interface'")
-    if route in taken:
-        return f"ROUTE {route!r} is already the route of interface {taken[route]!r}: choose another"
-    return None
 
 
 def interface_app(plugin: Plugin, router: Any, route: str) -> ASGIApp:

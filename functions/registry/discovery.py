@@ -4,6 +4,8 @@ Discovery reads and validates every ``config.json`` (cheap) but imports a plugin
 when it is first needed, so a cold start does not pay for hundreds of plugins. ``check_all()``
 imports everything (the CLI, the local server and ``GET /api/plugins`` use it to report what is
 broken). A broken plugin is recorded with the file and the reason; it never stops the others.
+What counts as broken (reserved routes and ids, duplicate ROUTEs, unknown ``tools_required``...) is
+``functions.registry.rules``: the same rules for the CLI's check and the server.
 
 Plugins are imported under their package names (``plugins.tools.<name>.main``) so that the seed's
 imports keep working: ``from ..base import BaseTool`` in a tool and
@@ -21,6 +23,7 @@ import shutil
 import sys
 import threading
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from functions.errors import NotFound, PluginError
+from functions.registry import rules
 from functions.registry.config import NAME_RE, InputField, ToolConfig, WorkflowConfig
 
 Kind = Literal["tool", "workflow", "interface"]
@@ -93,7 +97,18 @@ class Registry:
                 if not path.is_dir() or path.name.startswith((".", "_")):
                     continue
                 registry.plugins[(kind, path.name)] = registry._read(kind, path)  # type: ignore[arg-type]
+        registry._check_tools_required()
         return registry
+
+    def _check_tools_required(self) -> None:
+        """A workflow that requires a tool there is no folder of is broken (known without importing)."""
+        tools = [name for (kind, name) in self.plugins if kind == "tool"]
+        for plugin in self.of_kind("workflow"):
+            if plugin.error or not isinstance(plugin.config, WorkflowConfig):
+                continue
+            problem = rules.unknown_tools_problem(plugin.config, tools)
+            if problem:
+                plugin.fail(problem, self._rel(plugin.path / "config.json"))
 
     def _rel(self, path: Path) -> str:
         try:
@@ -107,6 +122,10 @@ class Registry:
             plugin.fail(f"folder name {path.name!r} is not a valid plugin name: use only a-z, 0-9 and _",
                         self._rel(path))
             return plugin
+        reserved = rules.name_problem(kind, path.name)
+        if reserved:
+            plugin.fail(reserved, self._rel(path))
+            return plugin
         if not (path / "main.py").is_file():
             plugin.fail("main.py is missing", self._rel(path / "main.py"))
             return plugin
@@ -114,11 +133,15 @@ class Registry:
             return plugin  # interfaces describe themselves in main.py; read when loaded
         config_file = path / "config.json"
         try:
-            raw = json.loads(config_file.read_text(encoding="utf-8"))
+            text = config_file.read_text(encoding="utf-8")
+            raw = json.loads(text)
         except FileNotFoundError:
             plugin.fail("config.json is missing", self._rel(config_file))
             return plugin
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except json.JSONDecodeError as exc:
+            plugin.fail(rules.json_problem(text, exc), self._rel(config_file))
+            return plugin
+        except UnicodeDecodeError as exc:
             plugin.fail(f"invalid JSON: {exc}", self._rel(config_file))
             return plugin
         if not isinstance(raw, dict):
@@ -221,12 +244,20 @@ class Registry:
         if missing:
             return f"main.py must define {' and '.join(missing)}"
         route = getattr(module, "ROUTE")
-        if not isinstance(route, str) or not route.startswith("/") or route.startswith("/api"):
-            return f"ROUTE must be a path like '/my-interface' outside /api, got {route!r}"
+        problem = rules.route_form_problem(route) or rules.reserved_route_problem(route)
+        if problem:
+            return problem
+        try:
+            router = module.get_router()
+        except Exception as exc:  # noqa: BLE001 - plugin code
+            return f"get_router() raised {type(exc).__name__}: {exc}"
+        problem = rules.router_problem(router)
+        if problem:
+            return problem
         plugin.meta = {
             "display_name": str(getattr(module, "DISPLAY_NAME", plugin.name)),
             "description": str(getattr(module, "DESCRIPTION", "")),
-            "route": route.rstrip("/") or "/",
+            "route": rules.normalize_route(route),
             "icon": str(getattr(module, "ICON", "")),
         }
         return None
@@ -257,14 +288,35 @@ class Registry:
         assert cls is not None
         return cls
 
-    def check_all(self) -> "Registry":
-        """Import every plugin so that every problem is known (and reported) now."""
+    def check_all(self, env: Mapping[str, str] | None = None) -> "Registry":
+        """Import every plugin so that every problem is known (and reported) now, then apply the rules that
+        look at several plugins: two interfaces on one ROUTE (the first, by name, keeps it, as when the
+        server mounts them). With ``env`` (``wfp plugins check``: the environment and ``.env``), a
+        profile ``tools_profiles`` names that it does not configure is a warning; the server passes none
+        (deployed, profiles live in Secrets Manager)."""
         for plugin in self.plugins.values():
             if not plugin.error:
                 try:
                     self.module(plugin)
                 except PluginError:
                     pass
+        taken: dict[str, str] = {}
+        for plugin in self.of_kind("interface"):
+            if plugin.error:
+                continue
+            route = plugin.meta["route"]
+            problem = rules.route_problem(route, taken)
+            if problem:
+                plugin.fail(problem, self._rel(plugin.path / "main.py"))
+            else:
+                taken[route] = plugin.name
+        if env is not None:
+            tools = {p.name: p.config for p in self.of_kind("tool") if isinstance(p.config, ToolConfig)}
+            for plugin in self.of_kind("workflow"):
+                if isinstance(plugin.config, WorkflowConfig):
+                    for warning in rules.profile_warnings(plugin.config, tools, env):
+                        if warning not in plugin.warnings:
+                            plugin.warnings.append(warning)
         return self
 
     def errors(self) -> list[Plugin]:

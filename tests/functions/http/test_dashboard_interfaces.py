@@ -195,3 +195,67 @@ def test_under_a_stage_prefix_html_gets_the_base_path_script(make_platform, plug
     assert shim.status_code == 200 and "dataset.base" in shim.text
     assert client.head("/prod/staged/").status_code == 200
     assert TestClient(platform.app).get("/staged/").text == PAGE  # and nothing at the root
+
+
+def test_every_path_the_app_serves_is_reserved_for_interfaces(make_platform, plugin_dir):
+    """The reserved routes (``functions.registry.rules``, below the app) cover what the app really serves:
+    every API route, the dashboard's pages, the docs; so no interface can hide one."""
+    from functions.http.dashboard import PATHS, DashboardRoutes
+    from functions.http.routes import groups
+    from functions.registry.rules import route_problem
+
+    def paths(routes: list[Any]) -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            if getattr(route, "path", None):
+                found.add(route.path)
+            included = getattr(route, "original_router", None)  # FastAPI >= 0.165: included routers
+            if included is not None:
+                found |= paths(included.routes)
+        return found
+
+    platform = make_platform(plugin_dir.root)
+    app = platform.app
+    groups.load_all(app)
+    served = paths(app.router.routes)
+    assert "/api/workflows/execute/{name}" in served and "/oauth/google/callback" in served
+    dashboard = next(r for r in app.router.routes if isinstance(r, DashboardRoutes))
+    served |= paths(dashboard.routes) | set(PATHS)
+    served |= {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
+    served |= {prefix for prefixes in groups.GROUPS.values() for prefix in prefixes}
+    served.discard(None)
+    uncovered = sorted(p for p in served if route_problem(p.split("{")[0].rstrip("/") or "/", {}) is None)
+    assert uncovered == []
+
+
+def test_workflow_ids_the_api_routes_shadow_are_reserved():
+    """``GET /api/workflows/{name}``: a name that is a prefix of another route module is never reached."""
+    from functions.http.routes import groups
+    from functions.registry.rules import RESERVED_NAMES
+
+    shadowing = {prefix.removeprefix("/api/workflows/").split("/")[0]
+                 for prefixes in groups.GROUPS.values() for prefix in prefixes
+                 if prefix.startswith("/api/workflows/")}
+    assert shadowing <= RESERVED_NAMES["workflow"]
+
+
+def test_the_server_and_the_check_agree_on_broken_interfaces(make_platform, plugin_dir):
+    from functions.registry.discovery import Registry, purge_plugin_modules
+
+    for name, route in (("on_dashboard", "/dashboard"), ("on_docs", "/docs"), ("on_login", "/login"),
+                        ("on_oauth", "/oauth"), ("on_redoc", "/redoc"), ("on_api", "/api"),
+                        ("first", "/mine"), ("second", "/mine")):
+        seed_interface(plugin_dir, name, route)
+    plugin_dir.workflow("typo_tool", {"tools_required": ["no_such_tool"]})
+    platform = make_platform(plugin_dir.root)
+    served = {p["name"]: p["error"] for p in platform.client.get("/api/plugins").json()["plugins"]
+              if p["status"] == "error"}
+    purge_plugin_modules()
+    checked = {p.name: p.error for p in Registry.discover(plugin_dir.root).check_all().errors()}
+    assert served == checked
+    assert set(served) == {"on_dashboard", "on_docs", "on_login", "on_oauth", "on_redoc", "on_api", "second",
+                           "typo_tool"}
+    assert platform.client.get("/mine/").text == PAGE
+    run = platform.client.post("/api/workflows/execute/typo_tool", json={})
+    assert run.status_code == 409 and "no_such_tool" in run.json()["error"]
+    assert platform.client.get("/api/health").status_code == 200
