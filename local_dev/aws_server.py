@@ -19,6 +19,15 @@ from pathlib import Path
 
 from .aws import LocalAws, use_endpoint
 
+#: Libraries whose INFO lines say how each client found its credentials, region and endpoint (and pynamodb
+#: which settings file it did not find): noise on every start. Their warnings and errors still show.
+NOISY_LOGGERS = ("botocore", "boto3", "pynamodb", "aws_xray_sdk", "urllib3", "moto")
+
+
+def quiet_aws_libraries() -> None:
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 
 def ensure_tables() -> set[str]:
     """The platform's tables, created if missing (checked in this process's moto: no request)."""
@@ -46,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    quiet_aws_libraries()  # creating the tables on a first start builds a client per model
     aws = LocalAws(args.state_dir)
     aws.compact_after = args.compact_after
     endpoint = aws.serve_here(args.port)

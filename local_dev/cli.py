@@ -18,13 +18,18 @@ EXIT_FAILED = 1   # the workflow/tool ran and failed, or a plugin is broken
 EXIT_REFUSED = 2  # the request was refused: unknown name, invalid inputs, inactive...
 
 
+class UsageError(Exception):
+    """A command line that cannot be run as written: ``main`` prints it in one line and exits 2, as
+    argparse does for its own errors."""
+
+
 def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
     """``key=value`` pairs; a value that parses as JSON (3, true, {"a": 1}) is used as such."""
     result: dict[str, Any] = {}
     for item in values or []:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"{flag} expects key=value, got {item!r}")
+            raise UsageError(f"{flag} expects key=value, got {item!r}")
         try:
             result[key] = json.loads(raw)
         except ValueError:
@@ -43,16 +48,28 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_object(text: str | None, flag: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{flag} expects a JSON object ({{\"key\": value}}), got {type(value).__name__}")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from functions.errors import PlatformError
 
     from .environment import prepare
 
+    data = {**_json_object(args.json, "--json"), **_pairs(args.input, "-i")}  # before anything starts
     local = prepare()
     try:
         from functions.core.engine import UNTIL_DONE
 
-        data = {**(json.loads(args.json) if args.json else {}), **_pairs(args.input, "-i")}
         try:
             run = local.platform.engine.accept(args.workflow, data, args.trigger, wait=UNTIL_DONE).run
         except PlatformError as exc:
@@ -78,6 +95,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
 
     from .environment import prepare
 
+    params = _pairs(args.param, "-p")  # before anything starts
     local = prepare()
     try:
         try:
@@ -93,7 +111,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
             if status.get("auth_url"):
                 print(f"connect it at: {status['auth_url']}", file=sys.stderr)
             return EXIT_FAILED
-        result = tool.execute(args.action, _pairs(args.param, "-p"))
+        result = tool.execute(args.action, params)
         _print(result)
         failed = not isinstance(result, dict) or result.get("status") == "error" or "error" in result
         return EXIT_FAILED if failed else 0
@@ -104,7 +122,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from functions.settings import Settings
 
-    from .scaffold import create
+    from .scaffold import create, next_steps
 
     try:
         folder = create(args.kind, args.name, Settings().plugins_dir)
@@ -112,6 +130,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     print(f"created {folder}")
+    print("\n".join(next_steps(args.kind, args.name, folder)))
     return 0
 
 
@@ -122,7 +141,16 @@ def cmd_plugins_check(args: argparse.Namespace) -> int:
     from .environment import load_env
 
     load_env()
-    registry = Registry.discover(Settings().plugins_dir).check_all()
+    plugins_dir = Settings().plugins_dir.resolve()
+    kinds = ("tools", "workflows", "interfaces")
+    if not plugins_dir.is_dir() or not any((plugins_dir / kind).is_dir() for kind in kinds):
+        what = "does not exist" if not plugins_dir.exists() else (
+            "is not a folder" if not plugins_dir.is_dir() else "holds no tools/, workflows/ or interfaces/ folder")
+        print(f"error: the plugins folder {plugins_dir} {what}: run this in the folder that holds plugins/, "
+              "or set WFP_PLUGINS_DIR to it", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"checking {plugins_dir}")
+    registry = Registry.discover(plugins_dir).check_all(env=os.environ)
     for plugin in registry.plugins.values():
         mark = "ok   " if plugin.status == "ok" else "ERROR"
         print(f"{mark} {plugin.kind:<9} {plugin.name}")
@@ -443,7 +471,12 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(bench_main(argv[1:]))
     args = build_parser().parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        code = args.func(args)
+    except UsageError as exc:
+        print(f"wfp {args.command}: error: {exc}", file=sys.stderr)
+        code = EXIT_REFUSED
+    sys.exit(code)
 
 
 if __name__ == "__main__":

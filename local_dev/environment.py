@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
+from dotenv.variables import parse_variables
 
 from functions.aws.clients import Clients
 from functions.aws.eventbridge import NoopToggler
@@ -28,17 +30,86 @@ def state_dir() -> Path:
     return Path(os.environ.get("WFP_LOCAL_STATE") or REPO_ROOT / ".wfp")
 
 
+#: The variables the last read of ``.env`` set, with the value it gave them: a later read sets what changed
+#: and removes what ``.env`` no longer has, and never touches the others (the real process environment,
+#: which wins over ``.env``).
+_from_env_file: dict[str, str] = {}
+_env_lock = threading.Lock()
+
+
+def env_path(root: Path = REPO_ROOT) -> Path:
+    """The dotenv file the local server and the CLI read: ``$WFP_ENV_FILE``, else ``<root>/.env``."""
+    return Path(os.environ.get("WFP_ENV_FILE") or root / ".env")
+
+
+def _read(env_file: Path) -> dict[str, str]:
+    """The file's variables, ``${VAR}`` expanded as ``load_dotenv(override=False)`` does (the real
+    environment first, then the file's earlier lines), never from what a previous read of it set."""
+    if not env_file.exists():
+        return {}
+    real = {k: v for k, v in os.environ.items() if _from_env_file.get(k) != v}
+    values: dict[str, str] = {}
+    for key, raw in dotenv_values(env_file, interpolate=False).items():
+        if raw is not None:
+            values[key] = "".join(atom.resolve({**values, **real}) for atom in parse_variables(raw))
+    return values
+
+
+def _apply(values: dict[str, str]) -> set[str]:
+    """Make the environment hold ``values`` where ``.env`` decides; the variables changed."""
+    changed: set[str] = set()
+    with _env_lock:
+        for key in list(_from_env_file):
+            # removed from .env, and still ours (nobody set it since): unset
+            if key not in values and os.environ.get(key) == _from_env_file.pop(key):
+                del os.environ[key]
+                changed.add(key)
+        for key, value in values.items():
+            current = os.environ.get(key)
+            if current is not None and _from_env_file.get(key) != current:
+                continue  # from the real environment (or set by the process since): it wins over .env
+            if current != value:
+                os.environ[key] = value
+                changed.add(key)
+            _from_env_file[key] = value
+    return changed
+
+
 def load_env(root: Path = REPO_ROOT) -> Path | None:
     """Load ``.env`` (created from ``.env.example`` on first use) without overriding the environment."""
-    env_file = Path(os.environ.get("WFP_ENV_FILE") or root / ".env")
+    env_file = env_path(root)
     example = root / ".env.example"
     if not env_file.exists() and example.exists() and "WFP_ENV_FILE" not in os.environ:
         shutil.copyfile(example, env_file)
         log.info("created %s from .env.example: put your tool profiles there", env_file)
     if env_file.exists():
-        load_dotenv(env_file, override=False)
+        _apply(_read(env_file))
         return env_file
     return None
+
+
+def reload_env(root: Path = REPO_ROOT) -> set[str]:
+    """Read ``.env`` again: set what it adds or changes, remove what a previous read set and it no longer
+    has; the real process environment is never touched. Returns the variables that changed."""
+    return _apply(_read(env_path(root)))
+
+
+def refresh(platform: Platform, root: Path = REPO_ROOT) -> set[str]:
+    """``.env`` changed (the watcher) or a reload was asked (``POST /api/reload``): read it again and
+    drop what was read from the old one. Profiles and webhook secrets are read from the environment on
+    each use; the secret reader's cache (profile secrets and their absence, the profile index) is
+    dropped so that a profile is looked up again. Settings (``WFP_*`` fields) are read once, at start."""
+    changed = reload_env(root)
+    if changed:
+        log.info(".env reloaded: %s changed", ", ".join(sorted(changed)))
+        fields = {f"WFP_{name.upper()}" for name in Settings.model_fields}
+        restart = sorted(fields & changed)
+        if restart:
+            log.warning("%s changed in .env: restart the server for it to take effect", ", ".join(restart))
+    secrets = platform.__dict__.get("secrets")  # only if built: a reload must not build a client
+    if secrets is not None:
+        secrets.forget()
+    return changed
 
 
 def local_platform() -> Platform:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from support import REPO, PluginDir, copy_examples
 
-ENV_FILE = "# the example profiles, as .env.example has them\nMON_OUTIL_DEMO_API_KEY=demo-key\n"
+ENV_FILE = "# the example profiles, as .env.example has them\nMON_OUTIL_DEMO_API_KEY=demo-key\nMON_OUTIL_TEST_API_KEY=test-key\n"
 
 
 @dataclass

@@ -83,9 +83,12 @@ def test_tool_calls_one_action_with_a_profile(local: LocalSetup):
     failed = local.cli("tool", "mon_outil", "search", "--profile", "DEMO")  # no query: the tool says error
     assert failed.returncode == 1 and result_json(failed.stdout) == {"error": "Query parameter required"}
 
-    missing = local.cli("tool", "mon_outil", "search", "--profile", "TEST", "-p", "query=x")
+    readme = local.cli("tool", "mon_outil", "search", "--profile", "TEST", "-p", "query=test")  # .env.example's
+    assert readme.returncode == 0, readme.stderr
+
+    missing = local.cli("tool", "mon_outil", "search", "--profile", "PROD", "-p", "query=x")
     assert missing.returncode == 2
-    assert "MON_OUTIL_TEST_API_KEY" in missing.stderr and "wfp-dev/profiles/mon_outil/TEST" in missing.stderr
+    assert "MON_OUTIL_PROD_API_KEY" in missing.stderr and "wfp-dev/profiles/mon_outil/PROD" in missing.stderr
 
     unknown = local.cli("tool", "nope", "x")
     assert unknown.returncode == 2 and "no tool named 'nope'" in unknown.stderr
@@ -158,3 +161,111 @@ def test_concurrent_runs_share_one_local_aws(local: LocalSetup):
     ids = {result_json(out)["run_id"] for _, out, _ in outcomes}
     assert len(ids) == 3
     assert journaled_runs(local) == dict.fromkeys(ids, "success")
+
+
+# ----- the check agrees with the server; `new` refuses reserved names; where plugins are ----------------
+ROUTE_PAGE = ("from fastapi import APIRouter\nROUTE = {route!r}\nrouter = APIRouter()\n\n"
+              "def get_router():\n    return router\n")
+
+
+def test_plugins_check_refuses_what_the_server_refuses(local: LocalSetup, make_platform):
+    for name, route in (("on_dashboard", "/dashboard"), ("on_docs", "/docs"), ("on_login", "/login"),
+                        ("on_logout", "/logout"), ("on_oauth", "/oauth"), ("on_redoc", "/redoc"),
+                        ("on_api", "/api"), ("zz_same", "/mon-interface")):
+        local.plugins.interface(name, ROUTE_PAGE.format(route=route))
+    local.plugins.workflow("typo_tool", {"tools_required": ["no_such_tool"]})
+    local.plugins.workflow("odd_profile", {"tools_required": ["mon_outil"], "tools_profiles": {"mon_outil": "NOPE"}})
+    check = local.cli("plugins", "check")
+    assert check.returncode == 1
+    broken = {line.split()[2] for line in check.stdout.splitlines() if line.startswith("ERROR")}
+    assert broken == {"on_dashboard", "on_docs", "on_login", "on_logout", "on_oauth", "on_redoc", "on_api",
+                      "zz_same", "typo_tool"}
+    assert "9 error(s)" in check.stdout
+    assert "ok    workflow  odd_profile" in check.stdout
+    assert "warning: tools_profiles: profile 'NOPE' of tool 'mon_outil' is not configured" in check.stdout
+    assert "MON_OUTIL_NOPE_API_KEY" in check.stdout
+    # the server says the same
+    platform = make_platform(local.plugins.root)
+    served = platform.client.get("/api/plugins").json()
+    assert {p["name"] for p in served["plugins"] if p["status"] == "error"} == broken
+    assert served["errors"] == 9
+
+
+def test_new_refuses_names_the_platform_reserves(local: LocalSetup):
+    for name in ("dashboard", "docs", "login", "logout", "oauth", "redoc", "api"):
+        refused = local.cli("new", "interface", name)
+        assert refused.returncode == 2, (name, refused.stdout)
+        assert "reserved" in refused.stderr and f"/{name}" in refused.stderr
+        assert not (local.plugins.root / "interfaces" / name).exists()
+    for kind, name in (("tool", "base"), ("workflow", "execute")):
+        refused = local.cli("new", kind, name)
+        assert refused.returncode == 2 and "reserved" in refused.stderr, refused.stderr
+        assert not (local.plugins.root / f"{kind}s" / name).exists()
+
+
+def test_new_says_what_to_do_next(local: LocalSetup):
+    flow = local.cli("new", "workflow", "next_flow")
+    assert flow.returncode == 0
+    assert "plugins/workflows/next_flow/main.py" in flow.stdout and "config.json" in flow.stdout
+    assert "wfp run next_flow" in flow.stdout and "wfp plugins check" in flow.stdout
+    tool = local.cli("new", "tool", "next_tool")
+    assert "plugins/tools/next_tool/main.py" in tool.stdout and "wfp tool next_tool ping" in tool.stdout
+    page = local.cli("new", "interface", "next_page")
+    assert "plugins/interfaces/next_page/src/index.html" in page.stdout
+    assert "wfp dev" in page.stdout and "/next-page/" in page.stdout
+
+
+def test_plugins_check_without_a_plugins_folder_fails_loudly(local: LocalSetup, tmp_path):
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    env = {k: v for k, v in local.env.items() if k != "WFP_PLUGINS_DIR"}
+    done = subprocess.run([sys.executable, "-m", "local_dev.cli", "plugins", "check"], cwd=empty, env=env,
+                          capture_output=True, check=False, text=True, timeout=90)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert str(empty / "plugins") in done.stderr and "WFP_PLUGINS_DIR" in done.stderr
+    assert "0 error(s)" not in done.stdout
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "local_dev.cli", "plugins", "check"], cwd=REPO,
+        env={**local.env, "WFP_PLUGINS_DIR": str(tmp_path / "nope")}, capture_output=True, text=True, timeout=90,
+        check=False)
+    assert missing.returncode == 1 and str(tmp_path / "nope") in missing.stderr
+
+
+def test_the_plugins_folder_defaults_to_the_current_one_and_the_layer_on_lambda(tmp_path, monkeypatch):
+    from functions.settings import Settings
+
+    monkeypatch.delenv("WFP_PLUGINS_DIR", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert Settings().plugins_dir == tmp_path / "plugins"  # even when it does not exist: the check says so
+    (tmp_path / "plugins").mkdir()
+    assert Settings().plugins_dir == tmp_path / "plugins"
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "wfp-dev-api")
+    assert Settings().plugins_dir == tmp_path / "plugins"  # a folder that is there wins
+    (tmp_path / "plugins").rmdir()
+    assert Settings().plugins_dir.as_posix() == "/opt/python/plugins"
+
+
+def test_new_in_a_folder_without_plugins_makes_a_tool_that_passes_the_check(local: LocalSetup, tmp_path):
+    """``./plugins`` is the default: ``wfp new`` starts it, with the ``base.py`` a tool imports."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {k: v for k, v in local.env.items() if k != "WFP_PLUGINS_DIR"}
+
+    def wfp(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "local_dev.cli", *args], cwd=project, env=env,
+                              capture_output=True, check=False, text=True, timeout=90)
+
+    assert wfp("new", "tool", "fresh_tool").returncode == 0
+    check = wfp("plugins", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"checking {project / 'plugins'}" in check.stdout and "ok    tool      fresh_tool" in check.stdout

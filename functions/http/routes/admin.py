@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from functions.http import catalog
 from functions.http.deps import PlatformDep
 from functions.http.interfaces import reload_platform
 from functions.http.schemas import InterfaceOut, PluginsOut, ReloadOut
+from functions.platform import Platform
+from functions.registry.discovery import Registry
 
 router = APIRouter()
 
@@ -31,9 +33,17 @@ async def list_interfaces(platform: PlatformDep) -> list[InterfaceOut]:
     return catalog.interfaces(platform)
 
 
+def _reload(app: FastAPI, platform: Platform) -> Registry:
+    # What the app's host asked to refresh first (the local server: re-read .env, drop cached secrets)
+    for hook in getattr(app.state, "reload_hooks", ()):
+        hook(platform)
+    return reload_platform(app, platform)
+
+
 @router.post("/api/reload", response_model=ReloadOut, tags=["admin"])
 async def reload_plugins(request: Request, platform: PlatformDep) -> ReloadOut:
-    """Re-discover plugins and re-import their code, without a restart."""
-    registry = await run_in_threadpool(reload_platform, request.app, platform)
+    """Re-discover plugins and re-import their code, without a restart; locally, re-read ``.env`` first
+    (its profiles, webhook secrets)."""
+    registry = await run_in_threadpool(_reload, request.app, platform)
     return ReloadOut(plugins=len(registry.plugins), errors=[catalog.plugin_out(p) for p in registry.errors()])
 
