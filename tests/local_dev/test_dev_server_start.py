@@ -42,3 +42,21 @@ def test_the_first_start_prints_no_aws_library_info_lines(fresh_copy: FreshCopy)
              if re.search(r"\bINFO (botocore|boto3|pynamodb|urllib3|moto|aws_xray_sdk)[.:]", line)]
     assert noise == [], "\n".join(noise)
     assert "Workflow Platform on http://127.0.0.1:" in output
+
+
+def test_stopping_after_webhooks_prints_no_traceback(fresh_copy: FreshCopy):
+    """Ctrl+C (SIGINT) and SIGTERM while the worker polls the queue: a clean stop, no 'polling the queue
+    failed' traceback from threads that saw the local AWS go away first."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        fresh_copy.start()
+        for _ in range(3):
+            assert fresh_copy.request_status("POST", "/api/webhooks/incoming_webhook") == 202
+        time.sleep(1.5)  # the worker runs them and goes back to polling
+        assert fresh_copy.process is not None
+        fresh_copy.process.send_signal(sig)
+        assert fresh_copy.process.wait(30) in (0, -sig, 128 + sig), sig
+        fresh_copy.process = None
+        output = fresh_copy.output()
+        assert "Traceback" not in output and "polling the queue failed" not in output, (sig, output[-3000:])
