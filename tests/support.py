@@ -121,3 +121,10 @@ def drain(platform: Any = None, rounds: int = 50) -> int:
             break
         done += queue.acknowledge(event, process(event, _Context(), core.queued, queue))
     return done
+
+
+def artifact(name: str) -> Path:
+    """Where a test saves a screenshot (``tests/artifacts/<name>.png``, git-ignored) for a person to look at."""
+    folder = REPO / "tests" / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import artifact
 
 
 def csp_or_script_errors(page: Any) -> list[str]:
@@ -219,20 +220,12 @@ def test_phone_sized_screen(live, browser):
         result = card.locator('[data-run-result][data-status="success"]')
         result.wait_for()
         assert page.evaluate("document.documentElement.scrollWidth <= 390")
-        page.screenshot(path=str(_artifact("dashboard-phone")), full_page=True)
+        page.screenshot(path=str(artifact("dashboard-phone")), full_page=True)
         page.goto(live.url + "/dashboard/workflows/hello_world")
         assert page.evaluate("document.documentElement.scrollWidth <= 390")
-        page.screenshot(path=str(_artifact("workflow-phone")), full_page=True)
+        page.screenshot(path=str(artifact("workflow-phone")), full_page=True)
     finally:
         context.close()
-
-
-def _artifact(name: str) -> Any:
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parents[1] / "artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}.png"
 
 
 # ----- admin login -------------------------------------------------------------------------------------

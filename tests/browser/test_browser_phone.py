@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import artifact
 
 WIDTH = 390
 LONG_NAME = "a_broken_workflow_whose_folder_name_is_much_longer_than_a_phone_is_wide"
@@ -178,14 +179,6 @@ def test_a_run_from_the_form_updates_the_card_without_reload(live, phone):
         assert overflow(page)["scroll"] <= WIDTH
     finally:
         page.close()
-
-
-def artifact(name: str) -> Any:
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parents[1] / "artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}.png"
 
 
 @pytest.mark.parametrize("path", ["/mon-interface/", "/oauth/google/auth?profile=TEST",

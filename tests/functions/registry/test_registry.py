@@ -44,13 +44,6 @@ def get_router():
 """
 
 
-@pytest.fixture(autouse=True)
-def _forget_plugin_modules():
-    """Each test has its own plugins folder: no plugin module may leak from one test into the next."""
-    yield
-    purge_plugin_modules()
-
-
 def discover(root: Path) -> Registry:
     return Registry.discover(root).check_all()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from functions.errors import PluginError
-from functions.registry.discovery import Registry, purge_plugin_modules
+from functions.registry.discovery import Registry
 
 PAGE = """
 from fastapi import APIRouter
@@ -21,12 +21,6 @@ def index():
 def get_router():
     return router
 """
-
-
-@pytest.fixture(autouse=True)
-def _forget_plugin_modules():
-    yield
-    purge_plugin_modules()
 
 
 def errors(registry: Registry) -> dict[str, str]:
