@@ -159,5 +159,12 @@ def prepare(port: int = 0) -> Local:
         # Checking through the API builds a DynamoDB client per model (~0.5 s of a start): done only
         # when this process cannot see its own moto's tables, or some are missing.
         create_tables(platform.settings)
+    if aws and platform.settings.notify_email_from:
+        # Email notices (on_error): SES sends only as a verified identity; the local one is moto's.
+        try:
+            platform.clients.get("sesv2").create_email_identity(EmailIdentity=platform.settings.notify_email_from)
+        except Exception as exc:  # noqa: BLE001 - already there (a shared local AWS): fine
+            if "AlreadyExists" not in type(exc).__name__:
+                log.warning("could not create the local SES identity %s: %s", platform.settings.notify_email_from, exc)
     use(platform)
     return Local(aws, platform)

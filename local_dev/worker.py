@@ -116,7 +116,8 @@ class LocalWorker:
 
     def sweep(self, at_start: bool = False) -> SweepReport:
         """The stale-run sweep; at start also the runs of dead local processes, and the lost messages."""
-        report = sweep(self.platform.runs, self.platform.settings, dead=dead_runner if at_start else None)
+        report = sweep(self.platform.runs, self.platform.settings, dead=dead_runner if at_start else None,
+                       closed=self.platform.failures.closed)
         if at_start and self.requeue_at_start:
             requeue_lost(self.platform, report)
         return report

@@ -35,3 +35,11 @@ class ScheduleToggler(Protocol):
     """Turns a workflow's EventBridge resource on or off; returns a warning to show, or None."""
 
     def set_enabled(self, schedule: "DeployedSchedule", enabled: bool) -> str | None: ...
+
+
+class Mailer(Protocol):
+    """Sends an email (SES deployed, moto's SES locally): raises when it was not accepted."""
+
+    def send(self, sender: str, to: list[str], subject: str, text: str) -> str:
+        """Send a plain-text message; returns its message id."""
+        ...

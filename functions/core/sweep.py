@@ -43,9 +43,11 @@ class SweepReport:
 
 
 def sweep(runs: RunStore, settings: Settings, now: datetime | None = None,
-          dead: Callable[[OpenRun], bool] | None = None) -> SweepReport:
+          dead: Callable[[OpenRun], bool] | None = None,
+          closed: Callable[[str, str], None] | None = None) -> SweepReport:
     """Close the open runs whose lease passed; with ``dead``, also the running runs whose process that
-    predicate knows is gone, without waiting for their lease."""
+    predicate knows is gone, without waiting for their lease. ``closed(run_id, workflow)`` is told of each
+    run it interrupts (the platform's ``failures.closed``: the workflow's ``on_error``)."""
     now = now or utcnow()
     epoch = int(now.timestamp())
     report = SweepReport()
@@ -66,11 +68,15 @@ def sweep(runs: RunStore, settings: Settings, now: datetime | None = None,
                            f"{max(run.attempt, 1)}; run it again if it should have completed")
                 if runs.close(run.run_id, "interrupted", message, ("running",), run.lease_until):
                     report.interrupted.append(run.run_id)
+                    if closed is not None:
+                        closed(run.run_id, run.workflow)
             elif run.status == "queued" and expired:
                 message = (f"interrupted: it was queued but no worker started it within "
                            f"{settings.queued_timeout_seconds} s (its queue message was lost); trigger it again")
                 if runs.close(run.run_id, "interrupted", message, ("queued",), run.lease_until):
                     report.interrupted.append(run.run_id)
+                    if closed is not None:
+                        closed(run.run_id, run.workflow)
         except Exception:  # noqa: BLE001 - one run that cannot be closed must not stop the others
             log.exception("sweep: could not handle run %s", run.run_id)
     if report.interrupted or report.released:

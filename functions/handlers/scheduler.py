@@ -29,7 +29,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("action") == SWEEP_ACTION:
         from functions.core.sweep import sweep
 
-        return {"action": SWEEP_ACTION, **sweep(platform.runs, platform.settings).as_dict()}
+        return {"action": SWEEP_ACTION, **sweep(platform.runs, platform.settings,
+                                            closed=platform.failures.closed).as_dict()}
     fields = event if isinstance(event, dict) else {}
     logger.append_keys(workflow=fields.get("workflow"), scheduled_time=fields.get("time"))
     try:
