@@ -1,0 +1,181 @@
+"""Finding runs across workflows on DynamoDB: the index of the runs table that lists runs by day, and
+the listing that reads them (``DynamoRunStore.search``). Only Query requests, never a Scan.
+
+Indexes (global, on the runs table, projecting the summary fields and ``workflow``, so a listing needs
+no GetItem; keys and shards: ``functions.core.run_search``):
+
+======================  =============================  ===========================================
+index                   hash key / range key           serves
+======================  =============================  ===========================================
+``by_day``              ``day_shard`` / ``run_id``     all workflows (``status``, ``trigger`` as
+                                                       filters)
+``by_workflow``         ``workflow`` / ``run_id``      ``workflow`` (``status``, ``trigger`` as
+(already there)                                        filters)
+======================  =============================  ===========================================
+
+``since``/``until`` are always a range of ``run_id`` (the key condition), never a filter. A FilterExpression
+is used only for the secondary filters in the last column: those Queries read up to
+``FILTERED_QUERY_ITEMS`` index items each and the listing keeps querying until the page has ``limit``
+runs, the window is exhausted, or ``MAX_QUERIES_PER_PAGE`` Queries were made (then the page may be short,
+even empty, and ``next_cursor`` continues where it stopped).
+
+Cost per run, in index write units (items are well under 1 KB: one unit per index write; GSI updates
+are not extra requests, the number of requests per run is unchanged: two for a sync run, three for a
+queued one):
+
+- ``by_day``: one per write of the item (its key never changes; the projected summary fields do):
+  2 for a sync run (create, save), 3 for a queued run (create, claim, save).
+- so 2 more write units per sync run, 3 per queued run (``by_workflow`` and ``open_runs`` cost theirs).
+  No index by status (``functions.core.run_search`` says why): a status filter reads the day's runs
+  ``FILTERED_QUERY_ITEMS`` at a time, so a page of a rare status over a busy week may take the whole
+  Query budget and answer short with a cursor; 10,000 runs are read in about 34 Queries.
+
+Cost per page, in Queries: the listing merges ``DAY_SHARDS`` partitions per day, newest day first;
+every partition of a day is queried at least once, so a page walks at least ``DAY_SHARDS`` Queries per
+day it covers (a day with more runs than the page needs is one round); ``by_workflow`` has one partition.
+At most ``MAX_QUERIES_PER_PAGE``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+
+from functions.core import run_search
+from functions.core.run_search import DAY_SHARDS, RunFilter, RunPage, days, id_bound
+from functions.core.runs import SUMMARY_FIELDS, RunSummary
+
+#: Index items a Query with a FilterExpression reads (DynamoDB's ``Limit`` counts items read, before
+#: the filter): ~300 B each, ~90 KB, ~11 read units (eventually consistent) a Query.
+FILTERED_QUERY_ITEMS = 300
+LISTED = [*SUMMARY_FIELDS, "workflow"]
+
+
+class DayIndex(GlobalSecondaryIndex[Any]):
+    """All runs of a UTC day, ``DAY_SHARDS`` partitions a day, newest run id last."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = IncludeProjection(LISTED)
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    run_id = UnicodeAttribute(range_key=True)
+
+
+class _Stream:
+    """One partition of an index, read newest first within [lo, hi], a Query at a time."""
+
+    def __init__(self, model: Any, index: Any, hash_key: str, lo: str, hi: str, exclude: str | None,
+                 condition: Any) -> None:
+        self.model, self.index, self.hash_key = model, index, hash_key
+        self.lo, self.hi, self.exclude, self.condition = lo, hi, exclude, condition
+        self.buffer: deque[Any] = deque()
+        self.started = False
+        self.last_key: dict[str, Any] | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.started and self.last_key is None
+
+    @property
+    def frontier(self) -> str:
+        """Every item of the partition at or above this run id was read (unread ones are below it)."""
+        return self.last_key["run_id"]["S"] if self.last_key else self.hi
+
+    def fetch(self, page_size: int) -> None:
+        result = self.index.query(
+            self.hash_key, range_key_condition=self.model.run_id.between(self.lo, self.hi),
+            filter_condition=self.condition, scan_index_forward=False, page_size=page_size,
+            last_evaluated_key=self.last_key)
+        page = next(result.page_iter)
+        self.started = True
+        self.last_key = page.get("LastEvaluatedKey")
+        for raw in page.get("Items", []):
+            item = self.model.from_raw_data(raw)
+            if item.run_id != self.exclude:
+                self.buffer.append(item)
+
+
+Round = tuple[list[str], str, str]  # the partitions of one day (or a workflow's one) and its run id range
+
+
+def _plan(model: Any, query: RunFilter, lo: str, hi: str) -> tuple[str, list[Round], Any, Any]:
+    """(index name, rounds (newest day first), the index, the filter condition)."""
+    condition = None
+    if query.trigger:
+        condition = model.trigger == query.trigger
+    if query.status:
+        condition = (model.status == query.status) & condition if condition is not None \
+            else model.status == query.status
+    if query.workflow:
+        return "by_workflow", [([query.workflow], lo, hi)], model.by_workflow, condition
+    top = datetime.fromtimestamp(int(hi[:12], 16) / 1000, timezone.utc)
+    newest = min(query.until, top)
+    rounds = days(query.since, newest) if newest >= query.since else []
+    partitions = []
+    for day in rounds:
+        start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+        day_lo, day_hi = id_bound(start, upper=False), id_bound(start + timedelta(days=1, milliseconds=-1), upper=True)
+        if max(lo, day_lo) <= min(hi, day_hi):
+            partitions.append(([f"{day}#{k}" for k in range(DAY_SHARDS)], max(lo, day_lo), min(hi, day_hi)))
+    return "by_day", partitions, model.by_day, condition
+
+
+def _fetch(streams: list[_Stream], page_size: int, pool: ThreadPoolExecutor | None) -> None:
+    if pool is None or len(streams) == 1:
+        for stream in streams:
+            stream.fetch(page_size)
+    else:
+        list(pool.map(lambda s: s.fetch(page_size), streams))
+
+
+def search(model: Any, to_summary: Any, query: RunFilter, limit: int, cursor: str | None,
+           max_queries: int | None = None) -> RunPage:
+    """One page of ``query``, newest first (see the module's docstring for the plan and its cost)."""
+    max_queries = max_queries or run_search.MAX_QUERIES_PER_PAGE
+    lo, hi = id_bound(query.since, upper=False), id_bound(query.until, upper=True)
+    before = run_search.decode_cursor(cursor) if cursor else None
+    if before is not None:
+        hi = min(hi, before)
+    index_name, rounds, index, condition = _plan(model, query, lo, hi)
+    filtered = condition is not None
+    out: list[RunSummary] = []
+    queries = 0
+    stopped: str | None = None  # the cursor position when the Query budget ran out
+    with ThreadPoolExecutor(max_workers=DAY_SHARDS, thread_name_prefix="run-search") as pool:
+        remaining_rounds = deque(rounds) if lo <= hi else deque()
+        streams: list[_Stream] = []
+        while len(out) < limit and stopped is None:
+            if not streams or all(s.exhausted and not s.buffer for s in streams):
+                if not remaining_rounds:
+                    break
+                keys, round_lo, round_hi = remaining_rounds.popleft()
+                streams = [_Stream(model, index, key, round_lo, round_hi, before, condition) for key in keys]
+            heads = [s.buffer[0].run_id for s in streams if s.buffer]
+            best = max(heads) if heads else None
+            # A partition whose buffer is empty may still hold a run newer than the best one buffered.
+            pending = [s for s in streams if not s.buffer and not s.exhausted and (best is None or s.frontier > best)]
+            if pending:
+                if queries + len(pending) > max_queries:
+                    stopped = max(s.frontier for s in pending)
+                    break
+                need = limit - len(out)
+                _fetch(pending, max(need, FILTERED_QUERY_ITEMS) if filtered else need, pool)
+                queries += len(pending)
+                continue
+            if best is None:
+                continue  # every partition of this round is read: the next round
+            stream = next(s for s in streams if s.buffer and s.buffer[0].run_id == best)
+            out.append(to_summary(stream.buffer.popleft()))
+    if stopped is not None:  # below every run returned (a round not started begins below the previous)
+        next_before: str | None = min([stopped, *(r.run_id for r in out[-1:])])
+    elif len(out) >= limit and (remaining_rounds or any(s.buffer or not s.exhausted for s in streams)):
+        next_before = out[-1].run_id
+    else:
+        next_before = None
+    return RunPage(out, run_search.encode_cursor(next_before), queries, index_name)

@@ -1,0 +1,67 @@
+"""``wfp runs``: find runs of every workflow in the local platform's table, as ``GET /api/runs`` does
+(``functions.http.run_listing.find``: same filters, window, page size and cursor).
+
+    wfp runs --status error --since 2026-12-01 --limit 50
+    wfp runs --workflow daily_digest --trigger schedule --json
+    wfp runs --cursor <next_cursor>      # the next (older) page
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, get_args
+
+STATUS_WIDTH = 11
+
+
+def add_parser(sub: Any) -> None:
+    from functions.core.engine import TRIGGERS
+    from functions.core.runs import RunStatus
+
+    runs = sub.add_parser("runs", help="find runs of every workflow (status, workflow, trigger, days), newest first")
+    runs.add_argument("--status", choices=list(get_args(RunStatus)))
+    runs.add_argument("--workflow")
+    runs.add_argument("--trigger", choices=list(TRIGGERS))
+    runs.add_argument("--since", help="ISO 8601 date or datetime (default: 7 days before --until)")
+    runs.add_argument("--until", help="ISO 8601 date (that whole UTC day) or datetime (default: now)")
+    runs.add_argument("--run-id", help="exactly this run")
+    runs.add_argument("--limit", type=int, default=None, help="runs per page, 1-100 (default 20)")
+    runs.add_argument("--cursor", help="next_cursor of a previous page")
+    runs.add_argument("--json", action="store_true", help="print the page as the API answers it")
+    runs.set_defaults(func=cmd_runs)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+    from functions.http.run_listing import find
+
+    from .environment import prepare
+
+    if args.limit is not None and not 1 <= args.limit <= 100:
+        print("error: --limit must be between 1 and 100", file=sys.stderr)
+        return 2
+    local = prepare()
+    try:
+        try:
+            page = find(local.platform, status=args.status, workflow=args.workflow, trigger=args.trigger,
+                        since=args.since, until=args.until, run_id=args.run_id, limit=args.limit, cursor=args.cursor)
+        except PlatformError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            return 0
+        for run in page.runs:
+            started = (run.started_at or run.created_at).strftime("%Y-%m-%d %H:%M:%S")
+            duration = "" if run.duration_ms is None else f"{run.duration_ms} ms"
+            print(f"{run.run_id}  {run.status:<{STATUS_WIDTH}} {started}  {run.workflow}  {run.trigger}  {duration}  "
+                  f"{(run.message or '')[:60]}".rstrip())
+        window = f"{page.since:%Y-%m-%d %H:%M} to {page.until:%Y-%m-%d %H:%M} UTC"
+        print(f"{len(page.runs)} run(s), {window}", file=sys.stderr)
+        if page.next_cursor:
+            print(f"older runs: wfp runs ... --cursor {page.next_cursor}", file=sys.stderr)
+        return 0
+    finally:
+        local.stop()
