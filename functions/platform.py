@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from functions.aws.clients import Clients
     from functions.core.engine import Engine
     from functions.core.idempotency import IdempotencyStore
-    from functions.core.ports import Queue, ScheduleToggler, SecretReader
+    from functions.core.metrics import MetricsStore
+    from functions.core.notify import FailureHandler, NoticeStore
+    from functions.core.ports import Mailer, Queue, ScheduleToggler, SecretReader
     from functions.core.profiles import Profiles
     from functions.core.queued import QueuedRuns
     from functions.core.runs import Run, RunStore
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
     from functions.stores.oauth import OAuthStore
 
 #: What a Platform may be given instead of building it (the local server's queue, a test's store...).
-PARTS = ("registry", "runs", "idempotency", "schedule_store", "queue", "toggler", "secrets", "oauth", "clients")
+PARTS = ("registry", "runs", "idempotency", "metrics", "schedule_store", "queue", "toggler", "secrets", "oauth", "clients",
+         "notices", "mailer")
 
 
 class Platform:
@@ -48,7 +51,7 @@ class Platform:
         self.settings = settings or Settings()
         #: Called with every finished run, after it is saved (the Lambda handlers publish metrics); a
         #: failing hook is logged and never changes the run.
-        self.run_hooks: list[Callable[["Run"], None]] = []
+        self.run_hooks: list[Callable[["Run"], None]] = [self._on_error]
         self._reload_lock = threading.Lock()
         self.__dict__.update(parts)  # a given part shadows its cached_property
 
@@ -97,6 +100,35 @@ class Platform:
         return DynamoScheduleStore(self.settings)
 
     @cached_property
+    def metrics(self) -> "MetricsStore":
+        from functions.stores.metrics import DynamoMetricsStore
+
+        return DynamoMetricsStore(self.settings)
+
+    @cached_property
+    def notices(self) -> "NoticeStore":
+        from functions.stores.notices import DynamoNoticeStore
+
+        return DynamoNoticeStore(self.settings)
+
+    @cached_property
+    def mailer(self) -> "Mailer":
+        from functions.aws.email import SesMailer
+
+        return SesMailer(self.clients)
+
+    @cached_property
+    def failures(self) -> "FailureHandler":
+        """``on_error``: notices and error workflows for failed runs (``functions.core.notify``)."""
+        from functions.core.notify.failures import FailureHandler
+
+        return FailureHandler(self)
+
+    def _on_error(self, run: "Run") -> None:
+        """The first run hook: a failed (or recovered) run's ``on_error``; nothing at all without one."""
+        self.failures.finished(run)
+
+    @cached_property
     def oauth(self) -> "OAuthStore":
         from functions.stores.oauth import OAuthStore
 
@@ -125,7 +157,7 @@ class Platform:
     def queued(self) -> "QueuedRuns":
         from functions.core.queued import QueuedRuns
 
-        return QueuedRuns(self.engine)
+        return QueuedRuns(self.engine, closed=self.failures.closed)
 
     @cached_property
     def schedules(self) -> "Schedules":
@@ -150,7 +182,8 @@ class Platform:
             part = self.__dict__.get(name)
             if part is not None:
                 part.forget()
-        if "runs" in self.__dict__ or "schedule_store" in self.__dict__ or "idempotency" in self.__dict__:
+        if "runs" in self.__dict__ or "schedule_store" in self.__dict__ or "idempotency" in self.__dict__ \
+                or "notices" in self.__dict__:
             from functions.stores.base import reset_connections
 
             reset_connections()

@@ -24,7 +24,8 @@ from pydantic_settings import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: ``<field>: <suffix>``: the tables, named ``<prefix>-<suffix>`` unless their variable says otherwise.
 TABLES = {"runs_table": "runs", "schedules_table": "schedules", "tokens_table": "tokens",
-          "oauth_states_table": "oauth-states", "idempotency_table": "idempotency"}
+          "oauth_states_table": "oauth-states", "idempotency_table": "idempotency",
+          "notices_table": "notices", "metrics_table": "metrics"}
 
 _BOOL = TypeAdapter(bool)
 
@@ -80,6 +81,19 @@ class Settings(BaseSettings):
     #: Idempotency-Key records (``functions.core.idempotency``), expiring through DynamoDB TTL.
     idempotency_table: str = ""
     idempotency_ttl_seconds: int = Field(24 * 3600, ge=1)
+    #: A workflow's final hours, aggregated once for its metrics view (``functions.core.metrics``).
+    metrics_table: str = ""
+    #: Failure notices' state (``functions.stores.notices``): per workflow, the last notice and what was folded.
+    notices_table: str = ""
+    #: The default ``on_error`` of workflows that set none (JSON, ``functions.registry.on_error``), e.g.
+    #: ``{"notify": [{"type": "slack", "profile": "OPS"}]}``; unset: a workflow without one notifies nothing.
+    on_error: str | None = None
+    #: One failure notice per workflow per this many seconds (a workflow's ``on_error.window_seconds`` wins).
+    notice_window_seconds: int = Field(3600, ge=0)
+    #: The SES identity email notices are sent from (deployed, the stack grants ses:SendEmail on it only).
+    notify_email_from: str | None = None
+    #: How long a notifier's HTTP request may take (it runs after the run is saved, before its caller hears).
+    notify_timeout_seconds: float = Field(5.0, gt=0, le=30)
     #: The SQS queue of async runs (the stack's; locally, a queue of the local AWS).
     queue_url: str | None = None
     #: Public base URL (e.g. a custom domain); otherwise derived from each request.
@@ -120,7 +134,8 @@ class Settings(BaseSettings):
     #: A queued run that no worker started within this time is marked interrupted (its message was lost).
     queued_timeout_seconds: int = Field(3600, ge=1)
 
-    @field_validator("queue_url", "public_url", "admin_token_secret", mode="before")
+    @field_validator("queue_url", "public_url", "admin_token_secret", "on_error", "notify_email_from",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

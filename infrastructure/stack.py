@@ -57,6 +57,7 @@ from functions.stores import all_models
 
 from .alarms import Alarms
 from .nag import acknowledge, checkov_skip
+from .notices import grant_failure_handling
 from .schedules import (
     Schedules,
     allow_rules_to_dead_letter,
@@ -92,9 +93,10 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DEAD_LETTER_RETENTION = Duration.days(14)
 #: The functions, by the name ``reserved_concurrency`` uses (``-c reserved_concurrency=api=20,...``).
 FUNCTION_NAMES = ("api", "scheduler", "worker")
-#: Tables only the HTTP API touches (the OAuth sign-in's pending states, Idempotency-Key records); runs,
+#: Tables only the HTTP API touches (the OAuth sign-in's pending states, Idempotency-Key records, the
+#: metrics views' hour aggregates); runs,
 #: schedules and tokens are used wherever workflows run.
-API_ONLY_TABLES = {"oauth_states_table", "idempotency_table"}
+API_ONLY_TABLES = {"oauth_states_table", "idempotency_table", "metrics_table"}
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,8 @@ class PlatformStack(Stack):
         self.queue.grant_send_messages(self.api_function)
         # The worker re-sends a run whose workflow asked for retries on error (retry_on_error).
         self.queue.grant_send_messages(self.worker_function)
+        # on_error: the scheduler queues error workflows when one is named; SES for email notices.
+        grant_failure_handling(self)
         # With a reservation, the event source never polls more batches than the worker may run at once:
         # a batch Lambda throttles would go back to the queue and count as a delivery (three, and a run
         # that never started lands in the dead-letter queue). MaximumConcurrency is what AWS advises.

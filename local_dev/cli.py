@@ -90,6 +90,63 @@ def cmd_run(args: argparse.Namespace) -> int:
         local.stop()
 
 
+def _refused(exc: Any) -> int:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if isinstance(exc.detail, list):
+        for item in exc.detail:
+            print(f"  {item.get('field')}: {item.get('message')}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+
+    from .environment import prepare
+
+    data = {**_json_object(args.json, "--json"), **_pairs(args.input, "-i")}  # before anything starts
+    profiles = {tool: str(profile) for tool, profile in _pairs(args.profile, "--profile").items()}
+    local = prepare()
+    try:
+        from functions.core.engine import UNTIL_DONE
+        from functions.core.rerun import rerun
+
+        try:
+            run = rerun(local.platform.engine, args.run_id, data, profiles,
+                        wait=None if args.run_async else UNTIL_DONE).run
+        except PlatformError as exc:
+            return _refused(exc)
+        _print({"run_id": run.run_id, "rerun_of": run.rerun_of, "status": run.status, "message": run.message,
+                "output": run.output, "error": run.error, "duration_ms": run.duration_ms, "profiles": run.profiles})
+        if run.traceback:
+            print(run.traceback, file=sys.stderr)
+        print(f"run {run.run_id} (re-run of {args.run_id}): {run.status}", file=sys.stderr)
+        if args.run_async:
+            return 0
+        return 0 if run.status == "success" else EXIT_FAILED
+    finally:
+        local.stop()
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+
+    from .environment import prepare
+
+    local = prepare()
+    try:
+        from functions.core.cancel import cancel
+
+        try:
+            run = cancel(local.platform.runs, args.run_id)
+        except PlatformError as exc:
+            return _refused(exc)
+        _print({"run_id": run.run_id, "status": run.status, "message": run.message})
+        print(f"run {run.run_id}: {run.status}", file=sys.stderr)
+        return 0
+    finally:
+        local.stop()
+
+
 def cmd_tool(args: argparse.Namespace) -> int:
     from functions.errors import PlatformError
 
@@ -358,6 +415,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trigger", default="manual", choices=["manual", "api", "webhook", "schedule"])
     run.add_argument("--logs", action="store_true", help="print the run's log lines")
     run.set_defaults(func=cmd_run)
+
+    rerun_cmd = sub.add_parser("rerun", help="run a recorded run again (same workflow and inputs; passwords are "
+                               "not stored: give them again with -i)")
+    rerun_cmd.add_argument("run_id")
+    rerun_cmd.add_argument("-i", "--input", action="append", metavar="KEY=VALUE",
+                           help="an input over the stored ones (repeatable)")
+    rerun_cmd.add_argument("--json", help="inputs over the stored ones, as a JSON object")
+    rerun_cmd.add_argument("--profile", action="append", metavar="TOOL=PROFILE",
+                           help="a tool profile for this run only, e.g. mon_outil=TEST (repeatable)")
+    rerun_cmd.add_argument("--async", dest="run_async", action="store_true",
+                           help="queue it and return (the dev server's worker runs it)")
+    rerun_cmd.set_defaults(func=cmd_rerun)
+
+    cancel_cmd = sub.add_parser("cancel", help="cancel a queued or running run (running code is not stopped: "
+                                "its result is discarded)")
+    cancel_cmd.add_argument("run_id")
+    cancel_cmd.set_defaults(func=cmd_cancel)
+
+    from .runs_cmd import add_parser as add_runs_parser
+
+    add_runs_parser(sub)  # wfp runs: find runs (local_dev/runs_cmd.py)
 
     tool = sub.add_parser("tool", help="call one action of a tool with a profile")
     tool.add_argument("tool")

@@ -55,7 +55,7 @@ def execute(data, tools):
     time.sleep(data["delay"])
     return {"status": "success", "message": f"phase {data['phase']} seq {data['seq']}"}
 '''
-FINAL = {"success", "error", "timed_out", "interrupted", "skipped"}
+FINAL = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
 
 
 def free_port() -> int:

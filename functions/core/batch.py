@@ -70,7 +70,7 @@ def run_message(record: SQSRecord, context: Any, started: list[str], queued: Que
                 raise NotEnoughTime(f"{left} ms left, run {message.run_id} may need {needed} ms: back to the queue")
         started.append(message.run_id)
         queued.deliver(message.run_id, message.data, message.workflow,
-                       last_delivery=count >= engine.settings.max_attempts)
+                       last_delivery=count >= engine.settings.max_attempts, profiles=message.profiles)
     except QueueMessageError:
         raise
     except Exception:

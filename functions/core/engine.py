@@ -32,7 +32,7 @@ from functions.core.idempotency import (
 from functions.core.message import QueuedRun
 from functions.core.ports import Queue
 from functions.core.redaction import Redactor
-from functions.core.runs import Run, RunStore, new_run_id, utcnow
+from functions.core.runs import Run, RunCancelled, RunStore, new_run_id, utcnow
 from functions.errors import Conflict, NotFound, PlatformError
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Plugin, Registry
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRIGGERS = ("manual", "api", "webhook", "schedule")
+#: ``rerun``: ``POST /api/runs/{id}/rerun`` (``functions.core.rerun``), allowed wherever a trigger is.
+TRIGGERS = ("manual", "api", "webhook", "schedule", "rerun")
 #: ``wait`` for a caller that waits for the run whatever its timeout (the CLI, a scheduled tick).
 UNTIL_DONE = math.inf
 #: How long a request that meets an Idempotency-Key reserved by another request waits for that
@@ -200,8 +201,15 @@ class Engine:
         return self.finish(execution.execute(run, plugin, data, self.registry, self.settings))
 
     def finish(self, run: Run) -> Run:
+        """Save a run's outcome, unless it was cancelled while its code ran: then the result is dropped
+        (logged) and the cancelled record returned; the run hooks see only outcomes that were saved."""
         run.lease_until = None
-        self.runs.save(run)
+        try:
+            self.runs.save(run)
+        except RunCancelled:
+            log.warning("run %s was cancelled while its code ran: its result (%s) is discarded", run.run_id,
+                        run.status)
+            return self.runs.get(run.run_id, consistent=True)
         for hook in self.parts.run_hooks:
             try:
                 hook(run)
@@ -220,7 +228,7 @@ class Engine:
 
         The message carries the validated inputs: the record only holds redacted ones."""
         try:
-            self.parts.queue.send(QueuedRun(run.run_id, run.workflow, data).encode(), delay)
+            self.parts.queue.send(QueuedRun(run.run_id, run.workflow, data, run.profiles).encode(), delay)
         except Exception as exc:
             run.status, run.finished_at, run.lease_until = "error", utcnow(), None
             run.error = run.message = f"could not queue the run: {type(exc).__name__}: {exc}"[:1000]

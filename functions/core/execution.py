@@ -45,11 +45,13 @@ def call_execute(execute: Any, data: dict[str, Any], tools: dict[str, Any]) -> A
     return execute()
 
 
-def build_tools(registry: Registry, config: WorkflowConfig) -> dict[str, Any]:
-    """Ready instances of the workflow's tools_required, with the profiles it asks for."""
+def build_tools(registry: Registry, config: WorkflowConfig,
+                overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """Ready instances of the workflow's tools_required, with the profiles it asks for (``overrides``,
+    a run's own ``profiles``, e.g. a re-run against TEST, win for that run only)."""
     tools: dict[str, Any] = {}
     for name in config.tools_required:
-        profile = config.tools_profiles.get(name, "DEFAULT")
+        profile = (overrides or {}).get(name) or config.tools_profiles.get(name, "DEFAULT")
         tool = registry.tool_class(name)(profile=profile)
         tool.require_config()
         if not tool.authenticate():
@@ -74,7 +76,7 @@ def execute(run: Run, plugin: Plugin, data: dict[str, Any], registry: Registry, 
         with capture(run_log), redaction.active(redactor):
             try:
                 module = registry.module(plugin)
-                outcome["result"] = call_execute(module.execute, data, build_tools(registry, config))
+                outcome["result"] = call_execute(module.execute, data, build_tools(registry, config, run.profiles))
             except BaseException as exc:  # noqa: BLE001 - whatever the workflow raises is its run's error
                 outcome["exc"] = exc
                 if not isinstance(exc, PlatformError):

@@ -12,11 +12,12 @@ is delivered again; the claimed run goes back to ``queued`` for that delivery, o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from functions.core import execution
 from functions.core.engine import Engine, runner_id
-from functions.core.runs import Run, utcnow
+from functions.core.runs import Run, RunCancelled, utcnow
 from functions.errors import Conflict, PlatformError
 from functions.registry.config import WorkflowConfig
 
@@ -24,13 +25,18 @@ log = logging.getLogger(__name__)
 
 
 class QueuedRuns:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, closed: Callable[[str, str], None] | None = None) -> None:
+        """``closed(run_id, workflow)``: told of a run this closes as failed without finishing it (the last
+        delivery of a platform failure), as ``Engine.finish``'s hooks are of the others (``on_error``)."""
         self.engine = engine
         self.settings = engine.settings
+        self.closed = closed
 
-    def deliver(self, run_id: str, data: dict[str, Any], workflow: str, last_delivery: bool = False) -> Run | None:
+    def deliver(self, run_id: str, data: dict[str, Any], workflow: str, last_delivery: bool = False,
+                profiles: dict[str, str] | None = None) -> Run | None:
         """One delivery of a queued run: its finished (or re-queued) record, ``None`` when an earlier
-        delivery already ran it or runs it now."""
+        delivery already ran it or runs it now, or it was cancelled (the claim refuses it). ``profiles``:
+        the message's tool profile overrides (a re-run's; its record holds them too)."""
         engine = self.engine
         try:
             plugin, config = engine.registry.workflow(workflow)
@@ -42,12 +48,14 @@ class QueuedRuns:
             run = engine.runs.claim(run_id, runner_id(), engine.lease_seconds(config))
         except Exception as exc:
             if last_delivery:
-                self._give_up(run_id, exc, ("queued", "running"))
+                self._give_up(run_id, workflow, exc, ("queued", "running"))
             raise
         if run is None:
             current = engine.runs.get(run_id, consistent=True)  # NotFound: a stray message, fails to the DLQ
             log.info("run %s is %s: nothing to do for this delivery", run_id, current.status)
             return None
+        if profiles:
+            run.profiles = dict(profiles)
         try:
             if problem is not None:
                 run.status, run.finished_at = "error", utcnow()
@@ -60,7 +68,7 @@ class QueuedRuns:
             return engine.finish(run)
         except Exception as exc:
             if last_delivery:
-                self._give_up(run_id, exc, ("running",))
+                self._give_up(run_id, workflow, exc, ("running",))
             else:
                 self._release(run, exc)
             raise
@@ -72,7 +80,11 @@ class QueuedRuns:
         run.status, run.finished_at = "queued", None
         run.message = f"{outcome}; retrying in {delay} s"[:1000]
         run.lease_until = int(utcnow().timestamp()) + delay + self.settings.queued_timeout_seconds
-        self.engine.runs.save(run)
+        try:
+            self.engine.runs.save(run)
+        except RunCancelled:  # cancelled during this attempt: no other attempt
+            log.warning("run %s was cancelled during attempt %d: not retried", run.run_id, run.attempt)
+            return self.engine.runs.get(run.run_id, consistent=True)
         self.engine.send(run, data, delay)
         return run
 
@@ -85,10 +97,13 @@ class QueuedRuns:
         except Exception:  # noqa: BLE001 - the original failure is what gets reported
             log.exception("could not put run %s back in the queue", run.run_id)
 
-    def _give_up(self, run_id: str, exc: Exception, expect: tuple[str, ...]) -> None:
+    def _give_up(self, run_id: str, workflow: str, exc: Exception, expect: tuple[str, ...]) -> None:
         message = (f"the platform failed on every delivery of this run ({self.settings.max_attempts}): "
                    f"{type(exc).__name__}; its message went to the dead-letter queue")
         try:
-            self.engine.runs.close(run_id, "error", message, expect)
+            closed = self.engine.runs.close(run_id, "error", message, expect)
         except Exception:  # noqa: BLE001 - the lease and the sweep cover a run that cannot be closed now
             log.exception("could not mark run %s as failed", run_id)
+            return
+        if closed and self.closed is not None:
+            self.closed(run_id, workflow)

@@ -18,14 +18,17 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from functions.errors import Conflict
 
-RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped"]
-FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped"}
+if TYPE_CHECKING:
+    from functions.core.run_search import RunFilter, RunPage
+
+RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped", "cancelled"]
+FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
 OPEN_STATUSES = {"queued", "running"}
 #: The one partition of the ``open_runs`` index (a constant: the sweep reads it with one Query).
 OPEN_SHARD = "open"
@@ -89,6 +92,11 @@ class Run(RunSummary):
     lease_until: int | None = None
     #: ``host:pid`` of the process that runs it (which process to suspect when it never finishes).
     runner: str | None = None
+    #: Tool profiles this run used instead of its workflow's ``tools_profiles`` (a re-run against TEST).
+    profiles: dict[str, str] = {}
+    #: The run this one re-runs (``functions.core.rerun``), and the newest re-runs of this one.
+    rerun_of: str | None = None
+    reruns: list[str] = []
 
     @property
     def finished(self) -> bool:
@@ -114,11 +122,18 @@ class RunExists(Conflict):
     """``RunStore.create`` of a run id already taken: for a scheduled tick, a duplicate delivery."""
 
 
+class RunCancelled(Conflict):
+    """``RunStore.save`` of a run cancelled meanwhile (``functions.core.cancel``): its result is dropped."""
+
+
 class RunStore(Protocol):
     def create(self, run: Run) -> None: ...
     def save(self, run: Run) -> None: ...
+    def add_rerun(self, run_id: str, rerun_id: str, seen: list[str], keep: int) -> bool: ...
     def get(self, run_id: str, consistent: bool = False) -> Run: ...
     def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]: ...
+    #: Runs of every workflow by day, status, workflow, trigger (``functions.core.run_search``).
+    def search(self, query: RunFilter, limit: int, cursor: str | None = None) -> RunPage: ...
     def claim(self, run_id: str, runner: str, lease_seconds: int, now: datetime | None = None) -> Run | None: ...
     def release(self, run_id: str, attempt: int, lease_until: int, message: str) -> bool: ...
     def close(self, run_id: str, status: str, message: str, expect: tuple[str, ...],

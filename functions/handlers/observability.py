@@ -131,7 +131,7 @@ def record_run(run: "Run") -> None:
         AmazonCloudWatchEMFProvider,
     )
 
-    failed = run.status not in ("success", "skipped")
+    failed = run.status not in ("success", "skipped", "cancelled")
     emf = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
     emf.add_dimension(name="workflow", value=run.workflow)
     emf.add_metric(name="Runs", unit=MetricUnit.Count, value=1)

@@ -154,6 +154,17 @@ class RunHistory(_Response):
     next_cursor: str | None = Field(None, description="Pass as ?cursor= to get the next (older) page")
 
 
+class RunList(_Response):
+    """A page of ``GET /api/runs``: runs of every workflow matching the filters, newest first."""
+
+    runs: list[RunSummary]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= (with the same filters) to get the next "
+                                                      "(older) page; a page may hold fewer runs than limit and "
+                                                      "still have one (each page makes a bounded number of reads)")
+    since: datetime = Field(description="The window the page covers: runs created at or after this...")
+    until: datetime = Field(description="... and at or before this (UTC)")
+
+
 class RunOut(Run):
     model_config = ConfigDict(defer_build=True)
 
@@ -226,3 +237,14 @@ class InterfaceOut(_Response):
     icon: str = ""
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
+
+
+class RerunIn(BaseModel):
+    """The body of ``POST /api/runs/{run_id}/rerun`` (optional: no body re-runs with the stored inputs)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    inputs: dict[str, Any] = Field({}, description="Inputs over the stored ones: every masked input (passwords, "
+                                                   "secret-looking keys) must be given again")
+    profiles: dict[str, str] = Field({}, description="Tool profiles for this run only, e.g. {\"my_tool\": \"TEST\"}; "
+                                                     "each a tool of the workflow's tools_required")

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from functions.registry import cron
+from functions.registry.on_error import OnError
 
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
@@ -122,6 +123,9 @@ class WorkflowConfig(_Tolerant):
     retry_on_error: bool = False
     #: Attempts of an async run that keeps returning an error (with ``retry_on_error``).
     max_attempts: int = Field(default=3, ge=1, le=10)
+    #: What a failed run starts or notifies (``functions.registry.on_error``); absent: the platform's
+    #: default (``WFP_ON_ERROR``); ``{}``: nothing, whatever the default.
+    on_error: OnError | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -157,7 +161,10 @@ class WorkflowConfig(_Tolerant):
         return self
 
     def allows(self, trigger: str) -> bool:
-        """``api`` (the GET trigger endpoint) is allowed wherever ``manual`` is."""
+        """``api`` (the GET trigger endpoint) is allowed wherever ``manual`` is; ``rerun`` (an operator
+        re-running a recorded run, ``POST /api/runs/{id}/rerun``) wherever any trigger is."""
+        if trigger == "rerun":
+            return bool(self.triggers)
         if trigger == "api":
             return "api" in self.triggers or "manual" in self.triggers
         return trigger in self.triggers

@@ -10,11 +10,14 @@ from typing import Any
 from functions.settings import Settings
 from functions.stores.base import bind
 from functions.stores.idempotency import IdempotencyModel
+from functions.stores.metrics import MetricsModel
+from functions.stores.notices import NoticeModel
 from functions.stores.oauth import OAuthStateModel, OAuthTokenModel
 from functions.stores.runs import RunModel
 from functions.stores.schedules import ScheduleModel
 
-MODELS: tuple[Any, ...] = (RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel)
+MODELS: tuple[Any, ...] = (RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel, MetricsModel,
+                           NoticeModel)
 
 
 def all_models() -> list[Any]:
@@ -39,3 +42,26 @@ def create_tables(settings: Settings, wait: bool = False) -> None:
             except TableError as exc:  # another process (a second `wfp run`) created it meanwhile
                 if getattr(exc, "cause_response_code", None) != "ResourceInUseException":
                     raise
+        else:
+            add_missing_indexes(model)
+
+
+def add_missing_indexes(model: Any) -> list[str]:
+    """Create the model's global secondary indexes an existing table lacks (local state kept from an older
+    release: its runs table predates an index), one per UpdateTable as DynamoDB allows; the names added.
+    Deployed, the CDK does this (one new index per table and release: ``tests/functions/stores``)."""
+    connection = model._get_connection().connection
+    table = model.Meta.table_name
+    present = {i["IndexName"] for i in connection.describe_table(table).get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    added = []
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in present:
+            continue
+        connection.dispatch("UpdateTable", {
+            "TableName": table, "AttributeDefinitions": index["attribute_definitions"],
+            "GlobalSecondaryIndexUpdates": [{"Create": {
+                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "Projection": index["projection"]}}]})
+        added.append(index["index_name"])
+    return added

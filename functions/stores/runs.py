@@ -42,12 +42,14 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from functions.core.run_search import RunFilter, RunPage, day_shard
 from functions.core.runs import (
     OPEN_SHARD,
     OPEN_STATUSES,
     SUMMARY_FIELDS,
     OpenRun,
     Run,
+    RunCancelled,
     RunExists,
     RunSummary,
     utcnow,
@@ -55,6 +57,8 @@ from functions.core.runs import (
 from functions.errors import BadRequest, NotFound
 from functions.settings import Settings
 from functions.stores.base import TableName, bind, conditionally, register
+from functions.stores.run_search import DayIndex
+from functions.stores.run_search import search as search_runs
 
 
 class WorkflowIndex(GlobalSecondaryIndex["RunModel"]):
@@ -81,8 +85,8 @@ class OpenRunsIndex(GlobalSecondaryIndex["RunModel"]):
 @register
 class RunModel(Model):
     class Meta:
-        # create/save: PutItem; get: GetItem; claim/release/close/extend: UpdateItem;
-        # history and open_runs: Query (on the by_workflow and open_runs indexes).
+        # create/save: PutItem; get: GetItem; claim/release/close/extend/add_rerun: UpdateItem;
+        # history, outcomes_between and open_runs: Query (on the by_workflow and open_runs indexes).
         table_name = TableName("runs_table", operations=("GetItem", "PutItem", "UpdateItem", "Query"))
         billing_mode = "PAY_PER_REQUEST"
 
@@ -108,10 +112,16 @@ class RunModel(Model):
     lease_shard = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     runner = UnicodeAttribute(null=True)
+    profiles = JSONAttribute(null=True)
+    rerun_of = UnicodeAttribute(null=True)
+    reruns = ListAttribute(of=UnicodeAttribute, null=True)
     expires_at = TTLAttribute(null=True)
+    #: Key of the by_day index (``functions.core.run_search``), fixed by the run id.
+    day_shard = UnicodeAttribute(null=True)
 
     by_workflow = WorkflowIndex()
     open_runs = OpenRunsIndex()
+    by_day = DayIndex()
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -145,11 +155,13 @@ class DynamoRunStore:
         item.logs = run.logs or None
         item.inputs_redacted = run.inputs_redacted or None
         item.queued = run.queued or None
+        item.profiles, item.reruns = run.profiles or None, run.reruns or None
         if run.status in OPEN_STATUSES and run.lease_until is not None:
             item.lease_shard, item.lease_until = OPEN_SHARD, run.lease_until
         else:  # a finished run leaves the open_runs index
             item.lease_shard = item.lease_until = None
         item.expires_at = run.created_at + self.retention
+        item.day_shard = day_shard(run.run_id)
         return item
 
     def create(self, run: Run) -> None:
@@ -157,7 +169,17 @@ class DynamoRunStore:
             raise RunExists(f"run {run.run_id} already exists")
 
     def save(self, run: Run) -> None:
-        self._item(run).save()
+        """Put the whole record, unless it was cancelled meanwhile (``RunCancelled``): a cancelled run's
+        result is dropped. One write, conditional: a run finishing still costs two writes in all."""
+        if not conditionally(lambda: self._item(run).save(condition=RunModel.status != "cancelled")):
+            raise RunCancelled(f"run {run.run_id} was cancelled: its result is discarded")
+
+    def add_rerun(self, run_id: str, rerun_id: str, seen: list[str], keep: int) -> bool:
+        """Link a run to a re-run of it: its ``reruns`` become ``seen`` (as read) + the new id, the newest
+        ``keep``. One UpdateItem, only if ``reruns`` is still what was read (False: read it again)."""
+        unchanged = RunModel.reruns == seen if seen else RunModel.reruns.does_not_exist()
+        return self._update(run_id, [RunModel.reruns.set([*seen, rerun_id][-keep:])],
+                            RunModel.run_id.exists() & unchanged) is not None
 
     @staticmethod
     def _to_run(item: RunModel, cls: type[RunSummary] = Run) -> Any:
@@ -167,6 +189,8 @@ class DynamoRunStore:
             data["logs"] = list(data.get("logs") or [])
             data["inputs_redacted"] = bool(data.get("inputs_redacted"))
             data["queued"] = bool(data.get("queued"))
+            data["profiles"] = dict(data.get("profiles") or {})
+            data["reruns"] = list(data.get("reruns") or [])
             if data.get("lease_until") is not None:
                 data["lease_until"] = int(data["lease_until"])
         return cls.model_validate(data)
@@ -240,3 +264,17 @@ class DynamoRunStore:
         )
         page = [self._to_run(item, RunSummary) for item in result]
         return page, _encode_cursor(result.last_evaluated_key)
+
+    def search(self, query: RunFilter, limit: int, cursor: str | None = None) -> RunPage:
+        """Runs of every workflow, newest first, by day, status or workflow (``functions.stores.run_search``:
+        Queries only, at most ``MAX_QUERIES_PER_PAGE`` a page)."""
+        return search_runs(RunModel, lambda item: self._to_run(item, RunSummary), query, limit, cursor)
+
+    def outcomes_between(self, workflow: str, start: datetime, end: datetime) -> list[tuple[str, str, int | None]]:
+        """(run id, status, duration ms) of the runs created in [start, end) (``functions.core.metrics``):
+        one Query of the by_workflow index bounded by run ids (their first 12 hex digits are the creation
+        epoch ms), paginated by pynamodb; never a Scan. The index projects status and duration_ms."""
+        low, high = (f"{int(moment.timestamp() * 1000):012x}" for moment in (start, end))
+        return [(item.run_id, item.status, None if item.duration_ms is None else int(item.duration_ms))
+                for item in RunModel.by_workflow.query(workflow, RunModel.run_id.between(low, high))
+                if item.run_id < high]

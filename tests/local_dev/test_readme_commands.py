@@ -39,7 +39,7 @@ SKIPPED_LINES = {
     "pip install": "installs dependencies",
 }
 #: What only a synopsis has: [--optional], key=value ..., a\\|b (a table's |), and placeholders.
-SYNOPSIS = re.compile(r"\[|\.\.\.|\\\||(?<![\w-])(WORKFLOW|TOOL|ACTION|NAME|SECTION|REV|[HPSTWURNA])(?![\w-])")
+SYNOPSIS = re.compile(r"\[|\.\.\.|\\\||(?<![\w-])(WORKFLOW|TOOL|ACTION|NAME|SECTION|REV|RUN_ID|[HPSTWURNA])(?![\w-])")
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 INLINE = re.compile(r"(?<!`)`((?:wfp|curl) [^`]+)`(?!`)")
 

@@ -47,9 +47,26 @@ async def dashboard_slash(request: Request) -> RedirectResponse:
 
 @router.get("/dashboard/workflows/{name}", response_class=HTMLResponse)
 async def workflow(request: Request, platform: PlatformDep, name: str = Path(max_length=100),
-                   cursor: str | None = Query(None, max_length=2048)) -> HTMLResponse:
+                   cursor: str | None = Query(None, max_length=2048),
+                   window: str | None = Query(None, max_length=8)) -> HTMLResponse:
     return await page(request, platform, "workflow.html", views.workflow_page, name, base_url(request, platform),
-                      cursor, page_name="workflows")
+                      cursor, window, page_name="workflows")
+
+
+@router.get("/dashboard/runs", response_class=HTMLResponse)
+async def runs(request: Request, platform: PlatformDep, cursor: str | None = Query(None, max_length=2048),
+               run_id: str | None = Query(None, max_length=200)) -> HTMLResponse:
+    """Runs of every workflow (``functions.http.dashboard.run_list``); ``?run_id=`` opens that run."""
+    from functions.http.dashboard import run_list
+
+    if run_id is not None:
+        found = run_list.run_id_of(run_id)
+        if found:
+            return RedirectResponse(f"{root_path(request.scope)}/dashboard/runs/{found}", status_code=303)
+        return render(request, "error.html", 404, page="runs", status=404,
+                      message=f"{run_id[:80]!r} is not a run id: run ids are hexadecimal (24 digits)")
+    params = {k: v for k, v in request.query_params.items() if k in run_list.FILTERS}
+    return await page(request, platform, "runs.html", run_list.runs_page, params, cursor, page_name="runs")
 
 
 @router.get("/dashboard/runs/{run_id}", response_class=HTMLResponse)

@@ -23,7 +23,7 @@ from functions.http.middleware.auth import root_path
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-FINAL = {"success", "error", "timed_out", "interrupted", "skipped"}
+FINAL = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
 
 
 @lru_cache(maxsize=1)

@@ -95,7 +95,37 @@ def home(platform: Platform, public_base: str) -> dict[str, Any]:
     }
 
 
-def workflow_page(platform: Platform, name: str, public_base: str, cursor: str | None) -> dict[str, Any]:
+@dataclass
+class MetricsView:
+    """The workflow page's metrics section (``functions.core.metrics``; charts in ``dashboard.trend``)."""
+
+    window: str
+    windows: tuple[str, ...]
+    #: None when the metrics could not be read (the page says so instead of failing).
+    metrics: Any
+    runs_chart: Any = ""
+    p95_chart: Any = ""
+    legend: Any = ""
+
+
+def metrics_view(platform: Platform, name: str, window: str | None) -> MetricsView:
+    """A view of the workflow's metrics: one Query of the metrics table and one bounded Query of the runs
+    index for the hours not aggregated yet (``functions.core.metrics``). An unknown window shows 24h."""
+    from functions.core.metrics import WINDOWS, window_metrics
+    from functions.http.dashboard import trend
+
+    chosen = window if window in WINDOWS else "24h"
+    try:
+        metrics = window_metrics(name, chosen, platform.runs, platform.metrics)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - unreadable metrics must not take the page down
+        log.exception("could not read the metrics of %s", name)
+        return MetricsView(chosen, tuple(WINDOWS), None)
+    return MetricsView(chosen, tuple(WINDOWS), metrics, trend.runs_by_outcome(metrics), trend.p95_duration(metrics),
+                       trend.legend())
+
+
+def workflow_page(platform: Platform, name: str, public_base: str, cursor: str | None,
+                  window: str | None = None) -> dict[str, Any]:
     plugin = platform.registry.get("workflow", name)
     ensure_inputs(platform, plugin)
     workflow = catalog.workflow_out(platform, plugin, public_base)
@@ -108,6 +138,7 @@ def workflow_page(platform: Platform, name: str, public_base: str, cursor: str |
         history, next_cursor = platform.runs.history(name, platform.settings.history_page_size, cursor)
         recent = history if not cursor else recent_runs(platform, [name])[name]
     return {
+        "metrics": None if plugin.error or cursor else metrics_view(platform, name, window),
         "card": WorkflowCard(workflow, recent or []),
         "history": history,
         "next_cursor": next_cursor,
@@ -122,7 +153,14 @@ def run_page(platform: Platform, run_id: str) -> dict[str, Any]:
     display = run.workflow
     if plugin is not None and isinstance(plugin.config, WorkflowConfig) and plugin.config.name:
         display = plugin.config.name
-    return {"run": run, "workflow_name": display, "workflow_known": plugin is not None}
+    # Re-run: the masked inputs to supply again and the tools whose profile may be chosen for it.
+    from functions.core.rerun import masked_inputs
+
+    config = plugin.config if plugin is not None and isinstance(plugin.config, WorkflowConfig) else None
+    tools = [(t, run.profiles.get(t) or config.tools_profiles.get(t, "DEFAULT")) for t in config.tools_required] \
+        if config else []
+    return {"run": run, "workflow_name": display, "workflow_known": plugin is not None,
+            "rerun_masked": masked_inputs(run), "rerun_tools": tools}
 
 
 def schedules(platform: Platform) -> dict[str, Any]:

@@ -1,17 +1,28 @@
-"""One run, in full: status, inputs (redacted), output, error, traceback and log lines."""
+"""One run, in full: status, inputs (redacted), output, error, traceback and log lines; re-running it
+(``functions.core.rerun``) and cancelling it (``functions.core.cancel``)."""
 
 from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from functions.errors import NotFound
-from functions.http.deps import PlatformDep
-from functions.http.schemas import RunOut, error_responses
+from functions.http import run_listing
+from functions.http.deps import PlatformDep, run_url
+from functions.http.schemas import (
+    RerunIn,
+    RunAccepted,
+    RunOut,
+    RunResult,
+    error_responses,
+)
 
 router = APIRouter(tags=["runs"])
+# GET /api/runs (finding runs across workflows) lives in its own module, under this group's prefix.
+router.include_router(run_listing.router)
 
 RUN_ID = r"^[0-9a-f]{1,64}$"
 
@@ -27,3 +38,62 @@ async def get_run(platform: PlatformDep,
                        "answered it)")
     run = await run_in_threadpool(platform.runs.get, run_id)
     return RunOut.model_validate(run.model_dump())
+
+
+# ----- re-run and cancel -------------------------------------------------------------------------------------
+def _run_id(run_id: str) -> str:
+    if not re.match(RUN_ID, run_id):
+        raise NotFound(f"no such run: {run_id[:80]!r} is not a run id (up to 64 hex digits, as a trigger "
+                       "answered it)")
+    return run_id
+
+
+RunIdPath = Path(description="The run's id (hex digits)", json_schema_extra={"pattern": RUN_ID})
+RERUN_RESPONSES = {
+    202: {"model": RunAccepted, "description": "Accepted: recorded, not finished yet (poll status_url); at once "
+                                               "with ?async=1"},
+    **error_responses({404: "No such run", 409: "The run is still open, or its workflow is now inactive, broken "
+                                                "or gone",
+                       422: "A masked input (password) not supplied again, invalid inputs, or a profile for a tool "
+                            "the workflow does not use",
+                       503: "The run could not be queued (its record says so)"})}
+CANCEL_RESPONSES = error_responses({404: "No such run", 409: "Already finished (the error names its status)"})
+
+
+@router.post("/api/runs/{run_id}/rerun", response_model=RunResult, responses=RERUN_RESPONSES)
+async def rerun_run(request: Request, platform: PlatformDep, run_id: str = RunIdPath, body: RerunIn | None = None,
+                    run_async: bool = Query(False, alias="async", description="Answer 202 at once; the worker "
+                                                                              "runs it")) -> JSONResponse:
+    """Start a new run of a finished run's workflow with its inputs (trigger ``rerun``), answered like
+    execute: 200 with the finished run, 202 with ``status_url`` (``?async=1``, or still running).
+
+    Passwords are not stored (the record holds them masked): supply them again in ``inputs``, which
+    override and fill the stored ones. ``profiles`` choose other tool profiles for this run only (re-run a
+    PROD failure against TEST). The new run's ``rerun_of`` names the original; the original's ``reruns``
+    lists its newest re-runs."""
+    from functions.core.rerun import rerun
+
+    body = body or RerunIn()
+    wait = None if run_async else platform.settings.sync_wait_seconds
+    submission = await run_in_threadpool(rerun, platform.engine, _run_id(run_id), body.inputs, body.profiles,
+                                         wait=wait)
+    run = submission.run
+    url = run_url(request, platform, run.run_id)
+    if not run_async and run.finished:
+        return JSONResponse(RunResult.of(run, url).model_dump(mode="json"))
+    return JSONResponse(RunAccepted.of(run, url).model_dump(mode="json"), status_code=202,
+                        headers={"Location": url})
+
+
+@router.post("/api/runs/{run_id}/cancel", response_model=RunOut, responses=CANCEL_RESPONSES)
+async def cancel_run(platform: PlatformDep, run_id: str = RunIdPath) -> RunOut:
+    """Cancel a queued or running run; answers the cancelled record.
+
+    A queued run never starts. A running run is recorded ``cancelled`` at once, but its code cannot be
+    stopped (a thread cannot be killed safely): it keeps running in the background until it returns or
+    its ``timeout_seconds`` pass, and its result is then discarded. A finished run is a 409."""
+    from functions.core.cancel import cancel
+
+    run = await run_in_threadpool(cancel, platform.runs, _run_id(run_id))
+    return RunOut.model_validate(run.model_dump())
+

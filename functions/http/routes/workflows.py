@@ -1,4 +1,4 @@
-"""Workflows as the API shows them: the list, one workflow, its run history.
+"""Workflows as the API shows them: the list, one workflow, its run history, its metrics.
 
 Starting runs (execute, trigger, webhooks) is ``functions.http.routes.triggers``: a listing does not
 import the engine.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from functions.core.metrics import Window, WorkflowMetrics, window_metrics
 from functions.http import catalog
 from functions.http.deps import PlatformDep, base_url
 from functions.http.schemas import RunHistory, WorkflowOut, error_responses
@@ -41,3 +42,16 @@ async def workflow_logs(
     runs, next_cursor = await run_in_threadpool(platform.runs.history, name,
                                                 limit or platform.settings.history_page_size, cursor)
     return RunHistory(workflow=name, runs=runs, next_cursor=next_cursor)
+
+
+@router.get("/api/workflows/{name}/metrics", response_model=WorkflowMetrics, responses={404: ERRORS[404]})
+async def workflow_metrics(
+    name: str,
+    platform: PlatformDep,
+    window: Window = Query("24h", description="24h and 7d: one bucket per hour; 30d: one per UTC day"),
+) -> WorkflowMetrics:
+    """Runs, success rate and p50/p95 duration over a window, per bucket and in total. Past hours are
+    aggregated once and kept (``functions.core.metrics``): a view reads them back, and queries the run
+    history only for the hours not aggregated yet; p50/p95 are approximate (``percentile_precision``)."""
+    platform.registry.get("workflow", name)
+    return await run_in_threadpool(window_metrics, name, window, platform.runs, platform.metrics)  # type: ignore[arg-type]

@@ -56,8 +56,9 @@ def test_the_openapi_document_does_not_depend_on_which_group_came_first(platform
 
 
 def test_unknown_paths_and_methods_under_a_group_are_the_routers_404_and_405(platform):
-    missing = platform.client.get("/api/runs")  # the group's prefix, no route of its own
-    assert missing.status_code == 404 and missing.json()["error"] == "no such endpoint: GET /api/runs (see /docs)"
+    missing = platform.client.get("/api/runs/0/no/such")  # under the group's prefix, no route of its own
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "no such endpoint: GET /api/runs/0/no/such (see /docs)"
     wrong = platform.client.delete("/api/workflows/hello_world")
     assert wrong.status_code == 405 and "not allowed" in wrong.json()["error"]
     assert platform.client.get("/api/nothing").status_code == 404  # no group claims it: nothing loaded

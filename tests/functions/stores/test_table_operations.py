@@ -18,11 +18,14 @@ from functions.stores import all_models
 from functions.stores import oauth as oauth_store
 from functions.stores.base import OPERATIONS, TableName
 from functions.stores.idempotency import DynamoIdempotencyStore
+from functions.stores.metrics import DynamoMetricsStore
+from functions.stores.notices import DynamoNoticeStore
 from functions.stores.oauth import OAuthStore
 from functions.stores.runs import DynamoRunStore
 from functions.stores.schedules import DynamoScheduleStore
 
-STORES = (DynamoRunStore, DynamoScheduleStore, DynamoIdempotencyStore, OAuthStore)
+STORES = (DynamoRunStore, DynamoScheduleStore, DynamoIdempotencyStore, OAuthStore, DynamoMetricsStore,
+          DynamoNoticeStore)
 
 
 def table_names_of(params: dict[str, Any]) -> list[str]:
@@ -91,6 +94,19 @@ def exercise_runs(settings: Settings) -> None:
     page, cursor = store.history("w", 1)
     assert len(page) == 1 and cursor
     store.history("w", 1, cursor)
+    from functions.core.run_search import RunFilter
+
+    assert store.search(RunFilter(since=utcnow() - timedelta(days=1), until=utcnow()), 5).runs
+    assert len(store.outcomes_between("w", utcnow() - timedelta(hours=1), utcnow() + timedelta(seconds=1))) == 2
+    # re-run links (a conditional UpdateItem) and the save that a cancel refuses (a conditional PutItem)
+    assert store.add_rerun(queued.run_id, "ab12", [], 20) and not store.add_rerun(queued.run_id, "cd34", [], 20)
+    cancelled = run(lease_until=int(utcnow().timestamp()) + 60).model_copy(update={"workflow": "w-cancelled"})
+    store.create(cancelled)
+    assert store.close(cancelled.run_id, "cancelled", "by request", ("queued",))
+    from functions.core.runs import RunCancelled
+
+    with pytest.raises(RunCancelled):
+        store.save(cancelled.model_copy(update={"status": "success"}))
 
 
 def exercise_schedules(settings: Settings) -> None:
@@ -139,6 +155,32 @@ def exercise_idempotency(settings: Settings) -> None:
     assert store.take_over("w", "key-1", held, "run-4") is False  # it points at run-3 now
 
 
+def exercise_metrics(settings: Settings) -> None:
+    from functions.core.metrics import Aggregate, DayRecord
+
+    store = DynamoMetricsStore(settings)
+    day = utcnow().date()
+    assert store.days("w", day, day) == {}
+    assert store.save_day("w", day, DayRecord({1, 2}, {2: Aggregate({"success": 1})}))
+    assert not store.save_day("w", day, DayRecord({1}))  # covers fewer hours than the stored item
+    assert store.days("w", day, day)[day].covered == {1, 2}
+
+
+def exercise_notices(settings: Settings) -> None:
+    store = DynamoNoticeStore(settings)
+    now = utcnow()
+    assert store.get("w") is None
+    assert store.recover("w", "r0", now) is None  # never failed
+    assert store.fail("w", "r1", "error", now, 3600) == 0  # takes the notice
+    assert store.fail("w", "r2", "error", now, 3600) is None  # folded into its window
+    assert store.fail("w", "r3", "timed_out", now + timedelta(hours=2), 3600) == 1  # the next window's notice
+    store.record_error("w", "slack (OPS): refused", now)
+    state = store.get("w")
+    assert state.failing and state.last_status == "timed_out" and state.last_error == "slack (OPS): refused"
+    assert store.recover("w", "r4", now) == 0
+    assert store.get("w").failing is False
+
+
 def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_calls, monkeypatch):
     from functions.stores import create_tables
 
@@ -150,6 +192,8 @@ def test_each_table_is_used_with_exactly_the_operations_its_model_declares(aws_c
     exercise_schedules(settings)
     exercise_idempotency(settings)
     exercise_oauth(settings)
+    exercise_metrics(settings)
+    exercise_notices(settings)
 
     assert exercised.public - exercised.called == set(), "a store method the test does not exercise"
     setting_of = {str(getattr(settings, m.Meta.__dict__["table_name"].setting)): m.Meta.__dict__["table_name"]

@@ -2,7 +2,8 @@
  * Workflow Platform dashboard: the little behaviour the server-rendered pages need.
  * - run forms: POST the inputs to the API, show field errors next to the fields (422), show the run,
  *   then refresh the workflow's chart and history table in place (no reload);
- * - run pages and unfinished runs: poll GET /api/runs/{id} until the run is finished;
+ * - run pages and unfinished runs: poll GET /api/runs/{id} until the run is finished; Re-run (a finished
+ *   run: masked inputs and tool profiles from the form, then the new run's page) and Cancel (an open one);
  * - schedules: pause / resume; webhook URLs: copy; times: local-time tooltips.
  * Every URL starts with the base path read from <body data-base> ("/prod" behind API Gateway),
  * never with a bare "/". No inline script anywhere: the Content-Security-Policy forbids it.
@@ -11,7 +12,7 @@
   "use strict";
 
   const BASE = document.body.dataset.base || "";
-  const FINAL = new Set(["success", "error", "timed_out", "interrupted", "skipped"]);
+  const FINAL = new Set(["success", "error", "timed_out", "interrupted", "skipped", "cancelled"]);
 
   // ----- helpers ---------------------------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -289,7 +290,58 @@
       page.dataset.final = "true";
       const live = page.querySelector("[data-run-live]");
       if (live) live.hidden = true;
+      const cancel = page.querySelector("button[data-cancel-run]");
+      if (cancel) cancel.hidden = true;
       for (const node of page.querySelectorAll("[data-run-empty]")) node.textContent = node.textContent.replace(" yet.", ".");
+    }
+  }
+
+  // ----- re-run and cancel (the run page) -------------------------------------------------------
+  async function submitRerun(form) {
+    clearErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    const inputs = {};
+    for (const input of form.querySelectorAll("[data-rerun-input]")) if (input.value !== "") inputs[input.name] = input.value;
+    const profiles = {};
+    for (const input of form.querySelectorAll("[data-rerun-profile]")) if (input.value.trim() !== "") profiles[input.name] = input.value.trim();
+    button.disabled = true;
+    try {
+      const answer = await api("/api/runs/" + encodeURIComponent(form.dataset.rerunForm) + "/rerun", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ inputs, profiles }),
+      });
+      const body = answer.body || {};
+      if (body.run_id) {
+        location.assign(BASE + "/dashboard/runs/" + encodeURIComponent(body.run_id));
+        return;
+      }
+      if (answer.status === 422 && Array.isArray(body.detail)) fieldErrors(form, body.detail, body.error);
+      else formError(form, body.error || "The platform answered HTTP " + answer.status + ".");
+    } catch (error) {
+      formError(form, "Could not reach the platform: " + error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function cancelRun(button) {
+    const page = button.closest("[data-run-id]");
+    const note = page.querySelector("[data-cancel-note]");
+    button.disabled = true;
+    try {
+      const answer = await api("/api/runs/" + encodeURIComponent(button.dataset.cancelRun) + "/cancel", { method: "POST" });
+      if (answer.ok && answer.body) {
+        updateRunPage(page, answer.body);
+        button.hidden = true;
+        if (note) note.textContent = "Cancelled.";
+        return;
+      }
+      if (note) note.textContent = (answer.body && answer.body.error) || "The platform answered HTTP " + answer.status + ".";
+      button.disabled = false;
+    } catch (error) {
+      if (note) note.textContent = "Could not reach the platform: " + error.message;
+      button.disabled = false;
     }
   }
 
@@ -357,6 +409,12 @@
 
   // ----- wiring ----------------------------------------------------------------------------------
   document.addEventListener("submit", (event) => {
+    const rerun = event.target.closest("form[data-rerun-form]");
+    if (rerun) {
+      event.preventDefault();
+      submitRerun(rerun);
+      return;
+    }
     const form = event.target.closest("form[data-run-form]");
     if (!form) return;
     event.preventDefault();
@@ -368,6 +426,8 @@
     if (copyButton) copy(copyButton);
     const scheduleButton = event.target.closest("button[data-schedule-action]");
     if (scheduleButton) toggleSchedule(scheduleButton);
+    const cancelButton = event.target.closest("button[data-cancel-run]");
+    if (cancelButton) cancelRun(cancelButton);
   });
 
   // The login page after a link from another site: the Strict cookie was withheld; ask again from here.
