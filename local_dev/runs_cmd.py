@@ -4,6 +4,7 @@
     wfp runs --status error --since 2026-12-01 --limit 50
     wfp runs --workflow daily_digest --trigger schedule --json
     wfp runs --cursor <next_cursor>      # the next (older) page
+    wfp runs --status error --workflow daily_digest --rerun        # what would be re-run; then --yes
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def add_parser(sub: Any) -> None:
     runs.add_argument("--limit", type=int, default=None, help="runs per page, 1-100 (default 20)")
     runs.add_argument("--cursor", help="next_cursor of a previous page")
     runs.add_argument("--json", action="store_true", help="print the page as the API answers it")
+    runs.add_argument("--rerun", action="store_true", help="re-run the matching runs (at most --limit, default 20, "
+                      "max 50), as POST /api/runs/rerun: lists them unless --yes")
+    runs.add_argument("--yes", action="store_true", help="with --rerun: do it")
     runs.set_defaults(func=cmd_runs)
 
 
@@ -42,6 +46,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.limit is not None and not 1 <= args.limit <= 100:
         print("error: --limit must be between 1 and 100", file=sys.stderr)
         return 2
+    if args.rerun:
+        return _rerun(args)
     local = prepare()
     try:
         try:
@@ -63,5 +69,38 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if page.next_cursor:
             print(f"older runs: wfp runs ... --cursor {page.next_cursor}", file=sys.stderr)
         return 0
+    finally:
+        local.stop()
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from functions.errors import PlatformError
+    from functions.http.run_listing import BULK_MAX, bulk_rerun
+
+    from .environment import prepare
+
+    limit = args.limit or 20
+    if not 1 <= limit <= BULK_MAX or args.run_id or args.cursor:
+        print(f"error: --rerun takes filters and --limit 1-{BULK_MAX}, not --run-id or --cursor "
+              "(wfp rerun RUN_ID re-runs one run)", file=sys.stderr)
+        return 2
+    local = prepare()
+    try:
+        try:
+            answer = bulk_rerun(local.platform, confirm=args.yes, limit=limit, status=args.status,
+                                workflow=args.workflow, trigger=args.trigger, since=args.since, until=args.until)
+        except PlatformError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        elif not args.yes:
+            for run in answer.runs:
+                print(f"{run.run_id}  {run.status:<{STATUS_WIDTH}} {run.workflow}  {run.trigger}")
+        else:
+            for item in answer.results:
+                print(f"{item.run_id}  {item.workflow}  -> {item.rerun_id or 'not re-run: ' + (item.error or '')}")
+        print(answer.message.replace("repeat the request with confirm=true", "add --yes") , file=sys.stderr)
+        return 1 if args.yes and any(item.rerun_id is None for item in answer.results) else 0
     finally:
         local.stop()

@@ -239,6 +239,26 @@ class InterfaceOut(_Response):
     error: str | None = None
 
 
+class BulkRerunItem(BaseModel):
+    run_id: str
+    workflow: str
+    status: str
+    rerun_id: str | None = Field(None, description="The new run (queued), or null when this one was refused")
+    error: str | None = Field(None, description="Why this run was not re-run (inactive workflow, masked input...)")
+
+
+class BulkRerun(_Response):
+    """``POST /api/runs/rerun``: the runs the filters match (at most ``limit``, newest first) and, once
+    confirmed, what became of each."""
+
+    confirmed: bool
+    count: int
+    more: bool = Field(description="More runs match than limit: the newest limit were taken")
+    runs: list[RunSummary] = []
+    results: list[BulkRerunItem] = []
+    message: str
+
+
 class RerunIn(BaseModel):
     """The body of ``POST /api/runs/{run_id}/rerun`` (optional: no body re-runs with the stored inputs)."""
 

@@ -80,3 +80,29 @@ def test_the_runs_page_fits_a_phone(live, browser, written, mobile):
         page.screenshot(path=str(artifact(f"runs-page-{'phone' if mobile else 'narrow'}")), full_page=True)
     finally:
         context.close()
+
+
+def test_rerun_these_asks_first_and_reports(live, browser, written):
+    """The runs page's bulk re-run: a preview count in a confirmation; dismissed, nothing happens; accepted,
+    the page says what the API did (the browser platform has no queue: the runs it could not queue say so)."""
+    for name in ("Ada", "Bob"):
+        httpx.post(f"{live.url}/api/workflows/execute/hello_world", json={"name": name}, timeout=30)
+    before = httpx.get(f"{live.url}/api/runs", params={"trigger": "rerun", "limit": 100}, timeout=30).json()["runs"]
+    page = browser.new_page()
+    try:
+        page.goto(live.prod + "/dashboard/runs?workflow=hello_world&trigger=manual")
+        page.wait_for_selector("tr[data-run-id]")
+        expected = min(len(rows(page)), 20)
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.get_by_role("button", name="Re-run these…").click()
+        page.locator("[data-bulk-note]", has_text="Nothing was re-run").wait_for()
+        assert asked and f"Re-run {expected} run(s)" in asked[0]
+        after = httpx.get(f"{live.url}/api/runs", params={"trigger": "rerun", "limit": 100}, timeout=30).json()["runs"]
+        assert len(after) == len(before)  # dismissed: nothing started
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Re-run these…").click()
+        page.locator("[data-bulk-note]", has_text="re-run (queued)").wait_for()
+        assert f"of {expected} run(s) re-run" in page.inner_text("[data-bulk-note]")
+    finally:
+        page.close()

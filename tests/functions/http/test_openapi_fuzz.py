@@ -25,7 +25,8 @@ MAX_EXAMPLES = 25
 #: as OAuth 2.0 answers an unknown or expired state). Each status is declared on its operation.
 #: And a request line or body too large is refused before anything reads it (414, 413), as declared.
 #: ``GET /api/runs``: a cursor is opaque (any string fits its schema; one not given by a previous page is a
-#: 400), and a window is checked beyond its pattern (since after until, February 30th: 400), as declared.
+#: 400), and a window is checked beyond its pattern (since after until, February 30th: 400), as declared;
+#: the same window on ``POST /api/runs/rerun``.
 CONFIG = """
 [checks.negative_data_rejection]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429"]
@@ -41,6 +42,11 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401",
 [[operations]]
 include-path = "/api/runs"
 include-method = "GET"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409"]
+
+[[operations]]
+include-path = "/api/runs/rerun"
+include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409"]
 """
 

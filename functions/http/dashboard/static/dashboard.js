@@ -345,6 +345,33 @@
     }
   }
 
+  // ----- re-run a filtered set (the runs page) ------------------------------------------------------
+  async function bulkRerun(button) {
+    const note = document.querySelector("[data-bulk-note]");
+    const path = "/api/runs/rerun?limit=20&" + button.dataset.bulkRerun;
+    button.disabled = true;
+    try {
+      const preview = await api(path, { method: "POST" });
+      if (!preview.ok || !preview.body) {
+        note.textContent = (preview.body && preview.body.error) || "The platform answered HTTP " + preview.status + ".";
+        return;
+      }
+      const count = preview.body.count;
+      if (!count) { note.textContent = "No run to re-run."; return; }
+      const more = preview.body.more ? " (the newest " + count + " of more)" : "";
+      if (!window.confirm("Re-run " + count + " run(s)" + more + " with their stored inputs?")) {
+        note.textContent = "Nothing was re-run.";
+        return;
+      }
+      const done = await api(path + "&confirm=true", { method: "POST" });
+      note.textContent = (done.body && (done.body.message || done.body.error)) || "The platform answered HTTP " + done.status + ".";
+    } catch (error) {
+      note.textContent = "Could not reach the platform: " + error.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // ----- schedules -------------------------------------------------------------------------------
   function showJob(row, enabled, active) {
     row.dataset.enabled = enabled ? "true" : "false";
@@ -428,6 +455,8 @@
     if (scheduleButton) toggleSchedule(scheduleButton);
     const cancelButton = event.target.closest("button[data-cancel-run]");
     if (cancelButton) cancelRun(cancelButton);
+    const bulkButton = event.target.closest("button[data-bulk-rerun]");
+    if (bulkButton) bulkRerun(bulkButton);
   });
 
   // The login page after a link from another site: the Strict cookie was withheld; ask again from here.
@@ -435,7 +464,7 @@
   if (retry) location.replace(retry.dataset.sameSiteRetry);
 
   localTimes(document);
-  const runPage = document.querySelector("[data-run-id]");
+  const runPage = document.querySelector(".run-page[data-run-id]");  // not a row of the runs page
   if (runPage && runPage.dataset.final !== "true") {
     pollRun(runPage.dataset.runId, (run) => updateRunPage(runPage, run)).then(() => localTimes(runPage));
   }
