@@ -157,7 +157,8 @@ class Platform:
     def queued(self) -> "QueuedRuns":
         from functions.core.queued import QueuedRuns
 
-        return QueuedRuns(self.engine, closed=self.failures.closed)
+        # the failure handler is built when a run is given up on, not with every worker
+        return QueuedRuns(self.engine, closed=lambda run_id, workflow: self.failures.closed(run_id, workflow))
 
     @cached_property
     def schedules(self) -> "Schedules":

@@ -19,8 +19,6 @@ Plain ``urllib``: the command must work from any machine with the platform check
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import urllib.error
@@ -28,9 +26,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .deploy import DeployError, Target, stack_name, stack_urls, stage_settings
+from functions.core.notify.webhook import (
+    sign,  # the platform HMAC scheme, as notices sign it
+)
+from functions.core.runs import FINAL_STATUSES as FINISHED
 
-FINISHED = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
+from .deploy import DeployError, Target, stack_name, stack_urls, stage_settings
 
 
 @dataclass
@@ -93,12 +94,6 @@ def request(method: str, url: str, *, token: str | None = None, body: bytes | No
     except ValueError:
         parsed = raw.decode(errors="replace")[:200]
     return Response(status, parsed, got)
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    """The platform's webhook signature (``functions.http.webhooks.platform_scheme``): HMAC-SHA256 of ``<ts>.<body>``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Signature-Timestamp": str(timestamp), "X-Signature-256": f"sha256={digest}"}
 
 
 def _error(response: Response) -> str:

@@ -112,6 +112,9 @@ def rerun(engine: Engine, run_id: str, given: dict[str, Any] | None = None,
     overrides = rerun_profiles(name, config, profiles)
     data = rerun_inputs(original, config, given)
     engine.prepare(name, data, TRIGGER)  # inactive 409, invalid inputs 422: refused before any write
-    new_id = new_run_id()
-    link(engine.runs, original, new_id)
-    return engine.accept(name, data, TRIGGER, wait=wait, run_id=new_id, rerun_of=run_id, profiles=overrides)
+    submission = engine.accept(name, data, TRIGGER, wait=wait, run_id=new_run_id(), rerun_of=run_id,
+                               profiles=overrides)
+    # linked once the new run exists (a refused accept leaves the original naming no phantom); the
+    # original is finished, so no save of its own can overwrite the link
+    link(engine.runs, original, submission.run.run_id)
+    return submission

@@ -99,7 +99,6 @@ def bulk_rerun(platform: Platform, *, confirm: bool, limit: int, profiles: dict[
 
     runs: list[RunSummary] = []
     cursor: str | None = None
-    more = False
     for _ in range(10):  # pages: a rare filter may answer short pages (functions.stores.run_search)
         page = find(platform, limit=limit - len(runs) + 1, cursor=cursor, **filters)
         runs += page.runs

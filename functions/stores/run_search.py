@@ -38,6 +38,7 @@ At most ``MAX_QUERIES_PER_PAGE``.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -126,6 +127,19 @@ def _plan(model: Any, query: RunFilter, lo: str, hi: str) -> tuple[str, list[Rou
     return "by_day", partitions, model.by_day, condition
 
 
+_shared_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's threads for reading a day's partitions side by side: made once, not per request."""
+    global _shared_pool
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(max_workers=DAY_SHARDS, thread_name_prefix="run-search")
+        return _shared_pool
+
+
 def _fetch(streams: list[_Stream], page_size: int, pool: ThreadPoolExecutor | None) -> None:
     if pool is None or len(streams) == 1:
         for stream in streams:
@@ -147,31 +161,31 @@ def search(model: Any, to_summary: Any, query: RunFilter, limit: int, cursor: st
     out: list[RunSummary] = []
     queries = 0
     stopped: str | None = None  # the cursor position when the Query budget ran out
-    with ThreadPoolExecutor(max_workers=DAY_SHARDS, thread_name_prefix="run-search") as pool:
-        remaining_rounds = deque(rounds) if lo <= hi else deque()
-        streams: list[_Stream] = []
-        while len(out) < limit and stopped is None:
-            if not streams or all(s.exhausted and not s.buffer for s in streams):
-                if not remaining_rounds:
-                    break
-                keys, round_lo, round_hi = remaining_rounds.popleft()
-                streams = [_Stream(model, index, key, round_lo, round_hi, before, condition) for key in keys]
-            heads = [s.buffer[0].run_id for s in streams if s.buffer]
-            best = max(heads) if heads else None
-            # A partition whose buffer is empty may still hold a run newer than the best one buffered.
-            pending = [s for s in streams if not s.buffer and not s.exhausted and (best is None or s.frontier > best)]
-            if pending:
-                if queries + len(pending) > max_queries:
-                    stopped = max(s.frontier for s in pending)
-                    break
-                need = limit - len(out)
-                _fetch(pending, max(need, FILTERED_QUERY_ITEMS) if filtered else need, pool)
-                queries += len(pending)
-                continue
-            if best is None:
-                continue  # every partition of this round is read: the next round
-            stream = next(s for s in streams if s.buffer and s.buffer[0].run_id == best)
-            out.append(to_summary(stream.buffer.popleft()))
+    pool = _pool() if index_name == "by_day" else None  # one partition: no thread needed
+    remaining_rounds = deque(rounds) if lo <= hi else deque()
+    streams: list[_Stream] = []
+    while len(out) < limit and stopped is None:
+        if not streams or all(s.exhausted and not s.buffer for s in streams):
+            if not remaining_rounds:
+                break
+            keys, round_lo, round_hi = remaining_rounds.popleft()
+            streams = [_Stream(model, index, key, round_lo, round_hi, before, condition) for key in keys]
+        heads = [s.buffer[0].run_id for s in streams if s.buffer]
+        best = max(heads) if heads else None
+        # A partition whose buffer is empty may still hold a run newer than the best one buffered.
+        pending = [s for s in streams if not s.buffer and not s.exhausted and (best is None or s.frontier > best)]
+        if pending:
+            if queries + len(pending) > max_queries:
+                stopped = max(s.frontier for s in pending)
+                break
+            need = limit - len(out)
+            _fetch(pending, max(need, FILTERED_QUERY_ITEMS) if filtered else need, pool)
+            queries += len(pending)
+            continue
+        if best is None:
+            continue  # every partition of this round is read: the next round
+        stream = next(s for s in streams if s.buffer and s.buffer[0].run_id == best)
+        out.append(to_summary(stream.buffer.popleft()))
     if stopped is not None:  # below every run returned (a round not started begins below the previous)
         next_before: str | None = min([stopped, *(r.run_id for r in out[-1:])])
     elif len(out) >= limit and (remaining_rounds or any(s.buffer or not s.exhausted for s in streams)):

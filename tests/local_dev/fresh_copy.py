@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+import signal
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from local_platform import free_port
-from support import REPO
+from local_platform import DevServer, LocalSetup
+from support import REPO, PluginDir
 
 #: What a clone holds that the local platform needs (tests/, infrastructure/, layers/ are not needed).
 COPIED = ("functions", "local_dev", "plugins", ".env.example", ".gitignore", "README.md", "pyproject.toml")
@@ -30,57 +27,26 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".env", ".wfp")
 
 
 @dataclass
-class FreshCopy:
-    root: Path
-    env: dict[str, str]
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[str] | None = None
-    log: Path | None = None
+class FreshCopy(DevServer):
+    """The dev server of a fresh copy (``DevServer`` run in the copy, the README's way)."""
+
+    root: Path = field(default_factory=Path)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> FreshCopy:
-        """``python -m local_dev --port P`` in the copy; returns once ``/api/health`` answers."""
-        self.log = self.root.parent / f"server-{time.monotonic_ns()}.log"
-        with open(self.log, "w") as handle:
-            self.process = subprocess.Popen([sys.executable, "-m", "local_dev", "--port", str(self.port)],
-                                            cwd=self.root, env=self.env, stdout=handle,
-                                            stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"dev server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url + "/api/health", timeout=5) as response:
-                    if response.status == 200:
-                        return self
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"dev server did not answer within {timeout} s:\n{self.output()}")
+    def env(self) -> dict[str, str]:
+        return self.setup.env
 
     def request_status(self, method: str, path: str) -> int:
-        request = urllib.request.Request(self.url + path, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
+        return int(self.request(method, path)[0])
 
-    def output(self) -> str:
-        return self.log.read_text() if self.log and self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        """Stop it if it runs (a test may have stopped it itself)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is not None:
+            self.process = None
+            return None
+        return super().stop(sig, timeout)
 
 
 @pytest.fixture
@@ -103,6 +69,7 @@ def fresh_copy(tmp_path: Path) -> Iterator[FreshCopy]:
            if not k.startswith(("WFP_", "AWS_", "MON_OUTIL_", "HTTP_JSON_", "GOOGLE_", "PYTEST", "COV_"))}
     env.update({"PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1",
                 "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"})
-    copy = FreshCopy(root, env)
+    copy = FreshCopy(LocalSetup(PluginDir(root / "plugins"), root / ".wfp", root / ".env", env), cwd=root,
+                     logs=tmp_path, root=root)
     yield copy
     copy.stop()

@@ -74,17 +74,20 @@ class DevServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     log: Path | None = None
+    #: Where the server runs (the repository, or a fresh copy of it) and where its logs go.
+    cwd: Path = REPO
+    logs: Path | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> "DevServer":
-        self.log = self.setup.state.parent / f"server-{time.monotonic_ns()}.log"
+        self.log = (self.logs or self.setup.state.parent) / f"server-{time.monotonic_ns()}.log"
         handle = open(self.log, "w")  # noqa: SIM115 - the child writes to it
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local_dev", "--port", str(self.port), "--host", "127.0.0.1"],
-            cwd=REPO, env=self.setup.env, stdout=handle, stderr=subprocess.STDOUT, text=True)
+            cwd=self.cwd, env=self.setup.env, stdout=handle, stderr=subprocess.STDOUT, text=True)
         handle.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -96,6 +94,9 @@ class Notifier:
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
     """POST a JSON body; a status other than 2xx, a refused connection or a timeout is a NotifierError."""
+    import urllib.error
+    import urllib.request
+
     if not url.startswith(("https://", "http://")):
         raise NotifierError("the URL must start with https:// (or http://)")
     request = urllib.request.Request(url, data=body, method="POST",

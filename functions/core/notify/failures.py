@@ -20,15 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from functions.core import redaction
 from functions.core.notify.base import Notice, Notifier, NotifierError
-from functions.core.notify.email import EmailNotifier
 from functions.core.notify.profiles import TOOLS
-from functions.core.notify.slack import SlackNotifier
 from functions.core.notify.state import NoticeStore
-from functions.core.notify.webhook import WebhookNotifier
 from functions.core.runs import Run, RunStore, utcnow
 from functions.registry.on_error import Notify, OnError
 from functions.settings import Settings
@@ -166,6 +163,11 @@ class FailureHandler:
         return errors
 
     def notifier(self, channel: Notify) -> Notifier:
+        # Imported with the first notice: a run that ends well never loads the channels (nor urllib's).
+        from functions.core.notify.email import EmailNotifier
+        from functions.core.notify.slack import SlackNotifier
+        from functions.core.notify.webhook import WebhookNotifier
+
         timeout = self.settings.notify_timeout_seconds
         if channel.type == "email":
             return EmailNotifier(self.parts.mailer, self.settings.notify_email_from, channel.to)
@@ -200,12 +202,3 @@ class FailureHandler:
             self.parts.notices.record_error(workflow, "; ".join(errors)[:2000], now)
         except Exception:
             log.exception("could not record the notifier failure of %s", workflow)
-
-
-def hook(parts: Any) -> Callable[[Run], None]:
-    """The run hook a platform installs: builds its handler on the first finished run."""
-
-    def on_finished(run: Run) -> None:
-        parts.failures.finished(run)
-
-    return on_finished
