@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from functions.core.idempotency import IdempotencyStore
     from functions.core.metrics import MetricsStore
     from functions.core.notify import FailureHandler, NoticeStore
-    from functions.core.ports import Mailer, Queue, ScheduleToggler, SecretReader
+    from functions.core.ports import (
+        BlobStore,
+        Mailer,
+        Queue,
+        ScheduleToggler,
+        SecretReader,
+    )
     from functions.core.profiles import Profiles
     from functions.core.queued import QueuedRuns
     from functions.core.runs import Run, RunStore
@@ -40,7 +46,7 @@ if TYPE_CHECKING:
 
 #: What a Platform may be given instead of building it (the local server's queue, a test's store...).
 PARTS = ("registry", "runs", "idempotency", "metrics", "schedule_store", "queue", "toggler", "secrets", "oauth", "clients",
-         "notices", "mailer")
+         "notices", "mailer", "blobs")
 
 
 class Platform:
@@ -85,7 +91,14 @@ class Platform:
     def runs(self) -> "RunStore":
         from functions.stores.runs import DynamoRunStore
 
-        return DynamoRunStore(self.settings)
+        return DynamoRunStore(self.settings, self.blobs)
+
+    @cached_property
+    def blobs(self) -> "BlobStore":
+        """The run-data bucket: outputs and logs too large for their run record."""
+        from functions.aws.blobs import S3Blobs
+
+        return S3Blobs(self.clients, self.settings.run_data_bucket)
 
     @cached_property
     def idempotency(self) -> "IdempotencyStore":

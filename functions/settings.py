@@ -98,13 +98,21 @@ class Settings(BaseSettings):
     queue_url: str | None = None
     #: Public base URL (e.g. a custom domain); otherwise derived from each request.
     public_url: str | None = None
-    #: Bounds that keep a run record well under DynamoDB's 400 KB item limit.
-    max_output_bytes: int = Field(64 * 1024, ge=1)
+    #: What a run keeps of its output and log lines (``functions.stores.run_data``): the record holds
+    #: what fits its budget (``record_*``, well under DynamoDB's 400 KB item limit), the rest goes whole
+    #: to the run-data bucket. The ``max_*`` bounds keep a run's answer under Lambda's 6 MB response.
+    max_output_bytes: int = Field(4 * 1024 * 1024, ge=1)
     max_inputs_bytes: int = Field(32 * 1024, ge=1)
-    max_log_lines: int = Field(200, ge=1)
+    max_log_lines: int = Field(5000, ge=1)
     max_log_line_chars: int = Field(500, ge=4)
-    max_log_bytes: int = Field(64 * 1024, ge=1)
+    max_log_bytes: int = Field(1024 * 1024, ge=1)
     max_traceback_chars: int = Field(16 * 1024, ge=1)
+    record_output_bytes: int = Field(64 * 1024, ge=1)
+    record_log_lines: int = Field(200, ge=1)
+    record_log_bytes: int = Field(64 * 1024, ge=1)
+    #: The S3 bucket of outputs and logs too large for their record (the stack names it; locally and in
+    #: tests ``<prefix>-run-data`` in moto). Without it (no such bucket) a run keeps its record's part.
+    run_data_bucket: str = ""
     run_retention_days: int = Field(90, ge=1)
     #: Runs per page of a workflow's history (API default, dashboard).
     history_page_size: int = Field(20, ge=1, le=100)
@@ -158,6 +166,8 @@ class Settings(BaseSettings):
         for field, suffix in TABLES.items():
             if not getattr(self, field):
                 object.__setattr__(self, field, f"{prefix}-{suffix}")
+        if not self.run_data_bucket:
+            object.__setattr__(self, "run_data_bucket", f"{prefix}-run-data")
         if self.public_url:
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         return self

@@ -58,6 +58,7 @@ from functions.stores import all_models
 from .alarms import Alarms
 from .nag import acknowledge, checkov_skip
 from .notices import grant_failure_handling
+from .run_data import run_data_bucket
 from .schedules import (
     Schedules,
     allow_rules_to_dead_letter,
@@ -278,6 +279,8 @@ class PlatformStack(Stack):
         self.queue.grant_send_messages(self.worker_function)
         # on_error: the scheduler queues error workflows when one is named; SES for email notices.
         grant_failure_handling(self)
+        # Outputs and logs too large for a run record: a bucket, expired with the runs.
+        self.run_data = run_data_bucket(self)
         # With a reservation, the event source never polls more batches than the worker may run at once:
         # a batch Lambda throttles would go back to the queue and count as a delivery (three, and a run
         # that never started lands in the dead-letter queue). MaximumConcurrency is what AWS advises.

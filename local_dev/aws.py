@@ -1,11 +1,12 @@
 """Local AWS: a moto server on 127.0.0.1 whose writes survive restarts.
 
-moto keeps its state in memory. To keep runs (and profiles stored as secrets) across restarts of the
-dev server, the moto WSGI app is wrapped by a journal: every successful mutating call (DynamoDB and
-Secrets Manager) is appended, as the raw request, to ``.wfp/aws-journal.jsonl`` before its response
-leaves the server. At start the journal is replayed into a fresh moto, then compacted to the current
-state (one CreateTable per table, one PutItem per item). A line is flushed before the caller sees
-its response, so a kill -9 loses nothing that was acknowledged; a torn last line is skipped.
+moto keeps its state in memory. To keep runs (and profiles stored as secrets, and the run-data bucket's
+large outputs and logs) across restarts of the dev server, the moto WSGI app is wrapped by a journal:
+every successful mutating call (DynamoDB, Secrets Manager, S3) is appended, as the raw request, to
+``.wfp/aws-journal.jsonl`` before its response leaves the server. At start the journal is replayed into
+a fresh moto, then compacted to the current state (one CreateTable per table, one PutItem per item,
+one PutObject per object). A line is flushed before the caller sees its response, so a kill -9 loses
+nothing that was acknowledged; a torn last line is skipped.
 
 The local platform runs moto in a process of its own (``local_dev.aws_server``, see
 ``LocalAws.separate_process``); tests run it in theirs. Starting is fast whatever the journal's size:
@@ -39,6 +40,7 @@ JOURNALED_SERVICES = ("DynamoDB_20120810.", "secretsmanager.")
 READ_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "TransactGet")
 KEPT_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_AMZ_TARGET", "CONTENT_TYPE", "HTTP_HOST")
 PUT_ITEM = "DynamoDB_20120810.PutItem"
+S3_WRITES = ("PUT", "POST", "DELETE")
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -46,6 +48,21 @@ def is_journaled(target: str) -> bool:
     if not target.startswith(JOURNALED_SERVICES):
         return False
     return not target.split(".", 1)[1].startswith(READ_PREFIXES)
+
+
+def is_journaled_s3(environ: dict[str, Any]) -> bool:
+    """An S3 write (the run-data bucket: CreateBucket, PutObject...): a REST call, no X-Amz-Target."""
+    if environ.get("REQUEST_METHOD") not in S3_WRITES or environ.get("HTTP_X_AMZ_TARGET"):
+        return False
+    scope = credential_scope(environ.get("HTTP_AUTHORIZATION", ""))
+    return scope is not None and scope[2] == "s3"
+
+
+def s3_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """What an S3 write needs to be replayed: its signature's scope, its content type and every x-amz
+    header (an aws-chunked body with a checksum trailer is decoded by moto from those)."""
+    return {k: v for k, v in environ.items()
+            if k in ("CONTENT_TYPE", "HTTP_CONTENT_ENCODING", *KEPT_HEADERS) or k.startswith("HTTP_X_AMZ_")}
 
 
 class Journal:
@@ -110,7 +127,8 @@ class JournalingApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not self.recording or not is_journaled(target):
+        s3 = not target and is_journaled_s3(environ)
+        if not self.recording or not (s3 or is_journaled(target)):
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -124,11 +142,12 @@ class JournalingApp:
         with self.journal.lock:  # apply and journal in the same order
             result = b"".join(self.app(environ, capture))
             if status and status[0].startswith("2"):
-                self.journal.append({
-                    "path": environ.get("PATH_INFO", "/"),
-                    "headers": {k: environ[k] for k in KEPT_HEADERS if k in environ},
-                    "body": base64.b64encode(body).decode(),
-                })
+                entry = {"path": environ.get("PATH_INFO", "/"),
+                         "headers": s3_headers(environ) if s3 else {k: environ[k] for k in KEPT_HEADERS if k in environ},
+                         "body": base64.b64encode(body).decode()}
+                if s3:
+                    entry.update(method=environ["REQUEST_METHOD"], query=environ.get("QUERY_STRING", ""))
+                self.journal.append(entry)
         return [result]
 
 
@@ -264,8 +283,8 @@ def _replay(app: Any, entries: Iterable[dict[str, Any]]) -> int:
         count += 1
         if headers.get("HTTP_X_AMZ_TARGET") == PUT_ITEM and direct.put(headers, body):
             continue
-        builder = EnvironBuilder(path=entry.get("path", "/"), method="POST", data=body,
-                                 content_type=headers.get("CONTENT_TYPE"))
+        builder = EnvironBuilder(path=entry.get("path", "/"), method=entry.get("method", "POST"), data=body,
+                                 content_type=headers.get("CONTENT_TYPE"), query_string=entry.get("query") or None)
         environ = builder.get_environ()
         environ.update({k: v for k, v in headers.items() if k != "CONTENT_TYPE"})
         for _ in app(environ, lambda *a, **k: None):

@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 from .aws import LocalAws, use_endpoint
@@ -30,10 +31,12 @@ def quiet_aws_libraries() -> None:
 
 
 def ensure_tables() -> set[str]:
-    """The platform's tables, created if missing (checked in this process's moto: no request)."""
+    """The platform's tables and run-data bucket, created if missing (checked in this process's moto: no
+    request). The bucket is checked apart: a local state kept from an older release has the tables only."""
     from functions.settings import Settings
-    from functions.stores import create_tables, table_names
+    from functions.stores import create_bucket, create_tables, table_names
 
+    from .compaction import bucket_names
     from .compaction import table_names as existing_tables
 
     settings = Settings()
@@ -42,7 +45,32 @@ def ensure_tables() -> set[str]:
     if known is None or not needed <= known:
         create_tables(settings)
         known = existing_tables() or needed
+    else:
+        if settings.run_data_bucket not in bucket_names():
+            create_bucket(settings.run_data_bucket)
+        update_indexes(settings)
     return known
+
+
+def update_indexes(settings: Any) -> None:
+    """Bring the indexes of a state kept from an older release up to the models' (an index added, a
+    projection grown), checked in this process's moto first: a start with current indexes makes no request."""
+    from functions.stores import MODELS, add_missing_indexes
+    from functions.stores.base import bind
+
+    bind(settings)
+
+    from .compaction import index_projections
+
+    for model in MODELS:
+        wanted = {i["index_name"]: i["projection"] for i in model._get_schema().get("global_secondary_indexes", [])}
+        if wanted and index_projections(model.Meta.table_name) != _normalized(wanted):
+            add_missing_indexes(model)
+
+
+def _normalized(projections: dict[str, dict]) -> dict[str, tuple[str, frozenset[str]]]:
+    return {name: (p.get("ProjectionType", "ALL"), frozenset(p.get("NonKeyAttributes") or ()))
+            for name, p in projections.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Journal compaction: the local AWS state, written as the few requests that rebuild it.
 
 After a replay, the journal holds every write ever made. This asks moto for its current state
-(DescribeTable, ListSecrets...) and yields one CreateTable per table, one PutItem per item and
-one CreateSecret per secret, in the journal's own format.
+(DescribeTable, ListSecrets...) and yields one CreateTable per table, one PutItem per item, one
+CreateSecret per secret, and one CreateBucket per bucket and PutObject per object, in the journal's own
+format.
 
 The items are read from moto's DynamoDB backend objects (``Item.to_json``, what a Scan answers)
 rather than by Scans through moto's HTTP layer, whose response serializer took over a minute for
@@ -125,13 +126,64 @@ def table_names(region: str | None = None) -> set[str] | None:
 
 
 def state_size(region: str | None = None) -> int | None:
-    """How many lines a compacted journal would have (tables, items, secrets), or None if unknown."""
+    """How many lines a compacted journal would have (tables, items, secrets, buckets, objects), or None
+    if unknown."""
     try:
         dynamodb, secretsmanager = _backends(region)
         secrets = len(list(secretsmanager.secrets.values()))
-        return sum(2 + len(table.all_items()) for table in dynamodb.tables.values()) + secrets
+        objects = sum(1 + len(list(bucket.keys.keys())) for bucket in _s3_backend().buckets.values())
+        return sum(2 + len(table.all_items()) for table in dynamodb.tables.values()) + secrets + objects
     except Exception:  # noqa: BLE001 - moto's internals moved: unknown
         return None
+
+
+def index_projections(table: str, region: str | None = None) -> dict[str, tuple[str, frozenset[str]]] | None:
+    """The global indexes of a table of this process's moto and their projections (None if unknown)."""
+    try:
+        found = _backends(region)[0].get_table(table).global_indexes
+        return {i.name: ((i.projection or {}).get("ProjectionType", "ALL"),
+                         frozenset((i.projection or {}).get("NonKeyAttributes") or ())) for i in found}
+    except Exception:  # noqa: BLE001 - moto's internals moved: unknown
+        return None
+
+
+def bucket_names() -> set[str]:
+    """The buckets of this process's moto (empty if it cannot tell: the caller then creates its own)."""
+    try:
+        return set(_s3_backend().buckets)
+    except Exception:  # noqa: BLE001 - moto's internals moved: unknown
+        return set()
+
+
+def _s3_backend() -> Any:
+    from moto.iam.models import get_account_id_from
+    from moto.s3.models import s3_backends
+
+    account = os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(ACCESS_KEY)
+    return s3_backends[account]["global"]
+
+
+def _s3_entry(path: str, body: bytes, region: str, content_type: str | None = None) -> dict[str, Any]:
+    headers = {"HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20250101/{region}/s3/aws4_request, "
+                                     "SignedHeaders=host, Signature=0",
+               "HTTP_HOST": "127.0.0.1"}
+    if content_type:
+        headers["CONTENT_TYPE"] = content_type
+    return {"method": "PUT", "path": path, "query": "", "headers": headers, "body": base64.b64encode(body).decode()}
+
+
+def s3_entries() -> Iterator[dict[str, Any]]:
+    """One CreateBucket per bucket and one PutObject per object (its latest version), from moto's backend."""
+    from urllib.parse import quote
+
+    for name, bucket in _s3_backend().buckets.items():
+        region = bucket.region_name
+        config = b"" if region == "us-east-1" else (
+            "<CreateBucketConfiguration><LocationConstraint>" + region
+            + "</LocationConstraint></CreateBucketConfiguration>").encode()
+        yield _s3_entry(f"/{name}", config, region)
+        for key in list(bucket.keys.values()):
+            yield _s3_entry(f"/{name}/{quote(key.name)}", key.value, region, key.metadata.get("Content-Type"))
 
 
 def snapshot_entries(app: Any, region: str | None = None) -> Iterator[dict[str, Any]]:
@@ -156,3 +208,4 @@ def snapshot_entries(app: Any, region: str | None = None) -> Iterator[dict[str, 
         elif "SecretBinary" in value:
             body["SecretBinary"] = value["SecretBinary"]
         yield _entry("secretsmanager", sm + "CreateSecret", body, region)
+    yield from s3_entries()

@@ -18,8 +18,7 @@ STATUS_WIDTH = 11
 
 
 def add_parser(sub: Any) -> None:
-    from functions.core.engine import TRIGGERS
-    from functions.core.runs import RunStatus
+    from functions.core.runs import TRIGGERS, RunStatus
 
     runs = sub.add_parser("runs", help="find runs of every workflow (status, workflow, trigger, days), newest first")
     runs.add_argument("--status", choices=list(get_args(RunStatus)))

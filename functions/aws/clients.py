@@ -28,6 +28,9 @@ class Clients:
                 if client is None:
                     import boto3
 
+                    from functions.aws.metering import install
+
+                    install()  # before the first session: each run's requests are counted
                     hold_secret_loggers()  # botocore logs request and response bodies at DEBUG
                     client = self._clients[service] = boto3.client(service)
         return client

@@ -13,6 +13,7 @@ stores is scrubbed of the secrets it was given (``functions.core.redaction``).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import os
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from functions.core import execution, inputs
+from functions.core import execution, inputs, usage
 from functions.core.idempotency import (
     IdempotencyStore,
     fingerprint,
@@ -32,7 +33,14 @@ from functions.core.idempotency import (
 from functions.core.message import QueuedRun
 from functions.core.ports import Queue
 from functions.core.redaction import Redactor
-from functions.core.runs import Run, RunCancelled, RunStore, new_run_id, utcnow
+from functions.core.runs import (
+    TRIGGERS,
+    Run,
+    RunCancelled,
+    RunStore,
+    new_run_id,
+    utcnow,
+)
 from functions.errors import Conflict, NotFound, PlatformError
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Plugin, Registry
@@ -43,8 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: ``rerun``: ``POST /api/runs/{id}/rerun`` (``functions.core.rerun``), allowed wherever a trigger is.
-TRIGGERS = ("manual", "api", "webhook", "schedule", "rerun")
 #: ``wait`` for a caller that waits for the run whatever its timeout (the CLI, a scheduled tick).
 UNTIL_DONE = math.inf
 #: How long a request that meets an Idempotency-Key reserved by another request waits for that
@@ -167,7 +173,14 @@ class Engine:
 
         With an ``idempotency_key`` the same key and payload return the first request's run (``replay``),
         waited for like a new one; the same key with another payload is a 409.
+
+        What the run costs in this process is metered from here (``functions.core.usage``).
         """
+        with usage.metering("scheduler" if trigger == "schedule" else "api"):
+            return self._accept(name, data, trigger, wait, idempotency_key, run_id, extra)
+
+    def _accept(self, name: str, data: dict[str, Any] | None, trigger: str, wait: float | None,
+                idempotency_key: str | None, run_id: str | None, extra: dict[str, Any]) -> Submission:
         plugin, config, clean = self.prepare(name, data or {}, trigger)
         to_worker = wait is None or (self.settings.sync_overflow == "worker" and config.timeout_seconds > wait)
         run = self.new_run(name, trigger, config, clean, status="queued" if to_worker else "running",
@@ -176,6 +189,8 @@ class Engine:
             earlier = self._reserve(name, idempotency_key, trigger, run, self.masked_inputs(config, clean))
             if earlier is not None:
                 return Submission(self.wait_for(earlier, wait) if wait else earlier, replay=True)
+        if to_worker:  # the record carries the send that follows it
+            run.usage = usage.charge(run.usage, sqs__requests=1)
         self.runs.create(run)
         if to_worker:
             self.send(run, clean)
@@ -184,7 +199,7 @@ class Engine:
         if config.timeout_seconds <= wait:
             return Submission(self.execute(run, plugin, clean))
         accepted = run.model_copy(deep=True)  # execute() changes `run` while this call answers
-        thread = threading.Thread(target=self._execute_quietly, args=(run, plugin, clean),
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(self._execute_quietly, run, plugin, clean),
                                   name=f"sync-{run.run_id}", daemon=True)
         thread.start()
         thread.join(wait)

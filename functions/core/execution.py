@@ -8,6 +8,7 @@ killed, so a run past its timeout is recorded ``timed_out`` and nothing waits fo
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
 import threading
@@ -82,7 +83,9 @@ def execute(run: Run, plugin: Plugin, data: dict[str, Any], registry: Registry, 
                 if not isinstance(exc, PlatformError):
                     log.exception("workflow %s raised", run.workflow)
 
-    worker = threading.Thread(target=target, name=f"run-{run.run_id}", daemon=True)
+    # In a copy of this context: the run's meter (functions.core.usage) counts its tools' requests too.
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), name=f"run-{run.run_id}",
+                              daemon=True)
     worker.start()
     worker.join(config.timeout_seconds)
     run.finished_at = utcnow()

@@ -65,7 +65,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.core.runs import OPEN_STATUSES, utcnow
+from functions.core.pricing import cost
+from functions.core.runs import FAILED_STATUSES, OPEN_STATUSES, utcnow
 
 Window = Literal["24h", "7d", "30d"]
 WINDOWS: dict[str, tuple[int, Literal["hour", "day"]]] = {"24h": (24, "hour"), "7d": (7 * 24, "hour"),
@@ -74,7 +75,6 @@ HOUR = timedelta(hours=1)
 #: The longest timeout a workflow may have (900 s) plus a margin: an hour this long past is final.
 LONGEST_TIMEOUT = timedelta(seconds=900)
 FREEZE_AFTER = LONGEST_TIMEOUT + timedelta(minutes=5)
-FAILED = frozenset({"error", "timed_out", "interrupted"})
 
 #: Histogram: bucket 0 is 0 ms; bucket i ≥ 1 holds [RATIO^(i-1), RATIO^i) ms; the last one everything above.
 STEPS_PER_DOUBLING = 4
@@ -105,6 +105,14 @@ class Aggregate:
     timed: int = 0
     lowest: int | None = None
     highest: int | None = None
+    #: The runs' measured usage summed (``functions.core.usage``), and how many runs had one.
+    usage: dict[str, float] = field(default_factory=dict)
+    metered: int = 0
+
+    def add_usage(self, usage: dict[str, float]) -> None:
+        for key, amount in usage.items():
+            self.usage[key] = round(self.usage.get(key, 0) + amount, 6)
+        self.metered += 1
 
     def add(self, status: str, duration_ms: int | None) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
@@ -119,6 +127,9 @@ class Aggregate:
         self.highest = ms if self.highest is None else max(self.highest, ms)
 
     def merge(self, other: Aggregate) -> Aggregate:
+        for key, amount in other.usage.items():
+            self.usage[key] = round(self.usage.get(key, 0) + amount, 6)
+        self.metered += other.metered
         for status, n in other.counts.items():
             self.counts[status] = self.counts.get(status, 0) + n
         for index, n in other.histogram.items():
@@ -139,7 +150,7 @@ class Aggregate:
     def success_rate(self) -> float | None:
         """Successes among the runs that ended with a result (skipped, cancelled and open runs aside)."""
         success = self.counts.get("success", 0)
-        decided = success + sum(self.counts.get(s, 0) for s in FAILED)
+        decided = success + sum(self.counts.get(s, 0) for s in FAILED_STATUSES)
         return round(success / decided, 4) if decided else None
 
     def percentile(self, q: float) -> int | None:
@@ -156,7 +167,7 @@ class Aggregate:
 
     def to_json(self) -> dict[str, Any]:
         return {"c": self.counts, "h": {str(k): v for k, v in self.histogram.items()}, "t": self.total_ms,
-                "n": self.timed, "lo": self.lowest, "hi": self.highest}
+                "n": self.timed, "lo": self.lowest, "hi": self.highest, "u": self.usage, "m": self.metered}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Aggregate:
@@ -164,7 +175,8 @@ class Aggregate:
                    histogram={int(k): int(v) for k, v in (data.get("h") or {}).items()},
                    total_ms=int(data.get("t") or 0), timed=int(data.get("n") or 0),
                    lowest=None if data.get("lo") is None else int(data["lo"]),
-                   highest=None if data.get("hi") is None else int(data["hi"]))
+                   highest=None if data.get("hi") is None else int(data["hi"]),
+                   usage={str(k): float(v) for k, v in (data.get("u") or {}).items()}, metered=int(data.get("m") or 0))
 
 
 @dataclass
@@ -185,6 +197,10 @@ class RunRanges(Protocol):
         """(run id, status, duration ms) of the runs created in [start, end)."""
         ...
 
+    def usage_between(self, workflow: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, float]]]:
+        """(run id, usage) of the runs created in [start, end) that have one."""
+        ...
+
 
 # ----- the response ---------------------------------------------------------------------------------------
 class MetricsBucket(BaseModel):
@@ -196,6 +212,7 @@ class MetricsBucket(BaseModel):
     success_rate: float | None = Field(None, description="success / (success + error + timed_out + interrupted)")
     p50_ms: int | None = None
     p95_ms: int | None = None
+    cost_usd: float | None = Field(None, description="What its measured runs cost at AWS list prices")
     final: bool = Field(description="Every hour of it is final (aggregated and stored); false: computed live")
 
 
@@ -208,6 +225,11 @@ class MetricsTotals(BaseModel):
     p50_ms: int | None = None
     p95_ms: int | None = None
     mean_ms: int | None = None
+    usage: dict[str, float] = Field({}, description="The measured runs' usage summed: AWS requests by kind, "
+                                                     "Lambda GB-seconds and invocations")
+    cost_usd: float | None = Field(None, description="``usage`` at AWS list prices (functions.core.pricing)")
+    metered_runs: int = Field(0, description="Runs with a measured usage (runs recorded before it was measured "
+                                             "have none)")
 
 
 class WorkflowMetrics(BaseModel):
@@ -252,26 +274,40 @@ def stretches(hours: Sequence[datetime]) -> list[tuple[datetime, datetime]]:
     return result
 
 
-def aggregate_by_hour(outcomes: Iterable[tuple[str, str, int | None]]) -> tuple[dict[datetime, Aggregate], set[datetime]]:
+def _hour_of(run_id: str) -> datetime | None:
+    try:
+        return hour_floor(datetime.fromtimestamp(int(run_id[:12], 16) / 1000, timezone.utc))
+    except ValueError:
+        return None  # not a time-ordered id: it fell in the range by its first characters only
+
+
+def aggregate_by_hour(outcomes: Iterable[tuple[str, str, int | None]],
+                      usages: Iterable[tuple[str, dict[str, float]]] = ()) -> tuple[dict[datetime, Aggregate], set[datetime]]:
     """Per hour of creation (from the run id): the aggregate, and the hours with an open run."""
     hours: dict[datetime, Aggregate] = {}
     open_hours: set[datetime] = set()
     for run_id, status, duration_ms in outcomes:
-        try:
-            created = datetime.fromtimestamp(int(run_id[:12], 16) / 1000, timezone.utc)
-        except ValueError:
-            continue  # not a time-ordered id: it fell in the range by its first characters only
-        hour = hour_floor(created)
+        hour = _hour_of(run_id)
+        if hour is None:
+            continue
         hours.setdefault(hour, Aggregate()).add(status, duration_ms)
         if status in OPEN_STATUSES:
             open_hours.add(hour)
+    for run_id, usage in usages:
+        hour = _hour_of(run_id)
+        if hour is not None and usage:
+            hours.setdefault(hour, Aggregate()).add_usage(usage)
     return hours, open_hours
+
+
+def _cost(aggregate: Aggregate) -> float | None:
+    return round(cost(aggregate.usage), 13) if aggregate.metered else None
 
 
 def _bucket(start: datetime, aggregate: Aggregate, final: bool) -> MetricsBucket:
     return MetricsBucket(start=start, runs=aggregate.runs, by_status=dict(sorted(aggregate.counts.items())),
                          success_rate=aggregate.success_rate, p50_ms=aggregate.percentile(0.5),
-                         p95_ms=aggregate.percentile(0.95), final=final)
+                         p95_ms=aggregate.percentile(0.95), cost_usd=_cost(aggregate), final=final)
 
 
 # ----- the view -------------------------------------------------------------------------------------------
@@ -291,7 +327,8 @@ def window_metrics(workflow: str, window: str, runs: RunRanges, store: MetricsSt
     computed: dict[datetime, Aggregate] = {}
     open_hours: set[datetime] = set()
     for start, end in stretches(missing):
-        found, still_open = aggregate_by_hour(runs.outcomes_between(workflow, start, end))
+        found, still_open = aggregate_by_hour(runs.outcomes_between(workflow, start, end),
+                                              runs.usage_between(workflow, start, end))
         computed.update(found)
         open_hours |= still_open
 
@@ -328,6 +365,7 @@ def window_metrics(workflow: str, window: str, runs: RunRanges, store: MetricsSt
     totals = MetricsTotals(runs=total.runs, by_status=dict(sorted(total.counts.items())),
                            success_rate=total.success_rate, p50_ms=total.percentile(0.5),
                            p95_ms=total.percentile(0.95),
-                           mean_ms=round(total.total_ms / total.timed) if total.timed else None)
+                           mean_ms=round(total.total_ms / total.timed) if total.timed else None,
+                           usage=dict(sorted(total.usage.items())), cost_usd=_cost(total), metered_runs=total.metered)
     return WorkflowMetrics(workflow=workflow, window=window,  # type: ignore[arg-type]
                            bucket=unit, start=hours[0], end=now, totals=totals, buckets=buckets)

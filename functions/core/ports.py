@@ -43,3 +43,15 @@ class Mailer(Protocol):
     def send(self, sender: str, to: list[str], subject: str, text: str) -> str:
         """Send a plain-text message; returns its message id."""
         ...
+
+
+class BlobStore(Protocol):
+    """Objects by key (the run-data bucket: S3 deployed, moto's S3 locally): what a run record cannot hold."""
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        """Store ``body`` under ``key`` (replacing what was there); raises when it was not stored."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes; raises ``KeyError`` when there is none (expired, never written)."""
+        ...

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from functions.core import execution
+from functions.core import execution, usage
 from functions.core.engine import Engine, runner_id
 from functions.core.runs import Run, RunCancelled, utcnow
 from functions.errors import Conflict, PlatformError
@@ -36,7 +36,13 @@ class QueuedRuns:
                 profiles: dict[str, str] | None = None) -> Run | None:
         """One delivery of a queued run: its finished (or re-queued) record, ``None`` when an earlier
         delivery already ran it or runs it now, or it was cancelled (the claim refuses it). ``profiles``:
-        the message's tool profile overrides (a re-run's; its record holds them too)."""
+        the message's tool profile overrides (a re-run's; its record holds them too). Metered from here
+        (``functions.core.usage``): the record adds this attempt's cost to the api's."""
+        with usage.metering("worker"):
+            return self._deliver(run_id, data, workflow, last_delivery, profiles)
+
+    def _deliver(self, run_id: str, data: dict[str, Any], workflow: str, last_delivery: bool,
+                 profiles: dict[str, str] | None) -> Run | None:
         engine = self.engine
         try:
             plugin, config = engine.registry.workflow(workflow)
@@ -80,6 +86,7 @@ class QueuedRuns:
         run.status, run.finished_at = "queued", None
         run.message = f"{outcome}; retrying in {delay} s"[:1000]
         run.lease_until = int(utcnow().timestamp()) + delay + self.settings.queued_timeout_seconds
+        run.usage = usage.charge(run.usage, sqs__requests=1)  # the send that follows the save
         try:
             self.engine.runs.save(run)
         except RunCancelled:  # cancelled during this attempt: no other attempt

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from functions.errors import Conflict
 
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped", "cancelled"]
 FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
 OPEN_STATUSES = {"queued", "running"}
+#: The failures: what ``on_error`` answers (``functions.core.notify``) and the success rate counts against.
+FAILED_STATUSES = frozenset({"error", "timed_out", "interrupted"})
+#: How a run can start (``rerun``: ``POST /api/runs/{id}/rerun``, allowed wherever a trigger is; a
+#: workflow's config never lists it: ``registry.config.Trigger`` has the others).
+TRIGGERS = ("manual", "api", "webhook", "schedule", "rerun")
 #: The one partition of the ``open_runs`` index (a constant: the sweep reads it with one Query).
 OPEN_SHARD = "open"
 SUMMARY_FIELDS = ["trigger", "status", "created_at", "started_at", "finished_at", "duration_ms", "message",
@@ -97,6 +102,17 @@ class Run(RunSummary):
     #: The run this one re-runs (``functions.core.rerun``), and the newest re-runs of this one.
     rerun_of: str | None = None
     reruns: list[str] = []
+    #: What the run cost where it ran (``functions.core.usage``): AWS requests by kind, Lambda GB-seconds
+    #: and invocations, summed over its parts (api, each worker attempt); priced by ``cost_usd``.
+    usage: dict[str, float] = {}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_usd(self) -> float | None:
+        """The usage at AWS's list prices (``functions.core.pricing``); None before anything was measured."""
+        from functions.core.pricing import cost
+
+        return round(cost(self.usage), 13) if self.usage else None
 
     @property
     def finished(self) -> bool:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from functions.core import run_search
 from functions.core.run_search import MOMENT_PATTERN, RUN_ID_PATTERN, RunFilter
-from functions.core.runs import RunStatus, RunSummary, utcnow
+from functions.core.runs import TRIGGERS, RunStatus, RunSummary, utcnow
 from functions.errors import NotFound, PlatformError
 from functions.http.deps import PlatformDep
 from functions.http.schemas import (
@@ -31,7 +31,8 @@ from functions.platform import Platform
 router = APIRouter(tags=["runs"])
 
 NAME_PATTERN = r"^[a-z0-9_]{1,100}$"
-TRIGGER_PATTERN = r"^[a-z_]{1,32}$"
+#: The triggers a run can have (``core.runs.TRIGGERS``): another one is a 422 naming them, not an empty page.
+TRIGGER_PATTERN = "^(" + "|".join(TRIGGERS) + ")$"
 
 
 def find(platform: Platform, *, status: str | None = None, workflow: str | None = None, trigger: str | None = None,

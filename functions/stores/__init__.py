@@ -31,10 +31,12 @@ def table_names(settings: Settings) -> set[str]:
 
 
 def create_tables(settings: Settings, wait: bool = False) -> None:
-    """Create ``settings``' missing tables (local server, tests). Deployed tables come from the CDK."""
+    """Create ``settings``' missing tables and run-data bucket (local server, tests). Deployed, they come
+    from the CDK."""
     from pynamodb.exceptions import TableError
 
     bind(settings)
+    create_bucket(settings.run_data_bucket)
     for model in MODELS:
         if not model.exists():
             try:
@@ -48,16 +50,22 @@ def create_tables(settings: Settings, wait: bool = False) -> None:
 
 def add_missing_indexes(model: Any) -> list[str]:
     """Create the model's global secondary indexes an existing table lacks (local state kept from an older
-    release: its runs table predates an index), one per UpdateTable as DynamoDB allows; the names added.
+    release: its runs table predates an index), or has with another projection (re-created), one per
+    UpdateTable as DynamoDB allows; the names added.
     Deployed, the CDK does this (one new index per table and release: ``tests/functions/stores``)."""
     connection = model._get_connection().connection
     table = model.Meta.table_name
-    present = {i["IndexName"] for i in connection.describe_table(table).get("GlobalSecondaryIndexes", [])}
+    present = {i["IndexName"]: i for i in connection.describe_table(table).get("GlobalSecondaryIndexes", [])}
     schema = model._get_schema()
     added = []
     for index in schema.get("global_secondary_indexes", []):
         if index["index_name"] in present:
-            continue
+            if _projected(present[index["index_name"]]["Projection"]) == _projected(index["projection"]):
+                continue
+            # Locally only: an index of this release whose projection grew since the state was made
+            # (by_day gained usage); deployed, a projection never changes (a new index is needed).
+            connection.dispatch("UpdateTable", {"TableName": table, "GlobalSecondaryIndexUpdates": [
+                {"Delete": {"IndexName": index["index_name"]}}]})
         connection.dispatch("UpdateTable", {
             "TableName": table, "AttributeDefinitions": index["attribute_definitions"],
             "GlobalSecondaryIndexUpdates": [{"Create": {
@@ -65,3 +73,20 @@ def add_missing_indexes(model: Any) -> list[str]:
                 "Projection": index["projection"]}}]})
         added.append(index["index_name"])
     return added
+
+
+def _projected(projection: dict[str, Any]) -> tuple[str, frozenset[str]]:
+    return projection.get("ProjectionType", "ALL"), frozenset(projection.get("NonKeyAttributes") or ())
+
+
+def create_bucket(name: str) -> None:
+    """Create the S3 bucket ``name`` unless it exists (moto's S3: the local server, tests)."""
+    import boto3
+
+    client = boto3.client("s3")
+    region = client.meta.region_name
+    try:
+        client.create_bucket(Bucket=name, **({} if region == "us-east-1" else
+                                              {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    except (client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
+        pass

@@ -54,7 +54,8 @@ from functions.core.runs import SUMMARY_FIELDS, RunSummary
 #: Index items a Query with a FilterExpression reads (DynamoDB's ``Limit`` counts items read, before
 #: the filter): ~300 B each, ~90 KB, ~11 read units (eventually consistent) a Query.
 FILTERED_QUERY_ITEMS = 300
-LISTED = [*SUMMARY_FIELDS, "workflow"]
+#: ``usage`` for the metrics' cost sums (``usage_of_runs``), which by_workflow cannot project.
+LISTED = [*SUMMARY_FIELDS, "workflow", "usage"]
 
 
 class DayIndex(GlobalSecondaryIndex[Any]):
@@ -193,3 +194,18 @@ def search(model: Any, to_summary: Any, query: RunFilter, limit: int, cursor: st
     else:
         next_before = None
     return RunPage(out, run_search.encode_cursor(next_before), queries, index_name)
+
+
+def usage_of_runs(model: Any, workflow: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, float]]]:
+    """(run id, usage) of ``workflow``'s runs created in [start, end) with a usage: every partition of each
+    day, its run-id range, filtered on the workflow and on having a usage (``DynamoRunStore.usage_between``)."""
+    lo, hi = id_bound(start, upper=False), id_bound(end - timedelta(milliseconds=1), upper=True)
+    condition = (model.workflow == workflow) & model.usage.exists()
+    keys = [f"{day}#{k}" for day in days(start, end - timedelta(milliseconds=1)) for k in range(DAY_SHARDS)]
+
+    def read(key: str) -> list[tuple[str, dict[str, float]]]:
+        return [(item.run_id, {str(k): float(v) for k, v in (item.usage or {}).items()})
+                for item in model.by_day.query(key, range_key_condition=model.run_id.between(lo, hi),
+                                               filter_condition=condition)]
+
+    return [pair for found in _pool().map(read, keys) for pair in found]

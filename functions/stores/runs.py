@@ -42,6 +42,8 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from functions.core import usage
+from functions.core.ports import BlobStore
 from functions.core.run_search import RunFilter, RunPage, day_shard
 from functions.core.runs import (
     OPEN_SHARD,
@@ -57,7 +59,8 @@ from functions.core.runs import (
 from functions.errors import BadRequest, NotFound
 from functions.settings import Settings
 from functions.stores.base import TableName, bind, conditionally, register
-from functions.stores.run_search import DayIndex
+from functions.stores.run_data import RunData
+from functions.stores.run_search import DayIndex, usage_of_runs
 from functions.stores.run_search import search as search_runs
 
 
@@ -103,6 +106,10 @@ class RunModel(Model):
     inputs = JSONAttribute(null=True)
     output = JSONAttribute(null=True)
     output_truncated = BooleanAttribute(default=False)
+    #: Keys in the run-data bucket of the whole output / log lines when the record holds a preview
+    #: (``functions.stores.run_data``).
+    output_ref = UnicodeAttribute(null=True)
+    logs_ref = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     traceback = UnicodeAttribute(null=True)
     logs = ListAttribute(of=UnicodeAttribute, null=True)
@@ -115,6 +122,8 @@ class RunModel(Model):
     profiles = JSONAttribute(null=True)
     rerun_of = UnicodeAttribute(null=True)
     reruns = ListAttribute(of=UnicodeAttribute, null=True)
+    #: ``functions.core.usage``: requests by kind, Lambda GB-seconds (projected by by_day for the metrics).
+    usage = JSONAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     #: Key of the by_day index (``functions.core.run_search``), fixed by the run id.
     day_shard = UnicodeAttribute(null=True)
@@ -145,17 +154,24 @@ def _decode_cursor(cursor: str, workflow: str) -> dict[str, Any]:
 class DynamoRunStore:
     """RunStore on the runs table (moto locally and in tests, DynamoDB deployed)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, blobs: BlobStore | None = None) -> None:
         bind(settings)
         self.retention = timedelta(days=settings.run_retention_days)
+        #: Outputs and logs too large for a record go to the run-data bucket (``blobs``; none: cut).
+        self.data = RunData(blobs, settings)
 
     def _item(self, run: Run) -> RunModel:
-        data = run.model_dump()
+        data = run.model_dump(exclude={"output", "logs"})
         item = RunModel(**{k: v for k, v in data.items() if k in RunModel.get_attributes() and v is not None})
-        item.logs = run.logs or None
+        kept = self.data.keep(run)
+        item.output, item.output_truncated, item.logs = kept.output, kept.output_truncated, kept.logs or None
+        item.output_ref, item.logs_ref = kept.output_ref, kept.logs_ref
         item.inputs_redacted = run.inputs_redacted or None
         item.queued = run.queued or None
         item.profiles, item.reruns = run.profiles or None, run.reruns or None
+        # The record carries what the run cost so far, this write included (functions.core.usage).
+        run.usage = usage.charge(run.usage, dynamodb__writes=1)
+        item.usage = run.usage or None
         if run.status in OPEN_STATUSES and run.lease_until is not None:
             item.lease_shard, item.lease_until = OPEN_SHARD, run.lease_until
         else:  # a finished run leaves the open_runs index
@@ -191,15 +207,18 @@ class DynamoRunStore:
             data["queued"] = bool(data.get("queued"))
             data["profiles"] = dict(data.get("profiles") or {})
             data["reruns"] = list(data.get("reruns") or [])
+            data["usage"] = dict(data.get("usage") or {})
             if data.get("lease_until") is not None:
                 data["lease_until"] = int(data["lease_until"])
         return cls.model_validate(data)
 
     def get(self, run_id: str, consistent: bool = False) -> Run:
+        """The whole run: its record, and what of its output and logs the run-data bucket holds."""
         try:
-            return self._to_run(RunModel.get(run_id, consistent_read=consistent))
+            item = RunModel.get(run_id, consistent_read=consistent)
         except DoesNotExist:
             raise NotFound(f"no such run: no run with id {run_id!r}") from None
+        return self.data.whole(self._to_run(item), item.output_ref, item.logs_ref)
 
     # ----- leases ------------------------------------------------------------------------------------------
     @staticmethod
@@ -278,3 +297,11 @@ class DynamoRunStore:
         return [(item.run_id, item.status, None if item.duration_ms is None else int(item.duration_ms))
                 for item in RunModel.by_workflow.query(workflow, RunModel.run_id.between(low, high))
                 if item.run_id < high]
+
+    def usage_between(self, workflow: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, float]]]:
+        """(run id, usage) of the workflow's runs created in [start, end) (``functions.core.metrics`` sums
+        them): Queries of the by_day index, which projects ``usage`` (by_workflow does not, and an existing
+        index's projection cannot change), bounded by run ids and filtered on the workflow:
+        ``DAY_SHARDS`` Queries per UTC day of the range, side by side. Runs recorded before usage was
+        measured have no ``day_shard`` either: nothing is missed."""
+        return usage_of_runs(RunModel, workflow, start, end)

@@ -4,7 +4,9 @@
    The first run of a process may read configuration it then caches; the figure is a later run.
 2. Every endpoint of the app (read from the app's own routes, so a new one is covered too), called
    once with real parameters: the requests each makes, and that none is a Scan.
-3. A workflow's history page (``GET /api/workflows/logs/{name}?limit=10``) with 10 runs stored, then
+3. What an error notice adds: a failing sync run without ``on_error``, then with a webhook notice (to
+   a receiver on 127.0.0.1): the first failure (a notice sent) and the next (folded into the window).
+4. A workflow's history page (``GET /api/workflows/logs/{name}?limit=10``) with 10 runs stored, then
    with 10,000: the requests must be the same (one Query, the page's worth of items). The time is shown two ways. End to end it includes moto's
    Query, which (unlike DynamoDB's, which reads only the page) filters and sorts every item of the
    table: it grows with the table on moto only. The platform's own time (end to end minus the time
@@ -32,7 +34,7 @@ from .awsrequests import (
 from .context import ADMIN_TOKEN, Bench, log, quiet_stdout
 from .events import LambdaContext, http_event
 from .measure import Stats
-from .plugins import HISTORY, NOOP
+from .plugins import FAILING, HISTORY, NOOP, NOTIFYING
 from .report import Figure, ratio_at_most, value
 
 #: Page size of the history reads: the 10 runs of the small case fill it, so both cases return as many.
@@ -134,7 +136,48 @@ def sweep(handler: Any, requests: RequestLog, run_id: str) -> list[tuple[str, in
     return results
 
 
-# ----- 3. history ----------------------------------------------------------------------------------------
+# ----- 3. error notices ------------------------------------------------------------------------------------
+def notice_costs(handler: Any, requests: RequestLog) -> dict[str, tuple[list[tuple[str, str]], float]]:
+    """Requests and seconds of a failing run: without on_error, then the first and second notifying one."""
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            received.append(self.rfile.read(int(self.headers.get("content-length") or 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ["NOTIFY_WEBHOOK_BENCH_URL"] = f"http://127.0.0.1:{server.server_address[1]}/notices"
+    os.environ["NOTIFY_WEBHOOK_BENCH_SECRET"] = "bench-notice-secret"
+    try:
+        results = {}
+        for label, name in (("plain", FAILING), ("warm", FAILING), ("notice", NOTIFYING), ("folded", NOTIFYING)):
+            mark = requests.mark()
+            started = time.perf_counter()
+            status, body = call(handler, "POST", f"/api/workflows/execute/{name}", {})
+            elapsed = time.perf_counter() - started
+            if status != 200 or json.loads(body)["status"] != "error":
+                raise RuntimeError(f"the failing run answered {status}: {body[:300]!r}")
+            results[label] = (requests.since(mark), elapsed)
+        if len(received) != 1:
+            raise RuntimeError(f"the receiver got {len(received)} notices for two failures in one window, not 1")
+        return results
+    finally:
+        server.shutdown()
+        for key in ("NOTIFY_WEBHOOK_BENCH_URL", "NOTIFY_WEBHOOK_BENCH_SECRET"):
+            os.environ.pop(key, None)
+
+
+# ----- 4. history ----------------------------------------------------------------------------------------
 def seed_runs(count: int, workflow: str = HISTORY) -> None:
     from functions.core.runs import Run, new_run_id, utcnow
     from functions.platform import get_platform
@@ -177,6 +220,7 @@ def run(bench: Bench) -> list[Figure]:
         status, body = call(handler, "POST", f"/api/workflows/execute/{NOOP}", {})
         run_id = json.loads(body)["run_id"]
         swept = sweep(handler, requests, run_id)
+        notices = notice_costs(handler, requests)
         seed_runs(10)
         small_total, small_own, small_calls = history_sample(handler, requests, reads)
         log(f"cost: seeding {big - 10} more runs of {HISTORY}")
@@ -203,6 +247,17 @@ def run(bench: Bench) -> list[Figure]:
                note=f"end to end, moto's Query included: {small_total * 1000:.1f} ms with 10 runs, "
                     f"{big_total * 1000:.1f} ms with {big} (moto filters and sorts the whole table per Query)"),
     ]
+    plain, _ = notices["warm"]
+    for label, what in (("notice", "the first failure (a notice sent)"),
+                        ("folded", "the next failure in the window (folded)")):
+        calls, seconds = notices[label]
+        figures.append(Figure(
+            section, f"failing sync run with on_error, {what}: AWS requests added", len(calls) - len(plain),
+            "requests", note=f"{describe(calls)} against {describe(plain)} without on_error; "
+                             f"{seconds * 1000:.1f} ms against {notices['warm'][1] * 1000:.1f} ms end to end "
+                             + ("(the notice is POSTed to 127.0.0.1 before the run is answered; the first one of "
+                                "the process also imports the notifiers)" if label == "notice" else
+                                "(nothing is sent: the window's count grows)")))
     reads_in_history = dynamodb(big_calls, DYNAMODB_READS)
     figures[3].details = [f"DynamoDB reads per page: {reads_in_history} (one Query of the by_workflow index)"]
     return figures

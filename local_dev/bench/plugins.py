@@ -92,6 +92,8 @@ def _workflow(root: Path, index: int, tools: int) -> None:
 #: the one whose history it reads (runs are seeded into the table directly).
 NOOP = "bench_noop"
 HISTORY = "bench_history"
+#: Fails every run: one without ``on_error``, one that notifies a webhook (profile BENCH) when it fails.
+FAILING, NOTIFYING = "bench_failing", "bench_notifying"
 
 
 def _noop(root: Path, name: str) -> None:
@@ -103,6 +105,17 @@ def _noop(root: Path, name: str) -> None:
     (folder / "main.py").write_text("def execute(data, tools):\n    return {'status': 'success'}\n")
 
 
+def _failing(root: Path, name: str, on_error: dict[str, object] | None) -> None:
+    folder = root / "workflows" / name
+    folder.mkdir(parents=True)
+    config: dict[str, object] = {"name": f"Benchmark {name}", "description": "Fails at once: what a failure costs",
+                                 "triggers": ["manual"], "category": "benchmark", "active": True}
+    if on_error:
+        config["on_error"] = on_error
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "main.py").write_text("def execute(data, tools):\n    return {'status': 'error', 'message': 'bench'}\n")
+
+
 def build(dest: Path, workflows: int = 0, tools: int = 0) -> PluginSet:
     """The examples plus the benchmark's two no-op workflows, ``workflows`` generated workflows and
     ``tools`` generated tools, with their manifest."""
@@ -112,6 +125,8 @@ def build(dest: Path, workflows: int = 0, tools: int = 0) -> PluginSet:
     root = copy_examples(dest / "plugins")
     _noop(root, NOOP)
     _noop(root, HISTORY)
+    _failing(root, FAILING, None)
+    _failing(root, NOTIFYING, {"notify": [{"type": "webhook", "profile": "BENCH"}], "window_seconds": 3600})
     for index in range(tools):
         _tool(root, index)
     for index in range(workflows):

@@ -14,7 +14,8 @@ from functions.stores import all_models
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 #: Resource types whose properties hold policy documents, and where.
 IDENTITY_POLICIES = {"AWS::IAM::Policy": "PolicyDocument", "AWS::IAM::ManagedPolicy": "PolicyDocument"}
-RESOURCE_POLICIES = {"AWS::SQS::QueuePolicy": "PolicyDocument", "AWS::SNS::TopicPolicy": "PolicyDocument"}
+RESOURCE_POLICIES = {"AWS::SQS::QueuePolicy": "PolicyDocument", "AWS::SNS::TopicPolicy": "PolicyDocument",
+                     "AWS::S3::BucketPolicy": "PolicyDocument"}
 
 
 def listed(value: Any) -> list[Any]:
@@ -60,7 +61,7 @@ def test_the_only_wildcard_resource_is_xray(dev, prod, deployed):
 
 
 def test_resource_policies_name_their_resource(dev, prod, deployed):
-    """Queue and topic policies apply to one queue or topic."""
+    """Queue, topic and bucket policies apply to one queue, topic or bucket."""
     for synth in (dev, prod, deployed):
         check_resource_policies(synth)
 

@@ -230,6 +230,9 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
                 assert [ref_of(t) for t in targets] == [log_group]
             elif service == "xray":
                 assert targets == ["*"]
+            elif service == "s3":  # the run-data bucket's objects under runs/, written and read, nothing else
+                assert action in ("s3:PutObject", "s3:GetObject"), action
+                assert json.dumps(targets).endswith('"/runs/*"]]}]') and "RunData" in json.dumps(targets), targets
             elif service in ("events", "scheduler") and handler.endswith("api.handler"):
                 assert action in ("events:EnableRule", "events:DisableRule"), action  # dev has UTC rules only
                 assert json.dumps(targets).endswith(':rule/wfp-dev-*"]]}]'), targets

@@ -26,7 +26,7 @@ from functions.core import redaction
 from functions.core.notify.base import Notice, Notifier, NotifierError
 from functions.core.notify.profiles import TOOLS
 from functions.core.notify.state import NoticeStore
-from functions.core.runs import Run, RunStore, utcnow
+from functions.core.runs import FAILED_STATUSES, Run, RunStore, utcnow
 from functions.registry.on_error import Notify, OnError
 from functions.settings import Settings
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAILED_STATUSES = frozenset({"error", "timed_out", "interrupted"})
 #: The trigger an error workflow is started with: it must accept "manual".
 ERROR_WORKFLOW_TRIGGER = "manual"
 #: The input key an error workflow receives the notice under.

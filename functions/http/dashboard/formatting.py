@@ -57,3 +57,31 @@ def relative(value: datetime | None, now: datetime | None = None) -> str:
 
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=False)
+
+
+def size(n: int | None) -> str:
+    """Bytes as a person reads them: 980 B, 12.3 KB, 2.0 MB."""
+    if n is None:
+        return "—"
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+#: How the run page names each usage key (``functions.core.usage``), in this order.
+USAGE_NAMES = {"lambda.gb_seconds": "Lambda GB-s", "lambda.invocations": "Lambda invocations",
+               "dynamodb.writes": "DynamoDB writes", "dynamodb.reads": "DynamoDB reads", "sqs.requests": "SQS requests",
+               "s3.writes": "S3 PUTs", "s3.reads": "S3 GETs", "secretsmanager.requests": "Secrets Manager calls",
+               "ses.messages": "emails"}
+
+
+def usage_text(usage: dict[str, float]) -> str:
+    """``0.0145 Lambda GB-s, 1 Lambda invocations, 2 DynamoDB writes`` (unnamed kinds last, by key)."""
+    keys = [k for k in USAGE_NAMES if usage.get(k)] + sorted(k for k in usage if k not in USAGE_NAMES and usage[k])
+    return ", ".join(f"{_amount(usage[k])} {USAGE_NAMES.get(k, k)}" for k in keys) or "nothing measured"
+
+
+def _amount(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from functions.core.pricing import dollars
 from functions.http.dashboard import formatting
 from functions.http.dashboard.charts import runs_chart
 from functions.http.middleware.auth import root_path
@@ -49,7 +50,8 @@ def environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters.update(duration=formatting.duration, when=formatting.when, iso=formatting.iso,
-                       relative=formatting.relative, pretty_json=formatting.pretty_json,
+                       relative=formatting.relative, pretty_json=formatting.pretty_json, size=formatting.size,
+                       usage_text=formatting.usage_text, dollars=dollars,
                        urlpart=lambda value: quote(str(value), safe=""))
     env.globals.update(runs_chart=runs_chart, final_statuses=FINAL,
                        run_link=lambda base: (lambda run_id: f"{base}/dashboard/runs/{run_id}"))

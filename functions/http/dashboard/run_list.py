@@ -25,9 +25,7 @@ PATTERNS = {"workflow": NAME_PATTERN, "trigger": TRIGGER_PATTERN,
 
 
 def triggers() -> tuple[str, ...]:
-    from functions.core.engine import (
-        TRIGGERS,  # the engine's list (imported with the page, not before)
-    )
+    from functions.core.runs import TRIGGERS
 
     return tuple(TRIGGERS)
 

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 from functions.core.runs import Run, RunSummary
 from functions.errors import PluginError
 from functions.http import catalog
+from functions.http.dashboard import formatting
 from functions.http.schemas import InterfaceOut, PluginOut, ScheduledJob, WorkflowOut
 from functions.platform import Platform
 from functions.registry.config import ToolConfig, WorkflowConfig
@@ -160,7 +161,29 @@ def run_page(platform: Platform, run_id: str) -> dict[str, Any]:
     tools = [(t, run.profiles.get(t) or config.tools_profiles.get(t, "DEFAULT")) for t in config.tools_required] \
         if config else []
     return {"run": run, "workflow_name": display, "workflow_known": plugin is not None,
-            "rerun_masked": masked_inputs(run), "rerun_tools": tools}
+            "rerun_masked": masked_inputs(run), "rerun_tools": tools,
+            "output": shown(formatting.pretty_json(run.output) if run.output is not None else ""),
+            "logs": shown("\n".join(run.logs))}
+
+
+#: How much of a run's output and of its log lines the run page shows inline; beyond, a link gives the
+#: whole (``GET /api/runs/{id}/output``, ``/logs``). A page is one Lambda response (6 MB at most) and
+#: HTML escaping can grow JSON several times; a person reads the beginning and downloads the rest.
+SHOWN_BYTES = 256 * 1024
+
+
+@dataclass
+class Shown:
+    text: str
+    #: The whole text's size in bytes when only its beginning is shown, else None.
+    whole_bytes: int | None = None
+
+
+def shown(text: str) -> Shown:
+    data = text.encode()
+    if len(data) <= SHOWN_BYTES:
+        return Shown(text)
+    return Shown(data[:SHOWN_BYTES].decode(errors="ignore"), len(data))
 
 
 def schedules(platform: Platform) -> dict[str, Any]:

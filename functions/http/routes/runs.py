@@ -1,12 +1,13 @@
-"""One run, in full: status, inputs (redacted), output, error, traceback and log lines; re-running it
-(``functions.core.rerun``) and cancelling it (``functions.core.cancel``)."""
+"""One run, in full: status, inputs (redacted), output, error, traceback and log lines (also each alone,
+whole, as a download); re-running it (``functions.core.rerun``) and cancelling it (``functions.core.cancel``)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from functions.errors import NotFound
@@ -27,21 +28,9 @@ router.include_router(run_listing.router)
 RUN_ID = r"^[0-9a-f]{1,64}$"
 
 
-@router.get("/api/runs/{run_id}", response_model=RunOut, responses=error_responses({404: "No such run"}))
-async def get_run(platform: PlatformDep,
-                  run_id: str = Path(description="The run_id a trigger answered (hex digits)",
-                                     json_schema_extra={"pattern": RUN_ID})) -> RunOut:
-    # Documented as a pattern, checked here: a mistyped id is a run that does not exist (404), not
-    # pydantic's pattern text.
-    if not re.match(RUN_ID, run_id):
-        raise NotFound(f"no such run: {run_id[:80]!r} is not a run id (up to 64 hex digits, as a trigger "
-                       "answered it)")
-    run = await run_in_threadpool(platform.runs.get, run_id)
-    return RunOut.model_validate(run.model_dump())
-
-
-# ----- re-run and cancel -------------------------------------------------------------------------------------
 def _run_id(run_id: str) -> str:
+    """Documented as a pattern, checked here: a mistyped id is a run that does not exist (404), not
+    pydantic's pattern text."""
     if not re.match(RUN_ID, run_id):
         raise NotFound(f"no such run: {run_id[:80]!r} is not a run id (up to 64 hex digits, as a trigger "
                        "answered it)")
@@ -49,6 +38,40 @@ def _run_id(run_id: str) -> str:
 
 
 RunIdPath = Path(description="The run's id (hex digits)", json_schema_extra={"pattern": RUN_ID})
+
+
+@router.get("/api/runs/{run_id}", response_model=RunOut, responses=error_responses({404: "No such run"}))
+async def get_run(platform: PlatformDep,
+                  run_id: str = Path(description="The run_id a trigger answered (hex digits)",
+                                     json_schema_extra={"pattern": RUN_ID})) -> RunOut:
+    run = await run_in_threadpool(platform.runs.get, _run_id(run_id))
+    return RunOut.model_validate(run.model_dump())
+
+
+# ----- a run's output and log lines, whole -------------------------------------------------------------------
+@router.get("/api/runs/{run_id}/output", responses={200: {"content": {"application/json": {}},
+                                                          "description": "The output, whole, as JSON"},
+                                                    **error_responses({404: "No such run"})})
+async def run_output(platform: PlatformDep, run_id: str = RunIdPath) -> Response:
+    """What the run's execute() returned, whole (also when its record keeps a preview and the rest is in
+    the run-data bucket), as a JSON download; ``null`` while the run has none."""
+    run = await run_in_threadpool(platform.runs.get, _run_id(run_id))
+    body = json.dumps(run.output, ensure_ascii=False, default=str, indent=2)
+    return Response(body, media_type="application/json",
+                    headers={"Content-Disposition": f'inline; filename="{run.run_id}-output.json"'})
+
+
+@router.get("/api/runs/{run_id}/logs", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}, "description": "The log lines, whole, one per line"},
+                       **error_responses({404: "No such run"})})
+async def run_logs(platform: PlatformDep, run_id: str = RunIdPath) -> PlainTextResponse:
+    """The run's log lines, whole, one per line (``GET /api/runs/{run_id}`` has them as a JSON list)."""
+    run = await run_in_threadpool(platform.runs.get, _run_id(run_id))
+    return PlainTextResponse("".join(f"{line}\n" for line in run.logs),
+                             headers={"Content-Disposition": f'inline; filename="{run.run_id}-logs.txt"'})
+
+
+# ----- re-run and cancel -------------------------------------------------------------------------------------
 RERUN_RESPONSES = {
     202: {"model": RunAccepted, "description": "Accepted: recorded, not finished yet (poll status_url); at once "
                                                "with ?async=1"},

@@ -230,11 +230,32 @@ def test_log_lines_are_bounded(make_platform, flows):
 
 
 def test_a_flood_of_wide_log_lines_still_fits_in_one_record(platform):
-    """200 lines of 500 four-byte characters would make a 400 KB item, over DynamoDB's limit."""
+    """300 lines of 500 four-byte characters would make a 600 KB item, over DynamoDB's limit: the record
+    keeps the first 64 KB of them, the run-data bucket the whole log, and reading the run gives it whole."""
+    from functions.stores.runs import RunModel
+
     run = platform.run("chatty", {"extra": 300, "fill": "\N{GRINNING FACE}" * 600})
+    item = RunModel.get(run.run_id)
+    assert sum(len(line.encode()) for line in item.logs) <= 64 * 1024
+    assert item.logs[-1].endswith("more line(s): the whole log is kept with the run")
+    assert item.logs_ref == f"runs/{run.run_id}/logs.json"
     record = stored(platform, run)
     assert record.status == "success"
-    assert sum(len(line.encode()) for line in record.logs) <= 64 * 1024 + 100
+    assert len(record.logs) == len(run.logs) and record.logs == run.logs
+    assert sum(len(line.encode()) for line in record.logs) > 500 * 1024
+    assert not any(line.endswith("not kept") for line in record.logs)
+
+
+def test_without_a_run_data_bucket_the_record_keeps_its_part(make_platform, flows):
+    """No bucket (S3 refuses the put): the run is still saved, with the record's part and a line saying so."""
+    platform = make_platform(flows.root, WFP_RUN_DATA_BUCKET="no-such-bucket-here")
+    import boto3
+
+    boto3.client("s3").delete_bucket(Bucket="no-such-bucket-here")
+    run = platform.run("chatty", {"extra": 300, "fill": "x" * 600})
+    record = stored(platform, run)
+    assert record.status == "success"
+    assert sum(len(line.encode()) for line in record.logs) <= 64 * 1024
     assert record.logs[-1].endswith("more line(s) not kept")
 
 

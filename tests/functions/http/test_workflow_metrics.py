@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from functions.core.metrics import FREEZE_AFTER, PRECISION, hour_floor, window_metrics
+from functions.core.run_search import DAY_SHARDS
 from functions.core.runs import Run, utcnow
 
 WORKFLOW = "trend"
@@ -103,17 +104,21 @@ def test_each_window_counts_the_runs_and_repeated_views_read_the_stored_hours(aw
     seeded = seed(trend.core.runs, now)
     settings = trend.core.settings
     metrics_table, runs_index = settings.metrics_table, f"{settings.runs_table}/by_workflow"
+    day_index = f"{settings.runs_table}/by_day"  # the runs' usage, for the cost sums: 4 shards a day
 
     aws_calls.clear()
     first = trend.client.get(f"/api/workflows/{WORKFLOW}/metrics?window=30d")
     assert first.status_code == 200, first.text
     cost = dynamodb(aws_calls)
     # The first 30-day view: one Query of the metrics table, one of the runs index (the whole window,
-    # one page here), one PutItem per day that got final hours (30 days at most). Nothing else.
+    # one page here), one of each by_day partition of the window's 30 days (usage), one PutItem per day
+    # that got final hours (30 days at most). Nothing else.
     assert cost[("Query", metrics_table)] == 1
     assert cost[("Query", runs_index)] == 1
+    assert cost[("Query", day_index)] == 30 * DAY_SHARDS
     assert 29 <= cost[("PutItem", metrics_table)] <= 30
-    assert set(cost) == {("Query", metrics_table), ("Query", runs_index), ("PutItem", metrics_table)}
+    assert set(cost) == {("Query", metrics_table), ("Query", runs_index), ("Query", day_index),
+                         ("PutItem", metrics_table)}
 
     for window in ("30d", "7d", "24h"):
         aws_calls.clear()
@@ -123,8 +128,9 @@ def test_each_window_counts_the_runs_and_repeated_views_read_the_stored_hours(aw
         # runs index over the hours not final yet (the current one, the previous one for 20 minutes).
         assert cost[("Query", metrics_table)] == 1, (window, cost)
         assert cost[("Query", runs_index)] == 1, (window, cost)
+        assert cost[("Query", day_index)] in (DAY_SHARDS, 2 * DAY_SHARDS), (window, cost)  # 2 across midnight
         assert cost[("PutItem", metrics_table)] <= 1, (window, cost)  # an hour that became final meanwhile
-        assert sum(cost.values()) <= 3 and not any(op in ("Scan", "GetItem") for op, _ in cost)
+        assert sum(cost.values()) <= 3 + 2 * DAY_SHARDS and not any(op in ("Scan", "GetItem") for op, _ in cost)
         (low, _high), = run_id_bounds(aws_calls)
         assert low >= hour_floor(utcnow()) - timedelta(hours=1), (window, low)
 

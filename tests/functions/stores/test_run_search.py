@@ -190,3 +190,32 @@ def test_an_older_local_runs_table_gets_the_new_index_at_start(aws):
     names = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]}
     assert {"by_day", "by_workflow", "open_runs"} <= names
     assert add_missing_indexes(RunModel) == []  # nothing left to add
+
+
+def test_an_older_local_by_day_index_gets_the_usage_projection(aws):
+    """A local state made before by_day projected ``usage`` (the metrics' cost sums read it there): the dev
+    server's table creation re-creates the index with the model's projection."""
+    import boto3
+
+    from functions.settings import Settings
+    from functions.stores import add_missing_indexes, create_tables
+    from functions.stores.runs import RunModel
+
+    settings = Settings(stage="old", prefix="wfp-old")
+    create_tables(settings)
+    client = boto3.client("dynamodb")
+    table = RunModel.Meta.table_name
+    [by_day] = [i for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+                if i["IndexName"] == "by_day"]
+    client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_day"}}])
+    older = [a for a in by_day["Projection"]["NonKeyAttributes"] if a != "usage"]
+    client.update_table(TableName=table, AttributeDefinitions=[{"AttributeName": "day_shard", "AttributeType": "S"},
+                                                               {"AttributeName": "run_id", "AttributeType": "S"}],
+                        GlobalSecondaryIndexUpdates=[{"Create": {
+                            "IndexName": "by_day", "KeySchema": by_day["KeySchema"],
+                            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": older}}}])
+    assert add_missing_indexes(RunModel) == ["by_day"]
+    [now] = [i for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+             if i["IndexName"] == "by_day"]
+    assert "usage" in now["Projection"]["NonKeyAttributes"]
+    assert add_missing_indexes(RunModel) == []

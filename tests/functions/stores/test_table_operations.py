@@ -90,7 +90,8 @@ def exercise_runs(settings: Settings) -> None:
     assert store.open_runs(expired_before=0) == []
     assert store.close(queued.run_id, "interrupted", "lost", ("queued", "running"))
     assert not store.close(queued.run_id, "error", "again", ("running",), lease_until=1)
-    store.save(run(status="success"))
+    measured = run(status="success", usage={"dynamodb.writes": 2.0})
+    store.save(measured)
     page, cursor = store.history("w", 1)
     assert len(page) == 1 and cursor
     store.history("w", 1, cursor)
@@ -98,6 +99,8 @@ def exercise_runs(settings: Settings) -> None:
 
     assert store.search(RunFilter(since=utcnow() - timedelta(days=1), until=utcnow()), 5).runs
     assert len(store.outcomes_between("w", utcnow() - timedelta(hours=1), utcnow() + timedelta(seconds=1))) == 2
+    [(run_id, measured_usage)] = store.usage_between("w", utcnow() - timedelta(hours=1), utcnow() + timedelta(seconds=1))
+    assert run_id == measured.run_id and measured_usage["dynamodb.writes"] == 2.0
     # re-run links (a conditional UpdateItem) and the save that a cancel refuses (a conditional PutItem)
     assert store.add_rerun(queued.run_id, "ab12", [], 20) and not store.add_rerun(queued.run_id, "cd34", [], 20)
     cancelled = run(lease_until=int(utcnow().timestamp()) + 60).model_copy(update={"workflow": "w-cancelled"})
