@@ -71,7 +71,7 @@ COVERED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function", "
            "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::SecretsManager::Secret",
            "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment",
            "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm",
-           "AWS::SNS::Subscription"}
+           "AWS::SNS::Subscription", "AWS::S3::Bucket", "AWS::S3::BucketPolicy"}
 
 
 # ----- result --------------------------------------------------------------------------------------------
@@ -323,7 +323,8 @@ class Verifier:
             ("tables", self.tables), ("queues", self.queues), ("functions", self.functions),
             ("event source", self.event_source), ("rules", self.rules), ("schedules", self.scheduler_schedules),
             ("failure paths", self.failure_paths), ("alarms", self.alarms), ("concurrency", self.concurrency),
-            ("secrets", self.secrets), ("API", self.api), ("outputs", self.outputs), ("other resources", self.others)]
+            ("secrets", self.secrets), ("API", self.api), ("run data", self.run_data), ("outputs", self.outputs),
+            ("other resources", self.others)]
         for name, section in sections:
             try:
                 section()
@@ -839,6 +840,61 @@ class Verifier:
                         f"{len(allowed)} statements for API {self.rest_api_id}" if allowed else
                         f"expected an apigateway.amazonaws.com statement on {alias_arn} for API {self.rest_api_id}, "
                         f"found {[s.get('Resource') for s in policy['Statement']]}")
+
+    def run_data(self) -> None:
+        """The run-data bucket as S3 answers for it (private, encrypted, expiring with the runs, TLS only), or
+        as the deployed template asks it where moto's CloudFormation drops the property; and named in every
+        function's environment and in the stack's outputs."""
+        from botocore.exceptions import ClientError
+
+        from infrastructure.run_data import MARGIN_DAYS
+
+        bucket = self.created("AWS::S3::Bucket", "RunData")
+        template_id = self.stack.template_id("RunData") or "RunData<hash>"
+        asked = (self.stack.template.get(template_id, {}).get("Properties") or {})
+        s3 = self.client("s3")
+        days = self.settings.run_retention_days + MARGIN_DAYS
+        checks: list[tuple[str, Callable[[], Any], Any, Callable[[dict[str, Any]], Any], str]] = [
+            ("blocks public access", lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+             dict.fromkeys(("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True),
+             lambda props: props.get("PublicAccessBlockConfiguration"), "PublicAccessBlockConfiguration"),
+            ("encryption", lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+                "Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256",
+             lambda props: props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [{}])[0].get(
+                 "ServerSideEncryptionByDefault", {}).get("SSEAlgorithm"), "BucketEncryption"),
+            ("lifecycle", lambda: [(r.get("Status"), r.get("Expiration", {}).get("Days"),
+                                    r.get("Prefix", (r.get("Filter") or {}).get("Prefix")))
+                                   for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]],
+             [("Enabled", days, "runs/")],
+             lambda props: [(r.get("Status"), r.get("ExpirationInDays"), r.get("Prefix"))
+                            for r in props.get("LifecycleConfiguration", {}).get("Rules", [])], "LifecycleConfiguration"),
+        ]
+        for what, read, wanted, from_template, prop in checks:
+            try:
+                self.result.expect(f"run-data bucket {what}", wanted, read())
+            except ClientError as exc:
+                self.result.expect(f"run-data bucket {what}, as the deployed template asks it", wanted,
+                                   from_template(asked), f"{prop} (moto's S3 has none: see the note)")
+                self.result.not_checkable.append(
+                    f"the run-data bucket's {prop}: moto's CloudFormation does not apply it to the bucket "
+                    f"({exc.response['Error']['Code']}); only the deployed template's property was checked")
+        try:
+            statements, where = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"], ""
+        except ClientError as exc:
+            statements = [st for r in self.stack.template.values() if r.get("Type") == "AWS::S3::BucketPolicy"
+                          for st in r["Properties"]["PolicyDocument"]["Statement"]]
+            where = ", as the deployed template asks it"
+            self.result.not_checkable.append(
+                f"the run-data bucket's policy: moto's CloudFormation does not attach it ({exc.response['Error']['Code']}); "
+                "only the deployed template's AWS::S3::BucketPolicy was checked")
+        denies = [st for st in statements if st.get("Effect") == "Deny"
+                  and st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+        self.result.add(f"run-data bucket refuses requests without TLS{where}", bool(denies),
+                        "a Deny on aws:SecureTransport false" if denies else f"bucket policy: {statements}")
+        named = {cid.removesuffix("Function").lower(): (c.get("Environment") or {}).get("Variables", {}).get(
+            "WFP_RUN_DATA_BUCKET") for cid, c in self.function_configs.items()}
+        self.result.expect("functions name the run-data bucket", dict.fromkeys(named, bucket), named)
+        self.result.expect("output RunDataBucket", bucket, self.stack.outputs.get("RunDataBucket", "<missing>"))
 
     def outputs(self) -> None:
         from infrastructure.stack import output_id
