@@ -1,5 +1,5 @@
 """``wfp runs``: find runs of every workflow in the local platform's table, as ``GET /api/runs`` does
-(``functions.http.run_listing.find``: same filters, window, page size and cursor).
+(``functions.core.run_search.find``: same filters, window, page size and cursor).
 
     wfp runs --status error --since 2026-12-01 --limit 50
     wfp runs --workflow daily_digest --trigger schedule --json
@@ -37,8 +37,8 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from functions.core.run_search import find
     from functions.errors import PlatformError
-    from functions.http.run_listing import find
 
     from .environment import prepare
 
@@ -50,13 +50,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
     local = prepare()
     try:
         try:
-            page = find(local.platform, status=args.status, workflow=args.workflow, trigger=args.trigger,
-                        since=args.since, until=args.until, run_id=args.run_id, limit=args.limit, cursor=args.cursor)
+            settings = local.platform.settings
+            page = find(local.platform.runs, settings.run_retention_days, settings.history_page_size,
+                        status=args.status, workflow=args.workflow, trigger=args.trigger, since=args.since,
+                        until=args.until, run_id=args.run_id, limit=args.limit, cursor=args.cursor)
         except PlatformError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2
         if args.json:
-            print(json.dumps(page.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            print(json.dumps(_json(page), indent=2, ensure_ascii=False))
             return 0
         for run in page.runs:
             started = (run.started_at or run.created_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -73,8 +75,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
+    from functions.core.rerun import BULK_MAX, bulk_rerun
     from functions.errors import PlatformError
-    from functions.http.run_listing import BULK_MAX, bulk_rerun
 
     from .environment import prepare
 
@@ -86,13 +88,13 @@ def _rerun(args: argparse.Namespace) -> int:
     local = prepare()
     try:
         try:
-            answer = bulk_rerun(local.platform, confirm=args.yes, limit=limit, status=args.status,
+            answer = bulk_rerun(local.platform.engine, confirm=args.yes, limit=limit, status=args.status,
                                 workflow=args.workflow, trigger=args.trigger, since=args.since, until=args.until)
         except PlatformError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2
         if args.json:
-            print(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            print(json.dumps(_json(answer), indent=2, ensure_ascii=False))
         elif not args.yes:
             for run in answer.runs:
                 print(f"{run.run_id}  {run.status:<{STATUS_WIDTH}} {run.workflow}  {run.trigger}")
@@ -103,3 +105,18 @@ def _rerun(args: argparse.Namespace) -> int:
         return 1 if args.yes and any(item.rerun_id is None for item in answer.results) else 0
     finally:
         local.stop()
+
+
+def _json(answer: Any) -> Any:
+    """A page or a bulk re-run as the API answers it (the same fields; runs as their JSON)."""
+    from dataclasses import asdict, fields
+
+    out = {f.name: getattr(answer, f.name) for f in fields(answer)}
+    out["runs"] = [run.model_dump(mode="json") for run in answer.runs]
+    if "results" in out:
+        out["results"] = [asdict(item) for item in answer.results]
+        out["count"] = len(answer.runs)
+    for key in ("since", "until"):
+        if key in out:
+            out[key] = out[key].isoformat().replace("+00:00", "Z")
+    return out

@@ -66,7 +66,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.pricing import cost
-from functions.core.runs import FAILED_STATUSES, OPEN_STATUSES, utcnow
+from functions.core.runs import FAILED_STATUSES, OPEN_STATUSES, created_ms, utcnow
 
 Window = Literal["24h", "7d", "30d"]
 WINDOWS: dict[str, tuple[int, Literal["hour", "day"]]] = {"24h": (24, "hour"), "7d": (7 * 24, "hour"),
@@ -275,10 +275,9 @@ def stretches(hours: Sequence[datetime]) -> list[tuple[datetime, datetime]]:
 
 
 def _hour_of(run_id: str) -> datetime | None:
-    try:
-        return hour_floor(datetime.fromtimestamp(int(run_id[:12], 16) / 1000, timezone.utc))
-    except ValueError:
-        return None  # not a time-ordered id: it fell in the range by its first characters only
+    """None for an id that is not time-ordered (it fell in the range by its first characters only)."""
+    millis = created_ms(run_id)
+    return None if millis is None else hour_floor(datetime.fromtimestamp(millis / 1000, timezone.utc))
 
 
 def aggregate_by_hour(outcomes: Iterable[tuple[str, str, int | None]],

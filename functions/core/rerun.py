@@ -16,12 +16,19 @@ anything is written.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from functions.core import inputs
 from functions.core.redaction import MASK
 from functions.core.runs import Run, RunStore, new_run_id
-from functions.errors import BadRequest, Conflict, InputValidationError, NotFound
+from functions.errors import (
+    BadRequest,
+    Conflict,
+    InputValidationError,
+    NotFound,
+    PlatformError,
+)
 from functions.registry.config import WorkflowConfig
 from functions.registry.profile import normalize_profile
 
@@ -118,3 +125,63 @@ def rerun(engine: Engine, run_id: str, given: dict[str, Any] | None = None,
     # original is finished, so no save of its own can overwrite the link
     link(engine.runs, original, submission.run.run_id)
     return submission
+
+
+# ----- a filtered set at once ------------------------------------------------------------------------------
+#: The most runs one bulk re-run takes (``POST /api/runs/rerun``, ``wfp runs --rerun``).
+BULK_MAX = 50
+
+
+@dataclass
+class BulkItem:
+    run_id: str
+    workflow: str
+    status: str
+    #: The new run (queued), or None when this one was refused (``error`` says why).
+    rerun_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Bulk:
+    confirmed: bool
+    runs: list[Any]  # RunSummary, newest first
+    #: More runs match than ``limit``: the newest were taken.
+    more: bool
+    results: list[BulkItem] = field(default_factory=list)
+    message: str = ""
+
+
+def bulk_rerun(engine: Engine, *, confirm: bool, limit: int, profiles: dict[str, str] | None = None,
+               **filters: Any) -> Bulk:
+    """The newest ``limit`` runs matching ``filters`` (``functions.core.run_search.find``'s); with ``confirm``,
+    each re-run through the queue (as ``POST /api/runs/{id}/rerun?async=1``), one refusal not stopping the
+    others."""
+    from functions.core.run_search import find
+
+    settings = engine.settings
+    runs: list[Any] = []
+    cursor: str | None = None
+    for _ in range(10):  # pages: a rare filter may answer short pages (functions.stores.run_search)
+        page = find(engine.runs, settings.run_retention_days, settings.history_page_size,
+                    limit=limit - len(runs) + 1, cursor=cursor, **filters)
+        runs += page.runs
+        cursor = page.next_cursor
+        if len(runs) > limit or cursor is None:
+            break
+    more = len(runs) > limit or cursor is not None
+    runs = runs[:limit]
+    if not confirm:
+        return Bulk(False, runs, more, message=f"{len(runs)} run(s) match"
+                    f"{' (and more: the newest are taken)' if more else ''}; "
+                    "repeat the request with confirm=true to re-run them")
+    results = []
+    for run in runs:
+        item = BulkItem(run.run_id, run.workflow, run.status)
+        try:
+            item.rerun_id = rerun(engine, run.run_id, None, profiles, wait=None).run.run_id
+        except PlatformError as exc:
+            item.error = exc.message
+        results.append(item)
+    started = sum(1 for r in results if r.rerun_id)
+    return Bulk(True, runs, more, results, f"{started} of {len(runs)} run(s) re-run (queued)")

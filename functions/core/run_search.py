@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from functions.errors import BadRequest
+from functions.errors import BadRequest, NotFound
 
 #: Write shards per day (see the module's docstring); part of the stored keys.
 DAY_SHARDS = 4
@@ -171,3 +171,43 @@ def decode_cursor(cursor: str) -> str:
     if not ok:
         raise BadRequest(INVALID_CURSOR)
     return str(key["before"])
+
+
+# ----- the listing -----------------------------------------------------------------------------------------
+@dataclass
+class Found:
+    """A page of ``find``: the runs, the cursor of the next page, and the window it covers."""
+
+    runs: list[Any]  # RunSummary (functions.core.runs imports this module's types)
+    since: datetime
+    until: datetime
+    next_cursor: str | None = None
+
+
+def find(runs: Any, retention_days: int, page_size: int, *, status: str | None = None,
+         workflow: str | None = None, trigger: str | None = None, since: str | None = None,
+         until: str | None = None, run_id: str | None = None, limit: int | None = None,
+         cursor: str | None = None) -> Found:
+    """One page of runs (``GET /api/runs``, the Runs page, ``wfp runs``). ``run_id``: that run only (one
+    GetItem), if it matches the other filters given; the default window does not apply to it. ``runs``: the
+    ``RunStore``."""
+    from functions.core.runs import RunSummary, created_ms, utcnow
+
+    start, end = window(since, until, utcnow(), retention_days)
+    if run_id:
+        if cursor:
+            decode_cursor(cursor)  # checked all the same: a bad one is a 400 everywhere
+        try:
+            run = runs.get(run_id)
+        except NotFound:
+            return Found([], start, end)
+        created = created_ms(run.run_id) or 0
+        in_window = ((not since or created >= int(start.timestamp() * 1000))
+                     and (not until or created <= int(end.timestamp() * 1000)))
+        wanted: dict[str, Any] = {"status": status, "workflow": workflow, "trigger": trigger}
+        ok = in_window and all(value is None or getattr(run, key) == value for key, value in wanted.items())
+        summary = RunSummary.model_validate(run.model_dump(include=set(RunSummary.model_fields)))
+        return Found([summary] if ok else [], start, end)
+    query = RunFilter(since=start, until=end, status=status, workflow=workflow, trigger=trigger)
+    page = runs.search(query, limit or page_size, cursor)
+    return Found(page.runs, start, end, page.next_cursor)

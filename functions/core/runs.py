@@ -59,6 +59,14 @@ def new_run_id() -> str:
     return f"{millis:012x}{secrets.token_hex(6)}"
 
 
+def created_ms(run_id: str) -> int | None:
+    """The creation epoch milliseconds a run id starts with (``new_run_id``), or None for an id that does not."""
+    try:
+        return int(run_id[:12], 16) if len(run_id) >= 12 else None
+    except ValueError:
+        return None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

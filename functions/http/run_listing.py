@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from functions.core import run_search
-from functions.core.run_search import MOMENT_PATTERN, RUN_ID_PATTERN, RunFilter
-from functions.core.runs import TRIGGERS, RunStatus, RunSummary, utcnow
-from functions.errors import NotFound, PlatformError
+from functions.core.rerun import BULK_MAX
+from functions.core.run_search import MOMENT_PATTERN, RUN_ID_PATTERN
+from functions.core.runs import TRIGGERS, RunStatus
 from functions.http.deps import PlatformDep
 from functions.http.schemas import (
     BulkRerun,
@@ -35,30 +35,11 @@ NAME_PATTERN = r"^[a-z0-9_]{1,100}$"
 TRIGGER_PATTERN = "^(" + "|".join(TRIGGERS) + ")$"
 
 
-def find(platform: Platform, *, status: str | None = None, workflow: str | None = None, trigger: str | None = None,
-         since: str | None = None, until: str | None = None, run_id: str | None = None, limit: int | None = None,
-         cursor: str | None = None) -> RunList:
-    """One page of runs (blocking: DynamoDB). ``run_id``: that run only (one GetItem), if it matches the
-    other filters given; the default window does not apply to it."""
-    now = utcnow()
-    start, end = run_search.window(since, until, now, platform.settings.run_retention_days)
-    if run_id:
-        if cursor:
-            run_search.decode_cursor(cursor)  # checked all the same: a bad one is a 400 everywhere
-        try:
-            run: RunSummary = platform.runs.get(run_id)
-        except NotFound:
-            return RunList(runs=[], since=start, until=end)
-        created = int(run.run_id[:12], 16) if len(run.run_id) >= 12 else 0
-        in_window = ((not since or created >= int(start.timestamp() * 1000))
-                     and (not until or created <= int(end.timestamp() * 1000)))
-        wanted: dict[str, Any] = {"status": status, "workflow": workflow, "trigger": trigger}
-        ok = in_window and all(value is None or getattr(run, key) == value for key, value in wanted.items())
-        summary = RunSummary.model_validate(run.model_dump(include=set(RunSummary.model_fields)))
-        return RunList(runs=[summary] if ok else [], since=start, until=end)
-    query = RunFilter(since=start, until=end, status=status, workflow=workflow, trigger=trigger)
-    page = platform.runs.search(query, limit or platform.settings.history_page_size, cursor)
-    return RunList(runs=page.runs, next_cursor=page.next_cursor, since=start, until=end)
+def find(platform: Platform, **filters: Any) -> RunList:
+    """One page of runs as ``GET /api/runs`` answers it (``functions.core.run_search.find``; blocking)."""
+    found = run_search.find(platform.runs, platform.settings.run_retention_days, platform.settings.history_page_size,
+                            **filters)
+    return RunList(runs=found.runs, next_cursor=found.next_cursor, since=found.since, until=found.until)
 
 
 @router.get("/api/runs", response_model=RunList, responses=error_responses({
@@ -89,40 +70,15 @@ async def find_runs(
 
 
 #: The most runs one bulk re-run starts: each is a queued run (one write, one message) and a link write.
-BULK_MAX = 50
 
 
-def bulk_rerun(platform: Platform, *, confirm: bool, limit: int, profiles: dict[str, str] | None = None,
-               **filters: Any) -> BulkRerun:
-    """The newest ``limit`` runs matching ``filters``; with ``confirm``, each re-run through the queue (as
-    ``POST /api/runs/{id}/rerun?async=1``), one refusal not stopping the others."""
-    from functions.core.rerun import rerun
+def bulk_rerun(platform: Platform, **options: Any) -> BulkRerun:
+    """``functions.core.rerun.bulk_rerun`` as ``POST /api/runs/rerun`` answers it (blocking)."""
+    from functions.core.rerun import bulk_rerun as rerun_all
 
-    runs: list[RunSummary] = []
-    cursor: str | None = None
-    for _ in range(10):  # pages: a rare filter may answer short pages (functions.stores.run_search)
-        page = find(platform, limit=limit - len(runs) + 1, cursor=cursor, **filters)
-        runs += page.runs
-        cursor = page.next_cursor
-        if len(runs) > limit or cursor is None:
-            break
-    more = len(runs) > limit or cursor is not None
-    runs = runs[:limit]
-    if not confirm:
-        return BulkRerun(confirmed=False, count=len(runs), more=more, runs=runs,
-                         message=f"{len(runs)} run(s) match{' (and more: the newest are taken)' if more else ''}; "
-                                 "repeat the request with confirm=true to re-run them")
-    results = []
-    for run in runs:
-        item = BulkRerunItem(run_id=run.run_id, workflow=run.workflow, status=run.status)
-        try:
-            item.rerun_id = rerun(platform.engine, run.run_id, None, profiles, wait=None).run.run_id
-        except PlatformError as exc:
-            item.error = exc.message
-        results.append(item)
-    started = sum(1 for r in results if r.rerun_id)
-    return BulkRerun(confirmed=True, count=len(runs), more=more, runs=runs, results=results,
-                     message=f"{started} of {len(runs)} run(s) re-run (queued)")
+    done = rerun_all(platform.engine, **options)
+    return BulkRerun(confirmed=done.confirmed, count=len(done.runs), more=done.more, runs=done.runs,
+                     results=[BulkRerunItem(**vars(item)) for item in done.results], message=done.message)
 
 
 @router.post("/api/runs/rerun", response_model=BulkRerun, responses={
