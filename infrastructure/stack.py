@@ -50,6 +50,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.core.usage import STACK_MEMORY_MB
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Registry
 from functions.settings import TABLES, Settings
@@ -238,7 +239,7 @@ class PlatformStack(Stack):
             "WFP_SYNC_WAIT_SECONDS": str(self.settings.sync_wait_seconds),
         }
         self.api_function = self._function("Api", "functions.handlers.api.handler", code, api_environment,
-                                           API_TIMEOUT, memory=1024, removal=removal,
+                                           API_TIMEOUT, memory=STACK_MEMORY_MB["api"], removal=removal,
                                            description="HTTP API and dashboard (API Gateway)", snap_start=snap_start)
         checkov_skip(self.api_function, "CKV_AWS_116", "Only API Gateway invokes the api function, synchronously: "
                      "the caller gets the error. A function dead-letter queue applies to asynchronous invocations "
@@ -256,11 +257,11 @@ class PlatformStack(Stack):
         # message is the event itself, ready to be sent again; the traceback is in the function's log.
         self.scheduler_function = self._function(
             "Scheduler", "functions.handlers.scheduler.handler", code, environment,
-            run_timeout([c for _, c in scheduled]), memory=512, removal=removal,
+            run_timeout([c for _, c in scheduled]), memory=STACK_MEMORY_MB["scheduler"], removal=removal,
             description="Scheduled runs (EventBridge rules)", dead_letter_queue=self.scheduler_dead_letters)
         self.worker_function = self._function("Worker", "functions.handlers.worker.handler", code,
                                               environment,
-                                              worker_timeout, memory=512, removal=removal,
+                                              worker_timeout, memory=STACK_MEMORY_MB["worker"], removal=removal,
                                               description="Queued runs (SQS)")
         self.functions = {"api": self.api_function, "scheduler": self.scheduler_function,
                           "worker": self.worker_function}

@@ -26,7 +26,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: The stack's memory per function (``infrastructure/stack.py``): the estimate when not on Lambda.
+#: Each function's memory: the stack sizes them from this (``infrastructure/stack.py``), and it is the
+#: estimate when not on Lambda.
 STACK_MEMORY_MB = {"api": 1024, "worker": 512, "scheduler": 512}
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 S3_READS = frozenset({"GetObject", "HeadObject"})
@@ -99,10 +100,6 @@ def metering(function: str) -> Iterator[Meter]:
         yield meter
     finally:
         _current.reset(token)
-
-
-def current() -> Meter | None:
-    return _current.get()
 
 
 def count(service: str, operation: str) -> None:
