@@ -141,6 +141,21 @@ class Settings(BaseSettings):
     lease_grace_seconds: int = Field(60, ge=1)
     #: A queued run that no worker started within this time is marked interrupted (its message was lost).
     queued_timeout_seconds: int = Field(3600, ge=1)
+    #: Write shards of the runs table's indexes (``functions.core.shards``, SCALING.md): each takes ~1,000
+    #: index writes a second. Part of the stored keys: raise them, never lower them. ``open_run_shards``:
+    #: the open runs (the sweep makes one Query per shard, plus one for the pre-sharding key).
+    open_run_shards: int = Field(64, ge=1, le=1000)
+    #: A workflow's history (``by_history``): a history page is one Query per shard, side by side (the
+    #: dashboard's home page one page per workflow), so the default stays small; 32 for one workflow taking
+    #: 5,000 runs a second (SCALING.md).
+    history_shards: int = Field(8, ge=1, le=256)
+    #: Runs of every workflow by day (``by_day``): the runs listing queries every shard of each day it walks,
+    #: so the default stays small; 64 for 10,000 runs a second (SCALING.md).
+    run_day_shards: int = Field(4, ge=1, le=256)
+    #: Keep the pre-sharding ``by_workflow`` index (in the template, and read with the history) for the runs
+    #: written before ``by_history`` existed; false once they expired or were backfilled: the next deploy
+    #: drops it (one index change per deploy: SCALING.md, "Upgrading").
+    legacy_history_index: bool = True
 
     @field_validator("queue_url", "public_url", "admin_token_secret", "on_error", "notify_email_from",
                      mode="before")

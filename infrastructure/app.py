@@ -11,7 +11,10 @@ build untouched); ``snapstart=off``
 (see README, Performance: it has a cost at rest);
 ``alarm_email=ops@example.com`` (or ``WFP_ALARM_EMAIL``) subscribes that address to the alarm topic
 (AWS sends it a confirmation e-mail first); ``reserved_concurrency=api=20,worker=10,scheduler=2`` (or
-``WFP_RESERVED_CONCURRENCY``) reserves concurrency for the functions named, none by default.
+``WFP_RESERVED_CONCURRENCY``) reserves concurrency for the functions named, none by default;
+``api_rate``, ``api_burst``, ``worker_batch_size``, ``worker_batching_window``, ``worker_max_concurrency`` (or
+``WFP_API_RATE``...) set the API stage's throttle and the worker's event source (``infrastructure.limits``,
+SCALING.md), today's values by default.
 The AwsSolutions checks of cdk-nag run on every synthesis: an unacknowledged finding fails it.
 """
 
@@ -28,6 +31,7 @@ from functions.registry.manifest import registry_from_manifest
 from functions.settings import Settings, as_bool
 from layers.build import MANIFEST_NAME, REPO, BuildError, build
 
+from .limits import limits_of
 from .nag import add_checks
 from .stack import FUNCTION_NAMES, Artifacts, PlatformStack
 
@@ -125,13 +129,14 @@ def create_app(app: App | None = None, built: Artifacts | None = None,
     app = app or App()
     stage = stage_of(app)
     reserved, email = reserved_concurrency_of(app), alarm_email_of(app)  # refused before any build
+    limits = limits_of(app.node.try_get_context, reserved)
     build_dir = Path(app.node.try_get_context("build_dir") or build_dir)
     built = built or artifacts(app, build_dir)
     registry = registry_from_manifest(built.layer_dir / MANIFEST_NAME, built.layer_dir / "python" / "plugins")
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = PlatformStack(app, f"wfp-{stage}", stage=stage, registry=registry, artifacts=built,
                           snap_start=snap_start_of(app), reserved_concurrency=reserved, alarm_email=email,
-                          settings=settings_of(stage),
+                          settings=settings_of(stage), limits=limits,
                           env=Environment(account=account, region=region) if account and region else None,
                           description=f"Workflow Platform, stage {stage}")
     Tags.of(stack).add("wfp:stage", stage)

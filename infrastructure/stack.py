@@ -57,6 +57,7 @@ from functions.settings import TABLES, Settings
 from functions.stores import all_models
 
 from .alarms import Alarms
+from .limits import Limits
 from .nag import acknowledge, checkov_skip
 from .notices import grant_failure_handling
 from .run_data import run_data_bucket
@@ -75,7 +76,6 @@ API_TIMEOUT = Duration.seconds(29)
 #: Seconds the scheduler and worker keep after a workflow's own timeout to record its run.
 RUN_MARGIN_SECONDS = 30
 MAX_LAMBDA_SECONDS = 900
-WORKER_BATCH_SIZE = 5
 #: Settings the stack decides itself (names it derives, what differs per function): the others come from
 #: the environment the app is synthesized in (``WFP_MAX_ATTEMPTS=5 wfp deploy``), like the functions' own.
 STACK_SETTINGS = frozenset({"stage", "prefix", *TABLES, "plugins_dir", "manifest", "queue_url", "admin_token",
@@ -88,7 +88,8 @@ def deployed_settings(settings: Settings) -> dict[str, str]:
     the queue's redrive (its ``maxReceiveCount``) is built from it and the worker must agree."""
     names = (settings.model_fields_set - STACK_SETTINGS) | {"max_attempts"}
     return {f"WFP_{name.upper()}": str(getattr(settings, name)) for name in sorted(names)}
-#: How often the stale-run sweep runs (``functions.core.sweep``); it costs one Query of an empty index at rest.
+#: How often the stale-run sweep runs (``functions.core.sweep``); at rest it costs one Query of each (empty)
+#: open-runs shard: ``WFP_OPEN_RUN_SHARDS`` + 1 (65 by default), about 9,000 read units a day.
 SWEEP_RATE = Duration.minutes(5)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 #: How long a dead-letter queue keeps a message (SQS's maximum): two weeks to notice and act.
@@ -134,10 +135,13 @@ class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, registry: Registry,
                  artifacts: Artifacts, throttle_rate: float = 50, throttle_burst: int = 100,
                  snap_start: bool = True, reserved_concurrency: Mapping[str, int] | None = None,
-                 alarm_email: str | None = None, settings: Settings | None = None, **kwargs: object) -> None:
+                 alarm_email: str | None = None, settings: Settings | None = None, limits: Limits | None = None,
+                 **kwargs: object) -> None:
         """``reserved_concurrency``: ``{"api": 20, ...}`` for the functions that get a reservation (none by
         default, see ``infrastructure.app``); ``alarm_email``: subscribed to the alarm topic when given;
-        ``settings``: the deployment's (default: the stage's, with what the environment sets)."""
+        ``settings``: the deployment's (default: the stage's, with what the environment sets); ``limits``: the
+        API stage's throttle and the worker's event source (``infrastructure.limits``; default: the throttle
+        given and today's event source, bounded by the worker's reservation)."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.stage = stage
         self.settings = settings or Settings.of_stage(stage)
@@ -151,6 +155,8 @@ class PlatformStack(Stack):
         if unknown:
             raise ValueError(f"reserved_concurrency: no function named {', '.join(unknown)} "
                              f"(the functions are {', '.join(FUNCTION_NAMES)})")
+        self.limits = limits or Limits(api_rate=float(throttle_rate), api_burst=throttle_burst,
+                                       worker_max_concurrency=self.reserved_concurrency.get("worker"))
         removal = RemovalPolicy.RETAIN if stage == "prod" else RemovalPolicy.DESTROY
 
         # ----- data ------------------------------------------------------------------------------------------
@@ -158,7 +164,7 @@ class PlatformStack(Stack):
         self.table_specs: dict[str, TableSpec] = {}
         table_env: dict[str, str] = {}
         for model in all_models():
-            table, spec = model_table(self, model, removal)
+            table, spec = model_table(self, model, removal, self.settings)
             self.tables[spec.setting] = table
             self.table_specs[spec.setting] = spec
             table_env[spec.env_var] = table.table_name
@@ -192,8 +198,9 @@ class PlatformStack(Stack):
         worker_timeout = run_timeout(workflows)
         self.queue = self._queue(
             "RunsQueue", removal,
-            # AWS's advice for a Lambda event source: six times the function's timeout.
-            visibility_timeout=Duration.seconds(min(12 * 3600, 6 * worker_timeout.to_seconds())),
+            # AWS's advice for a Lambda event source: six times the function's timeout, plus the batching window.
+            visibility_timeout=Duration.seconds(min(12 * 3600, 6 * worker_timeout.to_seconds()
+                                                    + self.limits.worker_batching_window)),
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=self.max_receive_count))
         # Scheduled events that did not become a run: the scheduler function failed on them after Lambda's
@@ -284,13 +291,16 @@ class PlatformStack(Stack):
         self.run_data = run_data_bucket(self)
         # With a reservation, the event source never polls more batches than the worker may run at once:
         # a batch Lambda throttles would go back to the queue and count as a delivery (three, and a run
-        # that never started lands in the dead-letter queue). MaximumConcurrency is what AWS advises.
+        # that never started lands in the dead-letter queue). MaximumConcurrency is what AWS advises; it is
+        # also the deployer's bound on the worker (``-c worker_max_concurrency``, infrastructure.limits).
+        window = self.limits.worker_batching_window
         self.worker_function.add_event_source(sources.SqsEventSource(
-            self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True,
-            max_concurrency=self.reserved_concurrency.get("worker")))
+            self.queue, batch_size=self.limits.worker_batch_size, report_batch_item_failures=True,
+            max_batching_window=Duration.seconds(window) if window else None,
+            max_concurrency=self.limits.worker_max_concurrency))
 
         # ----- entry points ----------------------------------------------------------------------------------
-        self.api = self._rest_api(throttle_rate, throttle_burst, removal)
+        self.api = self._rest_api(self.limits.api_rate, self.limits.api_burst, removal)
         # Where people reach the platform, for the links runs carry (a Google tool's sign-in URL in a
         # run's error): the stage's URL, built from the API's id (``api.url`` names the deployment, which
         # depends on the functions it invokes: a cycle). WFP_PUBLIC_URL at synthesis (a custom domain) wins.

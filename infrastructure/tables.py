@@ -26,6 +26,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from functions.stores import retired_indexes
 from functions.stores.base import TableName
 
 from .nag import checkov_skip
@@ -74,8 +75,10 @@ def _keys(key_schema: list[dict[str, str]], types: dict[str, str]) -> tuple[tupl
     return (hash_key, types[hash_key]), ((range_key, types[range_key]) if range_key else None)
 
 
-def spec_of(model: Any) -> TableSpec:
-    """Read a pynamodb model's table definition."""
+def spec_of(model: Any, settings: Any = None) -> TableSpec:
+    """Read a pynamodb model's table definition; with ``settings``, without the indexes that deployment has
+    retired (``functions.stores.retired_indexes``: the model still declares them for the deployments that
+    keep them, one index change per table update)."""
     name = model.Meta.__dict__.get("table_name")
     if not isinstance(name, TableName):
         raise TypeError(f"{model.__name__}.Meta.table_name must be TableName('<setting>') so that each stage "
@@ -97,8 +100,9 @@ def spec_of(model: Any) -> TableSpec:
         return result
 
     ttl = model._ttl_attribute()
+    retired = retired_indexes(model, settings) if settings is not None else frozenset()
     return TableSpec(setting=name.setting, partition_key=partition, sort_key=sort,
-                     global_indexes=indexes("global_secondary_indexes"),
+                     global_indexes=[i for i in indexes("global_secondary_indexes") if i["name"] not in retired],
                      local_indexes=indexes("local_secondary_indexes"),
                      ttl_attribute=ttl.attr_name if ttl is not None else None, operations=name.operations)
 
@@ -107,8 +111,9 @@ def _attribute(key: tuple[str, str] | None) -> dynamodb.Attribute | None:
     return dynamodb.Attribute(name=key[0], type=ATTRIBUTE_TYPES[key[1]]) if key else None
 
 
-def model_table(scope: Construct, model: Any, removal_policy: RemovalPolicy) -> tuple[dynamodb.Table, TableSpec]:
-    spec = spec_of(model)
+def model_table(scope: Construct, model: Any, removal_policy: RemovalPolicy,
+                settings: Any = None) -> tuple[dynamodb.Table, TableSpec]:
+    spec = spec_of(model, settings)
     table = dynamodb.Table(
         scope, spec.construct_id,
         partition_key=_attribute(spec.partition_key),  # type: ignore[arg-type]

@@ -15,8 +15,8 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .aws import LocalAws, use_endpoint
 

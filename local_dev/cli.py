@@ -475,7 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--profile", default=None, help="AWS credentials profile (default: $AWS_PROFILE or default)")
         command.add_argument("--region", default=None, help="AWS region (default: $AWS_REGION or the profile's)")
 
-    context_help = "CDK context KEY=VALUE (repeatable): alarm_email=..., snapstart=off, reserved_concurrency=..."
+    context_help = ("CDK context KEY=VALUE (repeatable): alarm_email=..., snapstart=off, reserved_concurrency=..., "
+                    "api_rate=, api_burst=, worker_batch_size=, worker_batching_window=, worker_max_concurrency= "
+                    "(SCALING.md)")
     deploy = sub.add_parser("deploy", help="check the prerequisites, deploy the stack with the CDK CLI, print its "
                             "URLs and smoke-test it")
     aws_options(deploy)

@@ -112,14 +112,26 @@ def refresh(platform: Platform, root: Path = REPO_ROOT) -> set[str]:
     return changed
 
 
+#: Write shards locally, unless the environment sets them (``WFP_OPEN_RUN_SHARDS``...): moto has no
+#: partitions to spread and reads its whole table for every Query, so each shard would cost a local sweep
+#: or history page a table read (65 and 9 of them with the deployed defaults). SCALING.md.
+LOCAL_SHARDS = {"open_run_shards": 1, "history_shards": 1}
+
+
+def local_settings() -> Settings:
+    """The settings of the local platform: the environment's, with ``LOCAL_SHARDS`` where it sets none."""
+    chosen = {name: value for name, value in LOCAL_SHARDS.items() if f"WFP_{name.upper()}" not in os.environ}
+    return Settings(**chosen)
+
+
 def local_platform() -> Platform:
     """The platform with its local pieces, over the AWS the environment points at (read now: .env is
     loaded and the endpoint set): the runs queue created as the stack does and one that wakes the local
     worker, no EventBridge to toggle (the local scheduler reads the pause state itself)."""
-    settings = Settings()
+    settings = local_settings()
     clients = Clients()
     if not settings.queue_url:  # async runs: the local worker drains this queue
-        settings = Settings(queue_url=ensure_queue(settings, clients))
+        settings = settings.model_copy(update={"queue_url": ensure_queue(settings, clients)})
     return Platform(settings, clients=clients, queue=LocalQueue(clients, settings.queue_url),
                     toggler=NoopToggler())
 

@@ -5,9 +5,9 @@ changes (its runs are final), so a metrics request reads the hours already aggre
 ``metrics`` table (``functions.stores.metrics``), computes the missing ones from the run history and
 writes them back; the current hour (and any hour not final yet) is computed live and never stored. No
 run pays for it: a run is still two writes (``create`` and ``save``), and the metrics cost falls on the
-metrics views, which are rare next to runs. A view never scans: the history is read with a Query of the
-``by_workflow`` index bounded by run ids (run ids start with their creation epoch milliseconds, so a
-run-id range is a time range), one Query per contiguous stretch of missing hours.
+metrics views, which are rare next to runs. A view never scans: the history is read with a Query of each
+history shard (``by_history``, and ``by_workflow`` while it is kept) bounded by run ids (run ids start with
+their creation epoch milliseconds, so a run-id range is a time range), per contiguous stretch of missing hours.
 
 **When an hour is final.** An hour is aggregated (and stored) only when both hold:
 

@@ -19,9 +19,10 @@ What the API promises (the DynamoDB side is ``functions.stores.run_search``):
 Index keys (written with every version of the item, ``functions.stores.runs``):
 
 - ``day_shard`` = ``"YYYY-MM-DD#k"``: the UTC day of the run id's milliseconds and ``k`` in
-  ``0..DAY_SHARDS-1``, the run id's last hex digit modulo ``DAY_SHARDS`` (random for ``new_run_id``, a hash
-  for a tick). A day's runs are spread over ``DAY_SHARDS`` partitions, so the index takes
-  ``DAY_SHARDS`` x ~1,000 writes/s, not one partition's ~1,000 for all runs of the platform.
+  ``0..shards-1``, the run id's shard (``functions.core.shards.shard_of``: its last hex digits, random for
+  ``new_run_id``, a hash for a tick) among ``WFP_RUN_DAY_SHARDS`` (default ``DAY_SHARDS``). A day's runs are
+  spread over that many partitions, so the index takes shards x ~1,000 writes/s (2 to 3 per run), not one
+  partition's ~1,000 for all runs of the platform: 4 carry ~1,400 runs/s, 64 carry 10,000 (SCALING.md).
 
 There is no index by status: ``status`` is a filter on ``by_day`` (or ``by_workflow``). A second new index
 could not be deployed onto an existing runs table (DynamoDB, and so CloudFormation, adds one global
@@ -29,8 +30,9 @@ secondary index per table update: a stack update adding two fails), and it would
 write units per run (an item moves between partitions at each status change). A rare status costs more
 Queries per page instead (``functions.stores.run_search``).
 
-``DAY_SHARDS`` is part of the stored keys: changing it needs the items rewritten (or reading with both
-counts until the old ones expire).
+The shard count is part of the stored keys: it may grow (a reader queries shards ``0..count-1``, so the
+entries written under a smaller count are found; any count dividing 16 gives the shard the last hex digit
+alone gave before), never shrink (the entries of the shards dropped would be missed until they expire).
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from functions.core.shards import shard_of as shards_of
 from functions.errors import BadRequest, NotFound
 
-#: Write shards per day (see the module's docstring); part of the stored keys.
+#: Write shards per day by default (``WFP_RUN_DAY_SHARDS``, see the module's docstring); part of the stored keys.
 DAY_SHARDS = 4
 #: Default window: the last 7 days.
 DEFAULT_DAYS = 7
@@ -54,8 +57,9 @@ RETENTION_SLACK_DAYS = 1
 #: At most this many Query requests per page. A page that reaches it before ``limit`` runs returns the
 #: runs it found (maybe none) and a ``next_cursor`` to continue from where it stopped: a rare filter over
 #: a long window takes several requests, each bounded. The unfiltered and status listings need at least
-#: ``DAY_SHARDS`` Queries per day of the window they walk (28 for 7 empty days); a workflow's, one per
-#: ~1 MB of index read.
+#: one Query per day shard of each day of the window they walk (28 for 7 empty days with 4 shards); a
+#: workflow's, one per history shard (``WFP_HISTORY_SHARDS``) and per ~1 MB of index read. A page always
+#: affords one round of its widest set of partitions and one more Query (``functions.stores.run_search``).
 MAX_QUERIES_PER_PAGE = 40
 RUN_ID_PATTERN = r"^[0-9a-f]{1,64}$"
 #: ``since``/``until``: a date, or a date and time with an optional offset (``Z``, ``+02:00``).
@@ -143,13 +147,12 @@ def day_of(run_id: str) -> str:
     return "1970-01-01"
 
 
-def shard_of(run_id: str) -> int:
-    last = run_id[-1:]
-    return int(last, 16) % DAY_SHARDS if last and last in "0123456789abcdef" else 0
+def shard_of(run_id: str, shards: int = DAY_SHARDS) -> int:
+    return shards_of(run_id, shards)
 
 
-def day_shard(run_id: str) -> str:
-    return f"{day_of(run_id)}#{shard_of(run_id)}"
+def day_shard(run_id: str, shards: int = DAY_SHARDS) -> str:
+    return f"{day_of(run_id)}#{shard_of(run_id, shards)}"
 
 
 # ----- cursor --------------------------------------------------------------------------------------------

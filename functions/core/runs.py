@@ -35,7 +35,7 @@ FAILED_STATUSES = frozenset({"error", "timed_out", "interrupted"})
 #: How a run can start (``rerun``: ``POST /api/runs/{id}/rerun``, allowed wherever a trigger is; a
 #: workflow's config never lists it: ``registry.config.Trigger`` has the others).
 TRIGGERS = ("manual", "api", "webhook", "schedule", "rerun")
-#: The one partition of the ``open_runs`` index (a constant: the sweep reads it with one Query).
+#: The ``open_runs`` key of runs left open before the index was sharded (``functions.core.shards``).
 OPEN_SHARD = "open"
 SUMMARY_FIELDS = ["trigger", "status", "created_at", "started_at", "finished_at", "duration_ms", "message",
                   "attempt"]

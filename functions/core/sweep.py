@@ -3,7 +3,8 @@
 Every open run has a lease (``functions.core.runs``): a running run's is its start + timeout + a grace
 (the engine records the outcome long before, even for a run that times out), a queued run's is its
 creation + ``WFP_QUEUED_TIMEOUT_SECONDS``. The sweep reads the open runs whose lease passed (one Query
-of the sparse ``open_runs`` index, nothing when nothing is open) and closes each with a conditional
+per shard of the sparse ``open_runs`` index, ``WFP_OPEN_RUN_SHARDS`` and the pre-sharding key: 65 by
+default, each empty and cheap when nothing is open) and closes each with a conditional
 update that only applies if the run still holds the lease it saw, so a run finishing or being claimed
 at that moment is left alone:
 

@@ -14,6 +14,7 @@ from functions.stores.metrics import MetricsModel
 from functions.stores.notices import NoticeModel
 from functions.stores.oauth import OAuthStateModel, OAuthTokenModel
 from functions.stores.runs import RunModel
+from functions.stores.runs import retired_indexes as retired_run_indexes
 from functions.stores.schedules import ScheduleModel
 
 MODELS: tuple[Any, ...] = (RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel, MetricsModel,
@@ -23,6 +24,12 @@ MODELS: tuple[Any, ...] = (RunModel, ScheduleModel, OAuthTokenModel, OAuthStateM
 def all_models() -> list[Any]:
     """Every table of the platform: the CDK app derives its tables from these."""
     return list(MODELS)
+
+
+def retired_indexes(model: Any, settings: Settings) -> frozenset[str]:
+    """The model's indexes this deployment no longer has (the CDK leaves them out, nothing reads them):
+    ``by_workflow`` of the runs table once ``WFP_LEGACY_HISTORY_INDEX`` is off (``functions.stores.runs``)."""
+    return retired_run_indexes(settings) if model is RunModel else frozenset()
 
 
 def table_names(settings: Settings) -> set[str]:

@@ -1,17 +1,22 @@
 """The runs table: the pynamodb model of a run record, its indexes, and ``DynamoRunStore`` over them.
 
 Every accepted trigger becomes a run record before the workflow starts (``create``) and is completed
-after (``save``): two writes per sync run. History is a Query on the ``by_workflow`` index, newest
-first (run ids sort by creation time), paginated with an opaque cursor; never a Scan. The index
-projects only the summary fields, so a history page never drags outputs and logs along.
+after (``save``): two writes per sync run. History is a Query of each shard of the ``by_history`` index
+(``<workflow>#<k>``, ``functions.core.shards``), side by side and merged newest first (run ids sort by
+creation time), paginated with an opaque cursor; never a Scan. The index projects only the summary
+fields, so a history page never drags outputs and logs along. Sharded, a busy workflow's history takes
+``WFP_HISTORY_SHARDS`` x ~1,000 index writes a second instead of one partition's ~1,000 (SCALING.md); the
+pre-sharding ``by_workflow`` index (one partition per workflow) is read too while
+``WFP_LEGACY_HISTORY_INDEX`` is on, for the runs written before ``by_history`` existed.
 
 Open runs (``queued``, ``running``) carry a lease: ``lease_until`` (epoch seconds) and ``lease_shard``,
 the key of the sparse ``open_runs`` index. Both are written with the open record and dropped by the
 write that finishes it (``save`` puts the whole item), so the index holds only open runs: the stale-run
-sweep (``functions.core.sweep``) is one Query of that index, free when nothing is open, never a Scan.
-A run whose lease passed was left behind by a process that died. The index has one partition (the
-sweep reads it with one Query): that holds about a thousand run starts per second, far above what the
-API's throttle lets in.
+sweep (``functions.core.sweep``) is one Query per shard of that index, cheap when nothing is open, never
+a Scan. A run whose lease passed was left behind by a process that died. ``lease_shard`` is
+``open-<k>``, ``k`` read from the run id among ``WFP_OPEN_RUN_SHARDS`` (every write of a run names the same
+shard, so a claim names it without reading the item): each shard takes ~1,000 index writes a second and a
+run makes 2 to 4. Runs left open by a release before sharding carry ``open``: the sweep reads it too.
 
 The async worker takes a queued run with ``claim``: one conditional UpdateItem (queued, or running
 with an expired lease) that returns the record, so two deliveries of one SQS message never both run it.
@@ -46,7 +51,6 @@ from functions.core import usage
 from functions.core.ports import BlobStore
 from functions.core.run_search import RunFilter, RunPage, day_shard
 from functions.core.runs import (
-    OPEN_SHARD,
     OPEN_STATUSES,
     SUMMARY_FIELDS,
     OpenRun,
@@ -56,15 +60,20 @@ from functions.core.runs import (
     RunSummary,
     utcnow,
 )
+from functions.core.shards import Shards, history_key, open_shard, open_shard_keys
 from functions.errors import BadRequest, NotFound
 from functions.settings import Settings
 from functions.stores.base import TableName, bind, conditionally, register
 from functions.stores.run_data import RunData
-from functions.stores.run_search import DayIndex, usage_of_runs
+from functions.stores.run_search import DayIndex, HistoryIndex, between, usage_of_runs
+from functions.stores.run_search import history as history_of
 from functions.stores.run_search import search as search_runs
 
 
 class WorkflowIndex(GlobalSecondaryIndex["RunModel"]):
+    """Pre-sharding: one partition per workflow (~1,000 index writes a second, a few hundred runs). Kept in
+    the template while ``WFP_LEGACY_HISTORY_INDEX`` is on (``retired_indexes``); read with ``by_history``."""
+
     class Meta:
         index_name = "by_workflow"
         projection = IncludeProjection(SUMMARY_FIELDS)
@@ -89,7 +98,8 @@ class OpenRunsIndex(GlobalSecondaryIndex["RunModel"]):
 class RunModel(Model):
     class Meta:
         # create/save: PutItem; get: GetItem; claim/release/close/extend/add_rerun: UpdateItem;
-        # history, outcomes_between and open_runs: Query (on the by_workflow and open_runs indexes).
+        # history, outcomes_between, search and open_runs: Query (on the by_history, by_workflow, by_day
+        # and open_runs indexes).
         table_name = TableName("runs_table", operations=("GetItem", "PutItem", "UpdateItem", "Query"))
         billing_mode = "PAY_PER_REQUEST"
 
@@ -127,10 +137,23 @@ class RunModel(Model):
     expires_at = TTLAttribute(null=True)
     #: Key of the by_day index (``functions.core.run_search``), fixed by the run id.
     day_shard = UnicodeAttribute(null=True)
+    #: Key of the by_history index (``functions.core.shards.history_key``), fixed by workflow and run id.
+    history_key = UnicodeAttribute(null=True)
 
     by_workflow = WorkflowIndex()
     open_runs = OpenRunsIndex()
     by_day = DayIndex()
+    by_history = HistoryIndex()
+
+
+#: The pre-sharding history index, dropped from the template once ``WFP_LEGACY_HISTORY_INDEX`` is off.
+LEGACY_HISTORY_INDEX = "by_workflow"
+
+
+def retired_indexes(settings: Settings) -> frozenset[str]:
+    """The runs table's indexes the model still declares but this deployment no longer has (the template
+    omits them, nothing reads them): ``by_workflow`` once ``WFP_LEGACY_HISTORY_INDEX`` is off."""
+    return frozenset() if settings.legacy_history_index else frozenset({LEGACY_HISTORY_INDEX})
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -156,6 +179,7 @@ class DynamoRunStore:
 
     def __init__(self, settings: Settings, blobs: BlobStore | None = None) -> None:
         bind(settings)
+        self.shards = Shards.of(settings)
         self.retention = timedelta(days=settings.run_retention_days)
         #: Outputs and logs too large for a record go to the run-data bucket (``blobs``; none: cut).
         self.data = RunData(blobs, settings)
@@ -173,11 +197,12 @@ class DynamoRunStore:
         run.usage = usage.charge(run.usage, dynamodb__writes=1)
         item.usage = run.usage or None
         if run.status in OPEN_STATUSES and run.lease_until is not None:
-            item.lease_shard, item.lease_until = OPEN_SHARD, run.lease_until
+            item.lease_shard, item.lease_until = open_shard(run.run_id, self.shards.open_runs), run.lease_until
         else:  # a finished run leaves the open_runs index
             item.lease_shard = item.lease_until = None
         item.expires_at = run.created_at + self.retention
-        item.day_shard = day_shard(run.run_id)
+        item.day_shard = day_shard(run.run_id, self.shards.days)
+        item.history_key = history_key(run.workflow, run.run_id, self.shards.history)
         return item
 
     def create(self, run: Run) -> None:
@@ -233,7 +258,7 @@ class DynamoRunStore:
         epoch = int(now.timestamp())
         item = self._update(run_id, [
             RunModel.status.set("running"), RunModel.attempt.add(1), RunModel.started_at.set(now),
-            RunModel.runner.set(runner), RunModel.lease_shard.set(OPEN_SHARD),
+            RunModel.runner.set(runner), RunModel.lease_shard.set(open_shard(run_id, self.shards.open_runs)),
             RunModel.lease_until.set(epoch + lease_seconds),
         ], RunModel.run_id.exists() & ((RunModel.status == "queued")
                                        | ((RunModel.status == "running") & (RunModel.lease_until < epoch))))
@@ -266,42 +291,48 @@ class DynamoRunStore:
 
     def open_runs(self, expired_before: int | None = None) -> list[OpenRun]:
         """Open runs from the sparse index, oldest lease first; only those expired before the given
-        epoch second when given. One Query (paginated by pynamodb), never a Scan."""
-        condition = RunModel.lease_until < expired_before if expired_before is not None else None
+        epoch second when given. One Query per shard (``WFP_OPEN_RUN_SHARDS``, and the pre-sharding key:
+        ``functions.core.shards.open_shard_keys``), each paginated by pynamodb, never a Scan."""
         result = []
-        for item in RunModel.open_runs.query(OPEN_SHARD, range_key_condition=condition):
-            result.append(OpenRun(
-                run_id=item.run_id, workflow=item.workflow, status=item.status, lease_until=int(item.lease_until),
-                runner=item.runner, started_at=item.started_at, attempt=int(item.attempt or 0),
-                inputs_redacted=bool(item.inputs_redacted), queued=bool(item.queued)))
-        return result
+        for key in open_shard_keys(self.shards.open_runs):
+            condition = RunModel.lease_until < expired_before if expired_before is not None else None
+            for item in RunModel.open_runs.query(key, range_key_condition=condition):
+                result.append(OpenRun(
+                    run_id=item.run_id, workflow=item.workflow, status=item.status,
+                    lease_until=int(item.lease_until), runner=item.runner, started_at=item.started_at,
+                    attempt=int(item.attempt or 0), inputs_redacted=bool(item.inputs_redacted),
+                    queued=bool(item.queued)))
+        return sorted(result, key=lambda run: (run.lease_until, run.run_id))
 
     def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]:
-        result = RunModel.by_workflow.query(
-            workflow, scan_index_forward=False, limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, workflow) if cursor else None,
-        )
-        page = [self._to_run(item, RunSummary) for item in result]
-        return page, _encode_cursor(result.last_evaluated_key)
+        """A page of the workflow's runs, newest first: one Query per history shard, side by side (and one
+        of by_workflow while it is read), whatever the number of runs stored (``stores.run_search.history``).
+        The cursor names the workflow and the last run returned (the shape by_workflow's own key had, so a
+        cursor handed out before sharding still works)."""
+        before = _decode_cursor(cursor, workflow)["run_id"]["S"] if cursor else None
+        page, last = history_of(RunModel, lambda item: self._to_run(item, RunSummary), self.shards, workflow,
+                                limit, before)
+        return page, _encode_cursor({"run_id": {"S": last}, "workflow": {"S": workflow}} if last else None)
 
     def search(self, query: RunFilter, limit: int, cursor: str | None = None) -> RunPage:
         """Runs of every workflow, newest first, by day, status or workflow (``functions.stores.run_search``:
         Queries only, at most ``MAX_QUERIES_PER_PAGE`` a page)."""
-        return search_runs(RunModel, lambda item: self._to_run(item, RunSummary), query, limit, cursor)
+        return search_runs(RunModel, lambda item: self._to_run(item, RunSummary), query, limit, cursor,
+                           shards=self.shards)
 
     def outcomes_between(self, workflow: str, start: datetime, end: datetime) -> list[tuple[str, str, int | None]]:
         """(run id, status, duration ms) of the runs created in [start, end) (``functions.core.metrics``):
-        one Query of the by_workflow index bounded by run ids (their first 12 hex digits are the creation
-        epoch ms), paginated by pynamodb; never a Scan. The index projects status and duration_ms."""
+        one Query per history shard (and of by_workflow while it is read), side by side, bounded by run ids
+        (their first 12 hex digits are the creation epoch ms), paginated by pynamodb; never a Scan. The
+        indexes project status and duration_ms."""
         low, high = (f"{int(moment.timestamp() * 1000):012x}" for moment in (start, end))
         return [(item.run_id, item.status, None if item.duration_ms is None else int(item.duration_ms))
-                for item in RunModel.by_workflow.query(workflow, RunModel.run_id.between(low, high))
-                if item.run_id < high]
+                for item in between(RunModel, self.shards, workflow, low, high) if item.run_id < high]
 
     def usage_between(self, workflow: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, float]]]:
         """(run id, usage) of the workflow's runs created in [start, end) (``functions.core.metrics`` sums
         them): Queries of the by_day index, which projects ``usage`` (by_workflow does not, and an existing
         index's projection cannot change), bounded by run ids and filtered on the workflow:
-        ``DAY_SHARDS`` Queries per UTC day of the range, side by side. Runs recorded before usage was
+        ``WFP_RUN_DAY_SHARDS`` Queries per UTC day of the range, side by side. Runs recorded before usage was
         measured have no ``day_shard`` either: nothing is missed."""
-        return usage_of_runs(RunModel, workflow, start, end)
+        return usage_of_runs(RunModel, workflow, start, end, self.shards)

@@ -4,7 +4,9 @@
 (``botocore.handlers.BUILTIN_HANDLERS``), then drops the platform's cached clients so the next ones
 carry them: ``before-send`` sees each HTTP request (retries included) with its service and operation,
 ``before-parse`` sees its response arrive. Nothing is mocked: the requests still go to the server.
-The time between the two is the time spent waiting for AWS (here, the moto server).
+The time between the two is the time spent waiting for AWS (here, the moto server); requests made side by
+side (a history page queries its shards in parallel) count once: ``waiting`` is the wall-clock time during
+which at least one request was outstanding.
 """
 
 from __future__ import annotations
@@ -26,20 +28,24 @@ DYNAMODB_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "Transac
 class RequestLog:
     calls: list[tuple[str, str]] = field(default_factory=list)
     waiting: float = 0.0
-    _started: dict[int, float] = field(default_factory=dict)
+    _outstanding: set[int] = field(default_factory=set)
+    _since: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sent(self, event_name: str, **_: Any) -> None:
         _, service, operation = event_name.split(".", 2)
         with self._lock:
             self.calls.append((service, operation))
-            self._started[threading.get_ident()] = time.perf_counter()
+            if not self._outstanding:
+                self._since = time.perf_counter()
+            self._outstanding.add(threading.get_ident())
 
     def received(self, event_name: str, **_: Any) -> None:
         with self._lock:
-            started = self._started.pop(threading.get_ident(), None)
-            if started is not None:
-                self.waiting += time.perf_counter() - started
+            if threading.get_ident() in self._outstanding:
+                self._outstanding.discard(threading.get_ident())
+                if not self._outstanding:
+                    self.waiting += time.perf_counter() - self._since
 
     def mark(self) -> int:
         return len(self.calls)

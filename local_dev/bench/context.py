@@ -78,6 +78,8 @@ class Bench:
     #: A git revision whose api handler the cold-start section measures beside this tree's, in the same
     #: rounds (``--against``): a change's before and after, side by side.
     against: str | None = None
+    #: Synthetic runs of the scale section (``--runs``; None: its default, or --quick's).
+    runs: int | None = None
     out: TextIO = sys.stdout
     _moto: subprocess.Popen[str] | None = None
     _endpoint: str | None = None

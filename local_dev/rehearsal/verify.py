@@ -7,7 +7,8 @@ them with their sources:
 * tables: the pynamodb models (``functions.stores.base.all_models()`` read by ``infrastructure.tables.spec_of``),
 * rules, schedules, webhook secrets and URLs, timeouts: the plugin registry (the built layer's manifest)
   through ``functions.core.deployment.deployed_schedule`` and the workflows' configs,
-* names: ``functions.settings.Settings``; queue redrive and batch size: ``infrastructure.stack``'s constants;
+* names: ``functions.settings.Settings``; queue redrive: the settings; batch size and the event source's
+  maximum concurrency: ``infrastructure.limits`` (the deploy's context, else the deployed template);
 * the wiring: each function's environment names the tables and queue the stack created, the worker
   consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias;
 * the failure paths: every rule's and Scheduler schedule's target dead-letters to the scheduler
@@ -48,6 +49,7 @@ from functions.core.deployment import DeployedSchedule, deployed_schedule
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Registry
 from functions.settings import Settings
+from infrastructure.limits import WORKER_BATCH_SIZE, Limits
 
 REPO = Path(__file__).resolve().parents[2]
 #: CDK ids of the stack's constructs the checks look up (``infrastructure/stack.py`` names them).
@@ -162,7 +164,7 @@ class Expected:
         from infrastructure.tables import spec_of
 
         models = all_models()
-        specs = [spec_of(m) for m in models]
+        specs = [spec_of(m, settings) for m in models]
         loaded = workflows(registry)
         schedules, errors = [], {}
         for name, config in loaded:
@@ -187,6 +189,8 @@ class Options:
     reserved_concurrency: dict[str, int]
     #: Where they were read, for the checks' details.
     source: str
+    #: The API stage's throttle and the worker's event source (``infrastructure.limits``): today's by default.
+    limits: Limits = field(default_factory=lambda: Limits())
 
     @classmethod
     def of_context(cls, context: Mapping[str, Any]) -> Options:
@@ -194,13 +198,15 @@ class Options:
         ``infrastructure.app``'s own parsers (with their environment fallbacks, ``WFP_ALARM_EMAIL`` and
         ``WFP_RESERVED_CONCURRENCY``, which the CDK CLI's environment passes on to the app)."""
         from infrastructure.app import alarm_email_of, reserved_concurrency_of
+        from infrastructure.limits import limits_of
 
         try:
             project = json.loads((REPO / "cdk.json").read_text(encoding="utf-8")).get("context") or {}
         except (OSError, ValueError):
             project = {}
         app: Any = _ContextOnly({**project, **context})
-        return cls(alarm_email_of(app), reserved_concurrency_of(app), "the deploy's context")
+        reserved = reserved_concurrency_of(app)
+        return cls(alarm_email_of(app), reserved, "the deploy's context", limits_of(app.try_get_context, reserved))
 
     @classmethod
     def of_template(cls, stack: StackView) -> Options:
@@ -219,7 +225,15 @@ class Options:
             value = (function.get("Properties") or {}).get("ReservedConcurrentExecutions")
             if value is not None:
                 reserved[name] = int(value)
-        return cls(emails[0] if emails else None, reserved, "the deployed template (no deploy context given)")
+        mappings = [r.get("Properties") or {} for r in stack.template.values()
+                    if r.get("Type") == "AWS::Lambda::EventSourceMapping"]
+        mapping = mappings[0] if len(mappings) == 1 else {}
+        limits = Limits(
+            worker_batch_size=int(mapping.get("BatchSize") or WORKER_BATCH_SIZE),
+            worker_batching_window=int(mapping.get("MaximumBatchingWindowInSeconds") or 0),
+            worker_max_concurrency=(mapping.get("ScalingConfig") or {}).get("MaximumConcurrency"))
+        return cls(emails[0] if emails else None, reserved, "the deployed template (no deploy context given)",
+                   limits)
 
 
 class _ContextOnly:
@@ -478,8 +492,7 @@ class Verifier:
                         f"found {'no ' + path if source is None else 'no such name'}")
 
     def event_source(self) -> None:
-        from infrastructure.stack import WORKER_BATCH_SIZE
-
+        batch = self.options.limits.worker_batch_size
         worker = self.function_configs["WorkerFunction"]["FunctionArn"]
         # Listed by queue: moto filters FunctionName on the exact string the mapping was created with.
         mappings = self.client("lambda").list_event_source_mappings(
@@ -492,10 +505,10 @@ class Verifier:
             return
         mapping = found[0]
         self.result.expect("worker consumes the runs queue", {
-            "BatchSize": WORKER_BATCH_SIZE, "State": "Enabled", "ReportBatchItemFailures": True}, {
+            "BatchSize": batch, "State": "Enabled", "ReportBatchItemFailures": True}, {
             "BatchSize": mapping.get("BatchSize"), "State": mapping.get("State"),
             "ReportBatchItemFailures": "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])},
-            f"batches of {WORKER_BATCH_SIZE}, partial failures reported")
+            f"batches of {batch}, partial failures reported")
 
     # ----- entry points ----------------------------------------------------------------------------------
     def rules(self) -> None:
@@ -779,9 +792,9 @@ class Verifier:
                     if m.get("FunctionArn") == worker]
         if len(mappings) == 1:  # otherwise the event source section says what it found
             found = (mappings[0].get("ScalingConfig") or {}).get("MaximumConcurrency")
-            self.result.expect("worker event source maximum concurrency", reserved.get("worker"), found,
-                               f"{found if found is not None else 'unbounded'} (the worker's reservation), as "
-                               f"{source} asks")
+            self.result.expect("worker event source maximum concurrency", self.options.limits.worker_max_concurrency,
+                               found, f"{found if found is not None else 'unbounded'} (worker_max_concurrency, else "
+                               f"the worker's reservation), as {source} asks")
 
     def secrets(self) -> None:
         secretsmanager = self.client("secretsmanager")

@@ -3,11 +3,13 @@
 Blocking (DynamoDB, plugin imports): the routes call these in the thread pool.
 
 Cost of the home page: it needs each workflow's last run and recent durations, and the runs table is
-keyed for exactly one access pattern here, a Query on the ``by_workflow`` index (newest first). So the
-home page makes one Query per *working* workflow, but bounded: each asks for ``CHART_RUNS`` items of the
-index, which projects summary fields only (about 0.5 read unit per Query, ~25 units for 50 workflows,
-i.e. a few millionths of a dollar), and they run ``HISTORY_WORKERS`` at a time, so the page waits for
-roughly ceil(N / 8) round trips, not N. Tools (Secrets Manager listing, OAuth token reads) and schedules
+keyed for exactly one access pattern here, a workflow's history (newest first: one Query per history
+shard, ``WFP_HISTORY_SHARDS``, and one of ``by_workflow`` while it is kept). So the home page reads one
+history page per *working* workflow, but bounded: each Query asks for ``CHART_RUNS`` items of an index
+that projects summary fields only (about 0.5 read unit per Query, ~225 units for 50 workflows of 9 Queries,
+i.e. a few hundred-thousandths of a dollar), and they run ``HISTORY_WORKERS`` at a time (a page's shards
+side by side), so the page waits for roughly ceil(N / 8) round trips, not N. Tools (Secrets Manager
+listing, OAuth token reads) and schedules
 live on their own pages so the home page pays nothing for them; plugin errors shown there are the ones
 already known, without importing every plugin (the Plugins page does that).
 """

@@ -338,10 +338,16 @@ def test_history_is_a_query_on_the_index_never_a_scan(platform, aws_calls):
     page, cursor = platform.engine.runs.history("ok", 2)
     platform.engine.runs.history("ok", 2, cursor)
     dynamodb = [(op, params) for service, op, params in aws_calls if service == "dynamodb"]
-    assert [op for op, _ in dynamodb] == ["Query", "Query"]
-    assert all(params["IndexName"] == "by_workflow" and params["ScanIndexForward"] is False
+    # A page: one Query per history shard, and one of the pre-sharding index (runs written before it).
+    per_page = platform.core.settings.history_shards + 1
+    assert [op for op, _ in dynamodb] == ["Query"] * 2 * per_page
+    assert all(params["IndexName"] in ("by_history", "by_workflow") and params["ScanIndexForward"] is False
                for _, params in dynamodb)
-    assert "ExclusiveStartKey" in dynamodb[1][1]
+    assert sum(params["IndexName"] == "by_workflow" for _, params in dynamodb) == 2
+    # The second page starts below the first page's last run, in every partition.
+    last = page[-1].run_id
+    assert all(last in [v["S"] for v in params["ExpressionAttributeValues"].values()]
+               for _, params in dynamodb[per_page:])
 
 
 def test_a_run_costs_two_writes_and_no_scan(platform, aws_calls):

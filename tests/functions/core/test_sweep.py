@@ -169,7 +169,9 @@ def test_a_workflow_error_is_retried_only_with_retry_on_error(make_platform, plu
     assert Path(flaky_state).read_text() == "2" and Path(stubborn_state).read_text() == "1"
 
 
-def test_the_sweep_reads_one_index_page_and_never_scans(make_platform, plugins, aws_calls):
+def test_the_sweep_reads_one_query_per_shard_and_never_scans(make_platform, plugins, aws_calls):
+    """One Query per open-runs shard (``WFP_OPEN_RUN_SHARDS``) and one of the pre-sharding key: nothing else."""
+    from functions.core.shards import open_shard_keys
     from functions.core.sweep import sweep
 
     platform = make_platform(plugins.root)
@@ -178,8 +180,11 @@ def test_the_sweep_reads_one_index_page_and_never_scans(make_platform, plugins, 
     aws_calls.clear()
     assert sweep(platform.engine.runs, platform.engine.settings, now=later(platform)).as_dict() == {"interrupted": [], "requeued": [],
                                                                        "released": []}
-    ops = [(op, params.get("IndexName")) for service, op, params in aws_calls if service == "dynamodb"]
-    assert ops == [("Query", "open_runs")]
+    queries = [(op, params.get("IndexName"), params["ExpressionAttributeValues"][":0"]["S"])
+               for service, op, params in aws_calls if service == "dynamodb"]
+    keys = open_shard_keys(platform.engine.settings.open_run_shards)
+    assert len(keys) == platform.engine.settings.open_run_shards + 1 == 65  # the default: 64 shards
+    assert queries == [("Query", "open_runs", key) for key in keys]
 
 
 def test_the_scheduler_function_runs_the_sweep_on_the_rate_rules_event(make_platform, plugins):

@@ -87,6 +87,7 @@ def run_id_bounds(calls: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[da
     ranges = []
     for service, operation, params in calls:
         if service == "dynamodb" and operation == "Query" and params.get("IndexName") == "by_workflow":
+            # the pre-sharding index, queried once per read next to each by_history shard
             values = sorted(v["S"] for v in params["ExpressionAttributeValues"].values() if len(v["S"]) == 12)
             ranges.append(tuple(datetime.fromtimestamp(int(v, 16) / 1000, timezone.utc) for v in values))
     return ranges  # type: ignore[return-value]
@@ -104,21 +105,24 @@ def test_each_window_counts_the_runs_and_repeated_views_read_the_stored_hours(aw
     seeded = seed(trend.core.runs, now)
     settings = trend.core.settings
     metrics_table, runs_index = settings.metrics_table, f"{settings.runs_table}/by_workflow"
+    history_index = f"{settings.runs_table}/by_history"  # the outcomes: one Query per shard, and by_workflow's
     day_index = f"{settings.runs_table}/by_day"  # the runs' usage, for the cost sums: 4 shards a day
 
     aws_calls.clear()
     first = trend.client.get(f"/api/workflows/{WORKFLOW}/metrics?window=30d")
     assert first.status_code == 200, first.text
     cost = dynamodb(aws_calls)
-    # The first 30-day view: one Query of the metrics table, one of the runs index (the whole window,
-    # one page here), one of each by_day partition of the window's 30 days (usage), one PutItem per day
-    # that got final hours (30 days at most). Nothing else.
+    # The first 30-day view: one Query of the metrics table, one of each partition of the workflow's runs
+    # (the whole window, one page here: a Query per history shard and one of by_workflow), one of each
+    # by_day partition of the window's 30 days (usage), one PutItem per day that got final hours (30 days
+    # at most). Nothing else.
     assert cost[("Query", metrics_table)] == 1
     assert cost[("Query", runs_index)] == 1
+    assert cost[("Query", history_index)] == settings.history_shards
     assert cost[("Query", day_index)] == 30 * DAY_SHARDS
     assert 29 <= cost[("PutItem", metrics_table)] <= 30
-    assert set(cost) == {("Query", metrics_table), ("Query", runs_index), ("Query", day_index),
-                         ("PutItem", metrics_table)}
+    assert set(cost) == {("Query", metrics_table), ("Query", runs_index), ("Query", history_index),
+                         ("Query", day_index), ("PutItem", metrics_table)}
 
     for window in ("30d", "7d", "24h"):
         aws_calls.clear()
@@ -128,9 +132,11 @@ def test_each_window_counts_the_runs_and_repeated_views_read_the_stored_hours(aw
         # runs index over the hours not final yet (the current one, the previous one for 20 minutes).
         assert cost[("Query", metrics_table)] == 1, (window, cost)
         assert cost[("Query", runs_index)] == 1, (window, cost)
+        assert cost[("Query", history_index)] == settings.history_shards, (window, cost)
         assert cost[("Query", day_index)] in (DAY_SHARDS, 2 * DAY_SHARDS), (window, cost)  # 2 across midnight
         assert cost[("PutItem", metrics_table)] <= 1, (window, cost)  # an hour that became final meanwhile
-        assert sum(cost.values()) <= 3 + 2 * DAY_SHARDS and not any(op in ("Scan", "GetItem") for op, _ in cost)
+        assert sum(cost.values()) <= 3 + settings.history_shards + 2 * DAY_SHARDS
+        assert not any(op in ("Scan", "GetItem") for op, _ in cost)
         (low, _high), = run_id_bounds(aws_calls)
         assert low >= hour_floor(utcnow()) - timedelta(hours=1), (window, low)
 
