@@ -110,8 +110,10 @@ def test_build_assembles_layer_manifest_and_code_and_caches_dependencies(tmp_pat
     assert (site / "plugins" / "workflows" / "daily_digest" / "config.json").is_file()
     assert not (site / "plugins" / "scratch").exists()
     assert (result.function_dir / "functions" / "handlers" / "api.py").is_file()
-    assert [p for p in result.layer_dir.rglob("__pycache__")] == []
-    assert [p for p in result.function_dir.rglob("__pycache__")] == []
+    # no byte code of this machine's interpreter (the working tree's __pycache__, the manifest's imports):
+    # only the target's, when a Python 3.12 compiled it
+    for folder in (result.layer_dir, result.function_dir):
+        assert [p for p in folder.rglob("*.pyc") if ".cpython-312." not in p.name] == []
 
     manifest = json.loads((result.layer_dir / "wfp-manifest.json").read_text())
     workflows = {p["name"]: p for p in manifest["plugins"] if p["kind"] == "workflow"}
@@ -122,6 +124,8 @@ def test_build_assembles_layer_manifest_and_code_and_caches_dependencies(tmp_pat
     again = build(tmp_path / "out", cache=seeded_cache, installer=fake_installer(calls))
     assert again.cached is True and len(calls) == 1  # the installed tree came from the cache
     assert "fakepkg==1.0" in (seeded_cache.glob("deps-*/.complete").__next__()).read_text()
+    sources_only = [tree for tree in seeded_cache.glob("deps-*") if "-bytecode-" not in tree.name]
+    assert sources_only and not [p for tree in sources_only for p in tree.rglob("*.pyc")]  # compiled apart
     assert "1 packages (cached)" in again.summary()
 
 
@@ -149,14 +153,15 @@ def test_pip_failures_are_reported_with_pips_reason(tmp_path, monkeypatch):
 def test_the_lambda_layer_is_under_40_mb_and_holds_what_lambda_needs(lambda_layer):
     site = lambda_layer.layer_dir / "python"
     print("\n" + lambda_layer.summary())
-    assert lambda_layer.layer_mb < 40
+    assert lambda_layer.sources_mb < 40
     top = {p.name for p in site.iterdir()}
     assert {"fastapi", "mangum", "pydantic", "pynamodb", "aws_lambda_powertools", "aws_xray_sdk", "croniter",
             "googleapiclient", "google_auth_oauthlib", "plugins", "tzdata"} <= top
     assert not top & {"boto3", "botocore", "s3transfer"}
     documents = site / "googleapiclient" / "discovery_cache" / "documents"
     assert {p.name for p in documents.iterdir()} == KEEP_DISCOVERY_DOCUMENTS
-    assert [p for p in site.rglob("*") if p.name in ("__pycache__", "tests") or p.suffix == ".pyc"] == []
+    assert [p for p in site.rglob("*") if p.name == "tests"] == []
+    assert [p for p in site.rglob("*.pyc") if p.parent.name != "__pycache__" or ".cpython-312." not in p.name] == []
     compiled = [p.name for p in site.rglob("*.so")]
     assert compiled and all("aarch64" in name or "abi3" in name for name in compiled)
     assert any("cpython-312-aarch64" in name for name in compiled)
@@ -168,6 +173,54 @@ def test_the_lambda_layer_is_under_40_mb_and_holds_what_lambda_needs(lambda_laye
     dateutil = next(site.glob("python_dateutil-*.dist-info"))
     assert dateutil.name.split("-")[1].startswith("2.")
     assert (lambda_layer.layer_dir / "wfp-manifest.json").is_file()
+
+
+def python_sources(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("*.py") if "__pycache__" not in p.parts]
+
+
+def test_the_lambda_layer_ships_byte_code_for_lambdas_python_or_says_it_has_none(lambda_layer):
+    """Every module of the layer and of the functions' code compiled by a Python 3.12 (the runtime's: a
+    .pyc is specific to a minor version), hash-based and unchecked (zipping changes the files' times),
+    beside its source; on a machine without a 3.12 the build ships sources and says why."""
+    from layers.build import find_compiler
+
+    compiler = find_compiler(LAMBDA)
+    sources = python_sources(lambda_layer.layer_dir, lambda_layer.function_dir)
+    pycs = [p for root in (lambda_layer.layer_dir, lambda_layer.function_dir) for p in root.rglob("*.pyc")]
+    if compiler is None:
+        assert pycs == [] and lambda_layer.compiler is None
+        assert "no byte code: no Python 3.12 found (set WFP_BUILD_PYTHON" in lambda_layer.summary()
+        return
+    assert lambda_layer.compiler == compiler and compiler.version.startswith("3.12.")
+    magic = subprocess.run([str(compiler.python), "-c", "import importlib.util, sys; "
+                            "sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                           capture_output=True, text=True, check=True).stdout
+    missing = []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        if not pyc.is_file():
+            missing.append(source)
+            continue
+        header = pyc.read_bytes()[:8]
+        assert header[:4].hex() == magic and int.from_bytes(header[4:8], "little") == 0b01, pyc  # unchecked hash
+    assert len(missing) <= len(lambda_layer.uncompiled) and len(sources) > 1500, missing[:5]
+    assert lambda_layer.layer_bytecode_bytes > 5e6 and lambda_layer.function_bytecode_bytes > 1e5
+    print("\n" + lambda_layer.summary())
+
+
+def test_without_byte_code_the_build_ships_sources_only(tmp_path, seeded_cache):
+    result = build(tmp_path / "out", cache=seeded_cache, installer=fake_installer([]), bytecode=False)
+    assert list((tmp_path / "out").rglob("*.pyc")) == [] and result.compiler is None
+    assert "no byte code (--no-bytecode)" in result.summary()
+
+
+def test_a_python_of_another_version_is_refused_as_the_byte_code_compiler():
+    from layers.build import BuildError, find_compiler
+
+    with pytest.raises(BuildError, match=r"WFP_BUILD_PYTHON=.* is 3\.11\.\d+: the layer's byte code needs Python 3\.12"):
+        find_compiler(LAMBDA, environ={"WFP_BUILD_PYTHON": sys.executable})
+    assert find_compiler(Target.host(), environ={"WFP_BUILD_PYTHON": sys.executable}).python == Path(sys.executable)
 
 
 def test_a_second_build_reuses_the_installed_dependencies(lambda_layer, tmp_path):
@@ -201,7 +254,13 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
                "MON_OUTIL_DEMO_API_KEY": "demo", "AWS_LAMBDA_FUNCTION_NAME": "wfp-test-api",
                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
         script = textwrap.dedent(f'''
-            import json, sys
+            import importlib.machinery, json, sys
+            compiled = []  # what this cold start compiles: nothing of the layer or the code (their .pyc)
+            original = importlib.machinery.SourceFileLoader.source_to_code
+            def counting(self, data, path, *args, **kwargs):
+                compiled.append(path)
+                return original(self, data, path, *args, **kwargs)
+            importlib.machinery.SourceFileLoader.source_to_code = counting
             sys.path[:0] = [{str(host_layer.function_dir)!r}, {str(host_layer.layer_dir / "python")!r}, {str(runtime)!r}]
             from functions.settings import Settings
             from functions.stores import create_tables
@@ -220,7 +279,8 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
             outside = sorted(m.__file__ for m in list(sys.modules.values())
                              if getattr(m, "__file__", None) and "site-packages" in m.__file__)
             print("RESULT " + json.dumps({{"status": response["statusCode"], "body": json.loads(response["body"]),
-                                           "scheduled": scheduled, "docs": docs, "outside": outside}}))
+                                           "scheduled": scheduled, "docs": docs, "outside": outside,
+                                           "compiled": compiled}}))
         ''')
         out = subprocess.run([sys.executable, "-S", "-I", "-c", script], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=120)
@@ -234,3 +294,6 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
     assert result["scheduled"]["status"] == "success", result["scheduled"]
     assert set(result["docs"].values()) == {200}, result["docs"]  # the docs' files are in the layer and the code
     assert result["outside"] == []  # nothing came from this machine's site-packages
+    built = (str(host_layer.layer_dir), str(host_layer.function_dir))
+    assert host_layer.compiler is not None  # this interpreter compiles for itself
+    assert [path for path in result["compiled"] if path.startswith(built)] == []  # all from the byte code
