@@ -6,11 +6,11 @@ import the engine.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from functions.core.metrics import Window, WorkflowMetrics, window_metrics
-from functions.http import catalog
+from functions.http import catalog, listing
 from functions.http.deps import PlatformDep, base_url
 from functions.http.schemas import RunHistory, WorkflowOut, error_responses
 
@@ -20,9 +20,9 @@ ERRORS = error_responses({404: "Unknown workflow", 400: "Malformed body or heade
 
 
 @router.get("/api/workflows", response_model=list[WorkflowOut])
-async def list_workflows(request: Request, platform: PlatformDep) -> list[WorkflowOut]:
+async def list_workflows(request: Request, platform: PlatformDep) -> Response:
     """Every discovered workflow, broken ones included (with their error)."""
-    return catalog.workflows(platform, base_url(request, platform))
+    return Response(listing.workflows_json(platform, base_url(request, platform)), media_type="application/json")
 
 
 @router.get("/api/workflows/{name}", response_model=WorkflowOut, responses={404: ERRORS[404]})
