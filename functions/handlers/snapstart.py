@@ -11,8 +11,8 @@ is in the snapshot: the plugins listed in the build-time manifest are imported, 
 modules (pynamodb, botocore, the X-Ray patch of botocore) and every route module are imported, the
 OpenAPI document is built,
 the dashboard's templates are compiled, the workflow list is computed once (pydantic validators, cron
-fire times) and a request goes through Mangum and the app's routing. Nothing calls AWS (not even for
-the admin token: the request skips the middleware) and no AWS client is created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
+fire times) and a request goes through Mangum and the whole app. Nothing calls AWS (the request is a
+health check, which reads no admin token) and no AWS client is created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
 environment. Then the heap is frozen out of the garbage collector (what is left is the application).
 
 After a restore (``restore``): the ``random`` module is reseeded (every environment restored from
@@ -73,9 +73,10 @@ def _templates() -> None:
         env.get_template(template.name)
 
 
-def _request(app: Any) -> None:
-    """GET /api/health through Mangum, FastAPI's routing and the endpoint. Sent to the app's router,
-    below the middleware: the admin token check would read the token's secret (an AWS call)."""
+def _request(app: Any) -> dict[str, Any]:
+    """GET /api/health through Mangum and the whole app (middleware, routing, the endpoint); its response.
+    Health is exempt from the admin token and reads no secret (``middleware.auth``): no AWS call. A failure
+    inside the app is a 500 Mangum does not raise: the status is checked."""
     from mangum import Mangum
 
     from functions.handlers.gateway import HANDLERS
@@ -85,7 +86,10 @@ def _request(app: Any) -> None:
              "requestContext": {"http": {"method": "GET", "path": "/api/health", "protocol": "HTTP/1.1",
                                          "sourceIp": "127.0.0.1", "userAgent": "snapstart"},
                                 "stage": "$default", "requestId": "snapstart", "routeKey": "$default"}}
-    Mangum(app.router, lifespan="off", custom_handlers=HANDLERS)(event, None)
+    response: dict[str, Any] = Mangum(app, lifespan="off", custom_handlers=HANDLERS)(event, None)
+    if response.get("statusCode") != 200:
+        raise RuntimeError(f"the priming request was answered {response.get('statusCode')}: {response.get('body')}")
+    return response
 
 
 def restore() -> None:

@@ -67,6 +67,13 @@ def secret_configured(platform: Platform) -> bool:
     return platform.settings.admin_token is None and bool(platform.settings.admin_token_secret)
 
 
+def token_configured(platform: Platform) -> bool:
+    """Is a token configured (in the settings, or a secret named)? What the exempt pages show, without
+    reading the secret: a health check or the login form costs no Secrets Manager call."""
+    settings = platform.settings
+    return bool(settings.admin_token and settings.admin_token.get_secret_value()) or bool(settings.admin_token_secret)
+
+
 def configured_token(platform: Platform) -> str | None:
     """The admin token, or None when none is configured (open, local mode). May call Secrets Manager."""
     settings = platform.settings
@@ -194,6 +201,11 @@ class AdminAuthMiddleware:
             await self.app(scope, receive, send)
             return
         platform = platform_of(scope)
+        path = route_path(scope)
+        if path in EXEMPT_PATHS:  # health, login, the OAuth callback: no token to read (no AWS call)
+            scope.setdefault("state", {})["auth_enabled"] = token_configured(platform)
+            await self.app(scope, receive, send)
+            return
         try:
             token = (await run_in_threadpool(configured_token, platform) if secret_configured(platform)
                      else configured_token(platform))
@@ -203,7 +215,6 @@ class AdminAuthMiddleware:
         else:
             problem = None
         scope.setdefault("state", {})["auth_enabled"] = bool(token or problem)
-        path = route_path(scope)
         if exempt(path) or (token is None and problem is None):
             await self.app(scope, receive, send)
             return

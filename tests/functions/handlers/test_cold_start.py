@@ -172,6 +172,23 @@ def test_priming_prepares_the_app_without_calling_aws(make_platform, aws_calls):
     assert aws_calls == []  # no request before the snapshot: nothing stale in it
 
 
+def test_the_priming_request_goes_through_the_app_and_is_answered(make_platform, aws_calls):
+    """The request sent before the snapshot warms routing and the endpoint for real: it is answered 200
+    (it once failed inside FastAPI, sent below the middleware that opens the request's exit stack, and
+    Mangum turned that into a 500 nobody saw), still without an AWS call."""
+    from support import put_secret
+
+    from functions.handlers import snapstart
+
+    put_secret("wfp-test/admin-token", "s3cret-token-value")
+    platform = make_platform(WFP_ADMIN_TOKEN_SECRET="wfp-test/admin-token")
+    aws_calls.clear()
+    response = snapstart._request(platform.app)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["status"] == "ok"
+    assert aws_calls == []
+
+
 def test_restore_reseeds_random_and_drops_aws_clients(platform):
     from functions.platform import get_platform
 
