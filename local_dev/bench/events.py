@@ -2,12 +2,15 @@
 
 The benchmark cannot read ``tests/events`` (a clean install has no tests folder), so it builds its
 own: REST API proxy events (payload v1, what the deployed stack sends) and HTTP API events (payload
-v2, what the issue's warm-request figures use).
+v2, what the issue's warm-request figures use); SQS batches as the worker's event source mapping
+delivers them; scheduler ticks as the stack's rules send them (``infrastructure.schedules``' input
+transformer).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +18,8 @@ from typing import Any
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 STAGE = "prod"
+REGION, ACCOUNT = "us-east-1", "123456789012"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:wfp-bench-runs"
 
 
 def rest_event(method: str, path: str, *, query: dict[str, str] | None = None, body: bytes = b"",
@@ -56,6 +61,33 @@ def http_event(method: str, path: str, *, query: str = "", body: bytes = b"",
         },
         "body": base64.b64encode(body).decode() if body else None, "isBase64Encoded": bool(body),
     }
+
+
+def sqs_record(body: str, *, receive_count: int = 1, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
+    """One record of an SQS event, with the fields Lambda's event source mapping sends."""
+    sent = int(time.time() * 1000)
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": base64.b64encode(uuid.uuid4().bytes * 4).decode(),
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": str(sent),
+                       "SenderId": "AROAEXAMPLE:wfp-bench-api", "ApproximateFirstReceiveTimestamp": str(sent + 5)},
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    """An SQS batch (the worker's event): one record per message body."""
+    return {"Records": [sqs_record(body) for body in bodies]}
+
+
+def tick_event(workflow: str, scheduled: str) -> dict[str, Any]:
+    """A scheduler tick as the stack's rules send it: ``{"workflow", "time", "id"}``."""
+    return {"workflow": workflow, "time": scheduled, "id": str(uuid.uuid4())}
 
 
 @dataclass

@@ -94,6 +94,8 @@ NOOP = "bench_noop"
 HISTORY = "bench_history"
 #: Fails every run: one without ``on_error``, one that notifies a webhook (profile BENCH) when it fails.
 FAILING, NOTIFYING = "bench_failing", "bench_notifying"
+#: A scheduled no-op (every minute): what one scheduler tick costs the platform itself.
+SCHEDULED = "bench_scheduled"
 
 
 def _noop(root: Path, name: str) -> None:
@@ -102,6 +104,15 @@ def _noop(root: Path, name: str) -> None:
     (folder / "config.json").write_text(json.dumps({
         "name": f"Benchmark {name}", "description": "Does nothing: what a run costs the platform itself",
         "triggers": ["manual", "webhook"], "webhook_auth": "none", "category": "benchmark", "active": True}))
+    (folder / "main.py").write_text("def execute(data, tools):\n    return {'status': 'success'}\n")
+
+
+def _scheduled(root: Path, name: str) -> None:
+    folder = root / "workflows" / name
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({
+        "name": f"Benchmark {name}", "description": "Does nothing, every minute: what a tick costs the platform",
+        "schedule": "* * * * *", "triggers": ["schedule", "manual"], "category": "benchmark", "active": True}))
     (folder / "main.py").write_text("def execute(data, tools):\n    return {'status': 'success'}\n")
 
 
@@ -125,6 +136,7 @@ def build(dest: Path, workflows: int = 0, tools: int = 0) -> PluginSet:
     root = copy_examples(dest / "plugins")
     _noop(root, NOOP)
     _noop(root, HISTORY)
+    _scheduled(root, SCHEDULED)
     _failing(root, FAILING, None)
     _failing(root, NOTIFYING, {"notify": [{"type": "webhook", "profile": "BENCH"}], "window_seconds": 3600})
     for index in range(tools):
