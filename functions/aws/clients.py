@@ -28,9 +28,11 @@ class Clients:
                 if client is None:
                     import boto3
 
+                    from functions.aws import loader
                     from functions.aws.metering import install
 
                     install()  # before the first session: each run's requests are counted
+                    loader.share()  # and its service models parsed once for every session
                     hold_secret_loggers()  # botocore logs request and response bodies at DEBUG
                     client = self._clients[service] = boto3.client(service)
         return client

@@ -48,9 +48,11 @@ def bind(settings: Settings) -> None:
     """Point every model at ``settings``' tables; a change drops pynamodb's cached connections, which
     keep the table name and endpoint they were opened with."""
     global _bound
+    from functions.aws import loader
     from functions.aws.metering import install
 
     install()  # before pynamodb makes its first botocore session: each run's requests are counted
+    loader.share()  # one parse of DynamoDB's service model for every model's session (functions.aws.loader)
     with _bind_lock:
         if _bound is not settings:
             _bound = settings
