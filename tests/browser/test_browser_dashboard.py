@@ -53,6 +53,32 @@ def test_home_shows_workflows_grouped_with_details_and_empty_states(live, page):
     assert csp_or_script_errors(page) == []
 
 
+def test_the_home_page_fills_its_cards_with_their_runs_once_shown(live, page):
+    """The page reads no run (a cold start answers it without DynamoDB); its script fetches every card's
+    last run and chart in one request and puts them in place."""
+    assert httpx.post(f"{live.url}/api/workflows/execute/hello_world", json={"name": "Ada"}).status_code == 200
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(live.url + "/")
+    page.wait_for_selector("html[data-ready]")
+    hello = page.locator('[data-workflow-card="hello_world"]')
+    assert hello.locator('[data-last-run] [data-status="success"]').count() == 1
+    assert hello.locator("[data-runs-chart] svg.chart rect").count() >= 1
+    assert page.locator("[data-runs-pending]").count() == 0
+    assert [url for url in fetched if "/dashboard/recent" in url] == [live.url + "/dashboard/recent"]
+    assert csp_or_script_errors(page) == []
+
+
+def test_the_home_page_says_so_when_its_runs_cannot_be_read(live, page):
+    page.route("**/dashboard/recent", lambda route: route.fulfill(status=503, body="unavailable"))
+    page.goto(live.url + "/")
+    page.wait_for_selector("html[data-ready]")
+    hello = page.locator('[data-workflow-card="hello_world"]')
+    assert "Run history unavailable right now." in hello.locator("[data-runs-chart]").inner_text()
+    assert page.locator("[data-runs-pending]:not(:has-text('unavailable'))").count() == 0
+    assert "Workflows" in page.title()  # the rest of the page is there
+
+
 def test_copy_button_copies_the_webhook_url(live, context, page):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
     page.goto(live.url + "/")

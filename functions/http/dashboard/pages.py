@@ -40,6 +40,13 @@ async def home(request: Request, platform: PlatformDep) -> HTMLResponse:
                       page_name="workflows")
 
 
+@router.get("/dashboard/recent", response_class=HTMLResponse)
+async def recent(request: Request, platform: PlatformDep) -> HTMLResponse:
+    """The home page's runs (last run, chart per card), which its script fetches once the page is shown."""
+    return await page(request, platform, "_recent.html", views.recent, base_url(request, platform),
+                      page_name="workflows")
+
+
 @router.get("/dashboard", response_class=RedirectResponse)
 async def dashboard_slash(request: Request) -> RedirectResponse:
     return RedirectResponse(f"{root_path(request.scope)}/dashboard/", status_code=308)

@@ -2,16 +2,17 @@
 
 Blocking (DynamoDB, plugin imports): the routes call these in the thread pool.
 
-Cost of the home page: it needs each workflow's last run and recent durations, and the runs table is
+Cost of the home page: it shows each workflow's last run and recent durations, and the runs table is
 keyed for exactly one access pattern here, a workflow's history (newest first: one Query per history
-shard, ``WFP_HISTORY_SHARDS``, and one of ``by_workflow`` while it is kept). So the home page reads one
-history page per *working* workflow, but bounded: each Query asks for ``CHART_RUNS`` items of an index
-that projects summary fields only (about 0.5 read unit per Query, ~225 units for 50 workflows of 9 Queries,
-i.e. a few hundred-thousandths of a dollar), and they run ``HISTORY_WORKERS`` at a time (a page's shards
-side by side), so the page waits for roughly ceil(N / 8) round trips, not N. Tools (Secrets Manager
-listing, OAuth token reads) and schedules
-live on their own pages so the home page pays nothing for them; plugin errors shown there are the ones
-already known, without importing every plugin (the Plugins page does that).
+shard, ``WFP_HISTORY_SHARDS``, and one of ``by_workflow`` while it is kept). So the page itself reads no
+run (``home``: the registry only, so a cold start answers it as fast as /docs) and its script asks for
+the cards' runs at once, in one request (``recent``, ``GET /dashboard/recent``): one history page per
+*working* workflow, bounded: each Query asks for ``CHART_RUNS`` items of an index that projects summary
+fields only (about 0.5 read unit per Query, ~225 units for 50 workflows of 9 Queries, i.e. a few
+hundred-thousandths of a dollar), ``HISTORY_WORKERS`` workflows at a time (a page's shards side by side),
+so it waits for roughly ceil(N / 8) round trips, not N. Tools (Secrets Manager listing, OAuth token reads)
+and schedules live on their own pages so the home page pays nothing for them; plugin errors shown there
+are the ones already known, without importing every plugin (the Plugins page does that).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class WorkflowCard:
     workflow: WorkflowOut
     #: Newest first; None when the history could not be read (the page says so instead of failing).
     runs: list[RunSummary] | None
+    #: Not read yet: the home page's script fetches them (``recent``).
+    loading: bool = False
 
     @property
     def last(self) -> RunSummary | None:
@@ -81,14 +84,14 @@ def recent_runs(platform: Platform, names: list[str], limit: int = CHART_RUNS) -
 
 
 def home(platform: Platform, public_base: str) -> dict[str, Any]:
+    """The cards without their runs (``recent`` has them): no DynamoDB read."""
     plugins = platform.registry.of_kind("workflow")
     for plugin in plugins:
         ensure_inputs(platform, plugin)
-    runs = recent_runs(platform, [p.name for p in plugins if not p.error])
     groups: dict[str, Group] = {}
     for plugin in plugins:
         workflow = catalog.workflow_out(platform, plugin, public_base)
-        card = WorkflowCard(workflow, runs.get(plugin.name, []))
+        card = WorkflowCard(workflow, [], loading=not plugin.error)
         groups.setdefault(workflow.category, Group(workflow.category)).cards.append(card)
     return {
         "groups": [groups[k] for k in sorted(groups, key=str.lower)],
@@ -96,6 +99,14 @@ def home(platform: Platform, public_base: str) -> dict[str, Any]:
         "interfaces": catalog.interfaces(platform),
         "errors": [catalog.plugin_out(p) for p in platform.registry.errors()],
     }
+
+
+def recent(platform: Platform, public_base: str) -> dict[str, Any]:
+    """The home page's cards' runs (their last run and chart), one history page per working workflow."""
+    plugins = [p for p in platform.registry.of_kind("workflow") if not p.error]
+    runs = recent_runs(platform, [p.name for p in plugins])
+    return {"cards": [WorkflowCard(catalog.workflow_out(platform, p, public_base), runs.get(p.name, []))
+                      for p in plugins]}
 
 
 @dataclass

@@ -97,11 +97,20 @@ def test_home_groups_workflows_and_shows_what_each_does(platform):
     assert "Greets someone" in card and ">active<" in card
     assert "http://testserver/api/webhooks/hello_world" in card
     assert 'data-copy="http://testserver/api/webhooks/hello_world"' in card
-    assert 'data-status="success"' in card  # last run
-    assert '<svg class="chart"' in card and card.count("<rect ") == 1
+    assert 'data-runs-pending' in card and "Loading recent runs" in card  # the page's script fetches them
     digest = html[html.index('data-workflow-card="daily_digest"'):html.index('data-workflow-card="hello_world"')]
-    assert "0 9 * * 1-5" in digest and "next run in" in digest and "No runs yet." in digest
+    assert "0 9 * * 1-5" in digest and "next run in" in digest
     assert "🎯" in html and 'href="/mon-interface/"' in html
+    recent = Elements(platform.client.get("/dashboard/recent").text)  # what replaces the placeholders
+    [last] = recent.find("dd", data_last_run="hello_world")
+    [chart] = recent.find("div", data_runs_chart="hello_world")
+    fragment = platform.client.get("/dashboard/recent").text
+    hello = fragment[fragment.index('data-last-run="hello_world"'):fragment.index('data-last-run="incoming_webhook"')]
+    assert 'data-status="success"' in hello  # last run
+    assert '<svg class="chart"' in hello and hello.count("<rect ") == 1
+    digest = fragment[fragment.index('data-last-run="daily_digest"'):fragment.index('data-last-run="hello_world"')]
+    assert "No runs yet." in digest and "never" in digest
+    assert "data-runs-pending" not in fragment
 
 
 def test_run_form_is_generated_from_inputs_schema(forms):
@@ -297,7 +306,8 @@ def test_static_files_are_served_with_types_and_versioned_urls(platform):
 
 
 def test_home_page_reads_each_history_once_and_bounded(platform, monkeypatch):
-    """The cost rule of the home page: one bounded Query per working workflow, nothing more."""
+    """The cost rule of the home page: the page itself reads no run (a cold start answers it without
+    DynamoDB); its runs, one request, read one bounded history page per working workflow, nothing more."""
     calls: list[tuple[str, int]] = []
     store = platform.engine.runs
     real = store.history
@@ -308,6 +318,8 @@ def test_home_page_reads_each_history_once_and_bounded(platform, monkeypatch):
 
     monkeypatch.setattr(store, "history", counting)
     assert platform.client.get("/").status_code == 200
+    assert calls == []
+    assert platform.client.get("/dashboard/recent").status_code == 200
     workflows = [p.name for p in platform.engine.registry.of_kind("workflow") if not p.error]
     assert sorted(calls) == sorted((w, views.CHART_RUNS) for w in workflows)
 
@@ -317,8 +329,9 @@ def test_an_unreadable_history_does_not_take_the_page_down(platform, monkeypatch
         raise RuntimeError("DynamoDB is having a bad day")
 
     monkeypatch.setattr(platform.core.runs, "history", broken)
-    home = platform.client.get("/")
-    assert home.status_code == 200 and "Run history unavailable" in home.text
+    assert platform.client.get("/").status_code == 200
+    recent = platform.client.get("/dashboard/recent")
+    assert recent.status_code == 200 and "Run history unavailable" in recent.text and ">unknown<" in recent.text
 
 
 def test_chart_bars_scale_with_duration_and_colour_by_status():

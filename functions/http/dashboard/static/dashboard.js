@@ -434,6 +434,36 @@
     setTimeout(() => (button.textContent = label), 1500);
   }
 
+  // The home page reads no run: its cards' last runs and charts come in one request once it is shown
+  // (GET /dashboard/recent), so a cold start answers the page itself without DynamoDB.
+  async function loadRecent() {
+    if (!document.querySelector("[data-runs-pending]")) return;
+    let fresh = null;
+    try {
+      const response = await fetch(BASE + "/dashboard/recent",
+        { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (response.status === 401) { goToLogin(); return; }
+      if (response.ok) fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch (error) {
+      fresh = null;
+    }
+    for (const attribute of ["data-last-run", "data-runs-chart"]) {
+      for (const node of document.querySelectorAll("[" + attribute + "]")) {
+        const pending = node.querySelector("[data-runs-pending]");
+        if (!pending) continue;
+        const name = CSS.escape(node.getAttribute(attribute));
+        const replacement = fresh && fresh.querySelector("[" + attribute + '="' + name + '"]');
+        if (replacement) {
+          const copy = document.importNode(replacement, true);
+          node.replaceWith(copy);
+          localTimes(copy);
+        } else {
+          pending.textContent = "Run history unavailable right now.";
+        }
+      }
+    }
+  }
+
   // ----- wiring ----------------------------------------------------------------------------------
   document.addEventListener("submit", (event) => {
     const rerun = event.target.closest("form[data-rerun-form]");
@@ -468,5 +498,5 @@
   if (runPage && runPage.dataset.final !== "true") {
     pollRun(runPage.dataset.runId, (run) => updateRunPage(runPage, run)).then(() => localTimes(runPage));
   }
-  document.documentElement.dataset.ready = "true";
+  loadRecent().finally(() => { document.documentElement.dataset.ready = "true"; });
 })();
