@@ -391,6 +391,14 @@ def write_plugin_manifest(plugins_dir: Path, path: Path) -> list[str]:
     return [f"{p.kind} {p.name}: {p.error} ({p.error_file})" for p in registry.errors()]
 
 
+def compile_dashboard_templates(code: Path) -> None:
+    """The dashboard's templates as Python modules beside them in the built code (loaded by
+    ``functions.http.dashboard.render``; compiled to byte code with the rest of the code)."""
+    from functions.http.dashboard.render import COMPILED, compile_templates
+
+    compile_templates(code / COMPILED.relative_to(REPO / "functions"))
+
+
 def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -487,6 +495,7 @@ def build(out: Path = REPO / "build", *, repo: Path = REPO, with_deps: bool = Tr
     manifest = layer / MANIFEST_NAME
     errors = write_plugin_manifest(site / "plugins", manifest)
     shutil.copytree(repo / "functions", function / "functions", ignore=_ignore())
+    compile_dashboard_templates(function / "functions")
     if compiler:
         uncompiled += compile_tree(compiler, site / "plugins", f"{LAMBDA_LAYER_ROOT}/python/plugins")
         uncompiled += compile_tree(compiler, function, LAMBDA_TASK_ROOT)

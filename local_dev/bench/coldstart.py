@@ -24,7 +24,8 @@ doing the same job, in fresh interpreters (``child.py``), interleaved and compar
 - with ``--against REV`` (a commit, tag or branch), ``GET /api/workflows`` and ``GET /docs`` answered by
   that revision's api handler too, in the same shuffled rounds: a change's before and after in one run.
 
-Every child runs as on Lambda: the plugin manifest (``WFP_MANIFEST``), tracing on (Powertools sees
+Every child runs as on Lambda: the functions' code as the build ships it (``deployed_code``: with the
+dashboard's templates compiled to Python), the plugin manifest (``WFP_MANIFEST``), tracing on (Powertools sees
 ``LAMBDA_TASK_ROOT``), the admin token checked (from the environment, so a request that needs no AWS
 makes no AWS call). Byte code is cached for every candidate alike (``PYTHONPYCACHEPREFIX`` in the work
 folder) except the "no byte code" ones. The time of a cold start is the child process's wall time, from
@@ -300,8 +301,26 @@ def candidates(bench: Bench) -> dict[str, Candidate]:
                             every=SPARSE),
     )
     found.update(without_bytecode(found))
+    code = deployed_code(bench)
+    for candidate in found.values():  # the platform's functions run the code as the build ships it
+        if candidate.module in (API, WORKER, SCHEDULER) and not candidate.path:
+            candidate.path = code
     found.update(against(bench, examples))
     return found
+
+
+def deployed_code(bench: Bench) -> list[str]:
+    """The functions' code asset as ``layers.build`` makes it (the platform's code and the dashboard's
+    templates compiled to Python), as the first entry of a child's path."""
+    import shutil
+
+    from layers.build import REPO, _ignore, compile_dashboard_templates
+
+    folder = bench.workdir / "function-code"
+    if not folder.is_dir():
+        shutil.copytree(REPO / "functions", folder / "functions", ignore=_ignore())
+        compile_dashboard_templates(folder / "functions")
+    return [str(folder)]
 
 
 def against(bench: Bench, examples: PluginSet) -> dict[str, Candidate]:

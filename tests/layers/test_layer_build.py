@@ -110,6 +110,8 @@ def test_build_assembles_layer_manifest_and_code_and_caches_dependencies(tmp_pat
     assert (site / "plugins" / "workflows" / "daily_digest" / "config.json").is_file()
     assert not (site / "plugins" / "scratch").exists()
     assert (result.function_dir / "functions" / "handlers" / "api.py").is_file()
+    compiled = result.function_dir / "functions" / "http" / "dashboard" / "compiled_templates"
+    assert len(list(compiled.glob("tmpl_*.py"))) == len(list((REPO / "functions/http/dashboard/templates").glob("*.html")))
     # no byte code of this machine's interpreter (the working tree's __pycache__, the manifest's imports):
     # only the target's, when a Python 3.12 compiled it
     for folder in (result.layer_dir, result.function_dir):

@@ -362,3 +362,20 @@ def test_chart_has_a_visible_scale_and_instant_runs_get_a_bar():
     assert "the longest took 1.5 s" in html
     instant = str(runs_chart(runs[:1], lambda run_id: run_id))  # only 0 ms runs: the scale says so
     assert re.findall(r"<span[^>]*>([^<]*)</span>", instant) == ["0 ms", "0"]
+
+
+def test_compiled_templates_render_what_the_sources_do(platform, tmp_path, monkeypatch):
+    """A build ships the templates compiled to Python (``layers.build``): the pages are the same."""
+    from functions.http.dashboard import render
+
+    platform.run("hello_world", {"name": "Ada"})
+    pages = ["/", "/dashboard/recent", "/dashboard/workflows/hello_world", "/dashboard/tools", "/dashboard/nope"]
+    before = {path: platform.client.get(path).text for path in pages}
+    assert render.compile_templates(tmp_path / "compiled") == len(list(render.TEMPLATES.glob("*.html")))
+    monkeypatch.setattr(render, "COMPILED", tmp_path / "compiled")
+    render.environment.cache_clear()
+    try:
+        assert type(render.environment().loader).__name__ == "ModuleLoader"
+        assert {path: platform.client.get(path).text for path in pages} == before
+    finally:
+        render.environment.cache_clear()
