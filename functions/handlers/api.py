@@ -24,7 +24,6 @@ gc.disable()
 try:
     from typing import Any
 
-    from aws_lambda_powertools.logging import correlation_paths
     from mangum import Mangum
 
     from functions.handlers import observability, snapstart
@@ -43,7 +42,10 @@ finally:
     gc.enable()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # The correlation id is API Gateway's request id (REST and HTTP API events alike), read here rather
+    # than through the decorator's JMESPath expression (~4% of a warm request).
+    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
     observability.install(get_platform())
     return asgi(event, context)

@@ -18,6 +18,7 @@ Following Starlette (>= 0.33), ``scope["path"]`` is the full path and ``root_pat
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from mangum.handlers import APIGateway, HTTPGateway
@@ -65,16 +66,17 @@ def http_root_path(event: dict[str, Any]) -> str:
 class StagedAPIGateway(APIGateway):
     """REST API proxy events (payload v1) with the stage as the ASGI root path."""
 
-    @property
-    def scope(self) -> dict[str, Any]:
+    @cached_property
+    def scope(self) -> dict[str, Any]:  # type: ignore[override]
         return _with_root(super().scope, rest_root_path(self.event), self.event)
 
 
 class StagedHTTPGateway(HTTPGateway):
-    """HTTP API proxy events (payload v2 or v1.0) with the stage as the ASGI root path."""
+    """HTTP API proxy events (payload v2 or v1.0) with the stage as the ASGI root path. The scope is
+    built once per event: Mangum's property would build it again to read the payload version."""
 
-    @property
-    def scope(self) -> dict[str, Any]:
+    @cached_property
+    def scope(self) -> dict[str, Any]:  # type: ignore[override]
         return _with_root(super().scope, http_root_path(self.event), self.event)
 
 
