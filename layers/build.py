@@ -490,7 +490,7 @@ def build(out: Path = REPO / "build", *, repo: Path = REPO, with_deps: bool = Tr
             uncompiled += failed
         shutil.copytree(tree, site, dirs_exist_ok=True, copy_function=_link_or_copy,
                         ignore=lambda d, names: {".complete", ".compiled"} & set(names))
-    deps_bytes = tree_size(site)
+    deps_bytes = tree_size(site) - bytecode_size(site)  # sources: the byte code is counted apart
     copy_plugins(plugins_dir or repo / "plugins", site / "plugins")
     manifest = layer / MANIFEST_NAME
     errors = write_plugin_manifest(site / "plugins", manifest)
