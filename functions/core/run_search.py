@@ -45,11 +45,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from functions.core.shards import shard_of as shards_of
+from functions.core.shards import shard_of
 from functions.errors import BadRequest, NotFound
+from functions.settings import Settings
 
-#: Write shards per day by default (``WFP_RUN_DAY_SHARDS``, see the module's docstring); part of the stored keys.
-DAY_SHARDS = 4
+#: Write shards per day by default (``WFP_RUN_DAY_SHARDS``' default, see the module's docstring); part of the
+#: stored keys.
+DAY_SHARDS: int = Settings.model_fields["run_day_shards"].default
 #: Default window: the last 7 days.
 DEFAULT_DAYS = 7
 #: Slack on the retention for ``since`` (DynamoDB's TTL deletes expired items within a day or two).
@@ -145,10 +147,6 @@ def day_of(run_id: str) -> str:
         if millis < 253402300800000:  # year 10000
             return datetime.fromtimestamp(millis / 1000, timezone.utc).date().isoformat()
     return "1970-01-01"
-
-
-def shard_of(run_id: str, shards: int = DAY_SHARDS) -> int:
-    return shards_of(run_id, shards)
 
 
 def day_shard(run_id: str, shards: int = DAY_SHARDS) -> str:

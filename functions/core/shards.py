@@ -71,13 +71,14 @@ def history_keys(workflow: str, shards: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Shards:
-    """The shard counts of one deployment (its settings), and whether the pre-sharding history index is still
-    read (``WFP_LEGACY_HISTORY_INDEX``: runs written before ``by_history`` existed are only in ``by_workflow``)."""
+    """The shard counts of one deployment (its settings: ``of``, the one way to make one), and whether the
+    pre-sharding history index is still read (``WFP_LEGACY_HISTORY_INDEX``: runs written before
+    ``by_history`` existed are only in ``by_workflow``)."""
 
-    open_runs: int = 64
-    history: int = 8
-    days: int = 4
-    legacy_history: bool = True
+    open_runs: int
+    history: int
+    days: int
+    legacy_history: bool
 
     @classmethod
     def of(cls, settings: Any) -> "Shards":

@@ -14,7 +14,6 @@ from functions.stores.metrics import MetricsModel
 from functions.stores.notices import NoticeModel
 from functions.stores.oauth import OAuthStateModel, OAuthTokenModel
 from functions.stores.runs import RunModel
-from functions.stores.runs import retired_indexes as retired_run_indexes
 from functions.stores.schedules import ScheduleModel
 
 MODELS: tuple[Any, ...] = (RunModel, ScheduleModel, OAuthTokenModel, OAuthStateModel, IdempotencyModel, MetricsModel,
@@ -27,9 +26,10 @@ def all_models() -> list[Any]:
 
 
 def retired_indexes(model: Any, settings: Settings) -> frozenset[str]:
-    """The model's indexes this deployment no longer has (the CDK leaves them out, nothing reads them):
-    ``by_workflow`` of the runs table once ``WFP_LEGACY_HISTORY_INDEX`` is off (``functions.stores.runs``)."""
-    return retired_run_indexes(settings) if model is RunModel else frozenset()
+    """The model's indexes this deployment no longer has (the CDK leaves them out, nothing reads them): what
+    the model's own ``retired_indexes(settings)`` names, if it has one (``RunModel``: ``by_workflow``)."""
+    hook = getattr(model, "retired_indexes", None)
+    return hook(settings) if hook is not None else frozenset()
 
 
 def table_names(settings: Settings) -> set[str]:

@@ -198,16 +198,15 @@ def _fetch(streams: list[_Stream], page_size: int, pool: ThreadPoolExecutor | No
 
 
 def search(model: Any, to_summary: Any, query: RunFilter, limit: int, cursor: str | None,
-           max_queries: int | None = None, shards: Shards | None = None) -> RunPage:
+           shards: Shards) -> RunPage:
     """One page of ``query``, newest first (see the module's docstring for the plan and its cost)."""
-    shards = shards or Shards()
     lo, hi = id_bound(query.since, upper=False), id_bound(query.until, upper=True)
     before = run_search.decode_cursor(cursor) if cursor else None
     if before is not None:
         hi = min(hi, before)
     index_name, rounds, condition = _plan(model, query, lo, hi, shards)
     widest = max((len(partitions) for partitions, _, _ in rounds), default=1)
-    max_queries = max(max_queries or run_search.MAX_QUERIES_PER_PAGE, widest + 1)  # a round, and a refill
+    max_queries = max(run_search.MAX_QUERIES_PER_PAGE, widest + 1)  # a round, and a refill
     filtered = condition is not None
     out: list[RunSummary] = []
     queries = 0
@@ -272,10 +271,10 @@ def between(model: Any, shards: Shards, workflow: str, lo: str, hi: str) -> list
 
 
 def usage_of_runs(model: Any, workflow: str, start: datetime, end: datetime,
-                  shards: Shards | None = None) -> list[tuple[str, dict[str, float]]]:
+                  shards: Shards) -> list[tuple[str, dict[str, float]]]:
     """(run id, usage) of ``workflow``'s runs created in [start, end) with a usage: every partition of each
     day, its run-id range, filtered on the workflow and on having a usage (``DynamoRunStore.usage_between``)."""
-    count = (shards or Shards()).days
+    count = shards.days
     lo, hi = id_bound(start, upper=False), id_bound(end - timedelta(milliseconds=1), upper=True)
     condition = (model.workflow == workflow) & model.usage.exists()
     keys = [f"{day}#{k}" for day in days(start, end - timedelta(milliseconds=1)) for k in range(count)]

@@ -145,15 +145,12 @@ class RunModel(Model):
     by_day = DayIndex()
     by_history = HistoryIndex()
 
-
-#: The pre-sharding history index, dropped from the template once ``WFP_LEGACY_HISTORY_INDEX`` is off.
-LEGACY_HISTORY_INDEX = "by_workflow"
-
-
-def retired_indexes(settings: Settings) -> frozenset[str]:
-    """The runs table's indexes the model still declares but this deployment no longer has (the template
-    omits them, nothing reads them): ``by_workflow`` once ``WFP_LEGACY_HISTORY_INDEX`` is off."""
-    return frozenset() if settings.legacy_history_index else frozenset({LEGACY_HISTORY_INDEX})
+    @classmethod
+    def retired_indexes(cls, settings: Settings) -> frozenset[str]:
+        """The indexes the model still declares but this deployment no longer has (the template omits them,
+        nothing reads them; ``functions.stores.retired_indexes``): ``by_workflow``, the pre-sharding history,
+        once ``WFP_LEGACY_HISTORY_INDEX`` is off."""
+        return frozenset() if settings.legacy_history_index else frozenset({cls.by_workflow.Meta.index_name})
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
