@@ -19,9 +19,7 @@ from functions.errors import PlatformError
 from functions.http import api_docs, dashboard, interfaces
 from functions.http.deps import current_platform
 from functions.http.errors import error_response
-from functions.http.middleware.auth import AdminAuthMiddleware
-from functions.http.middleware.limits import RequestLimitsMiddleware
-from functions.http.middleware.security_headers import SecurityHeadersMiddleware
+from functions.http.middleware.edge import EdgeMiddleware
 from functions.http.routes import groups
 from functions.platform import Platform, get_platform
 
@@ -93,9 +91,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         app.dependency_overrides[current_platform] = given
     app.state.platform = platform  # what the middleware reads (functions.http.deps.platform_of); None: the process's
     interfaces.mount(app, (platform or get_platform()).registry)
-    # Outermost last: security headers wrap everything, including the 401s of the admin token check.
-    app.add_middleware(AdminAuthMiddleware)
-    app.add_middleware(RequestLimitsMiddleware)  # absurd paths and query strings: a 4xx before anything
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(EdgeMiddleware)  # request limits, the admin token, security headers (on 4xx too)
     return app
 

@@ -39,36 +39,46 @@ _ENCODER = TypeAdapter(WorkflowOut)
 
 @dataclass(frozen=True)
 class _Encoded:
+    """One workflow's JSON and what it was made from (compared on every request, cheapest test first)."""
+
     config: Any  # compared by identity: a config is replaced, never changed in place
-    key: tuple[Any, ...]
-    body: bytes
+    error: str | None
+    warnings: list[str]
+    base_url: str
+    settings: Any  # by identity
+    secret_var: str | None  # the webhook secret's variable, for a webhook workflow
+    secret: str | None  # its value when encoded
     until: float  # epoch seconds: the next fire time shown (inf: none)
+    body: bytes
+
+    def valid(self, plugin: Plugin, base_url: str, settings: Any, now: float) -> bool:
+        return (self.config is plugin.config and self.settings is settings and self.base_url == base_url
+                and self.error == plugin.error and self.warnings == plugin.warnings and now < self.until
+                and (self.secret_var is None or os.environ.get(self.secret_var) == self.secret))
 
 
 #: Per registry (dropped with it), per workflow: its encoded JSON and what it was made from.
 _encoded: WeakKeyDictionary[Registry, dict[str, _Encoded]] = WeakKeyDictionary()
 
 
-def _key(plugin: Plugin, base_url: str, settings: Any) -> tuple[Any, ...]:
+def _encode(platform: Platform, plugin: Plugin, base_url: str) -> _Encoded:
     config = plugin.config
-    webhook = isinstance(config, WorkflowConfig) and "webhook" in config.triggers
-    return (plugin.error, tuple(plugin.warnings), base_url, id(settings),
-            os.environ.get(env_var(plugin.name)) if webhook else None)
+    secret_var = env_var(plugin.name) if isinstance(config, WorkflowConfig) and "webhook" in config.triggers else None
+    secret = os.environ.get(secret_var) if secret_var else None
+    shown = catalog.workflow_out(platform, plugin, base_url)
+    return _Encoded(config, plugin.error, list(plugin.warnings), base_url, platform.settings, secret_var, secret,
+                    shown.next_run.timestamp() if shown.next_run else math.inf, _ENCODER.dump_json(shown))
 
 
 def workflows_json(platform: Platform, base_url: str) -> bytes:
     """The JSON array of ``catalog.workflows(platform, base_url)``, from what is still valid."""
-    registry = platform.registry
+    registry, settings = platform.registry, platform.settings
     entries = _encoded.setdefault(registry, {})
     now = time.time()
     parts = []
     for plugin in registry.of_kind("workflow"):
-        key = _key(plugin, base_url, platform.settings)
         entry = entries.get(plugin.name)
-        if entry is None or entry.config is not plugin.config or entry.key != key or now >= entry.until:
-            shown = catalog.workflow_out(platform, plugin, base_url)
-            entry = _Encoded(plugin.config, key, _ENCODER.dump_json(shown),
-                             shown.next_run.timestamp() if shown.next_run else math.inf)
-            entries[plugin.name] = entry
+        if entry is None or not entry.valid(plugin, base_url, settings, now):
+            entry = entries[plugin.name] = _encode(platform, plugin, base_url)
         parts.append(entry.body)
     return b"[" + b",".join(parts) + b"]"

@@ -11,8 +11,8 @@ an HMAC-SHA256 of both keyed by the token. Rotating the token therefore ends eve
 logging out deletes the cookie, and a stolen cookie expires on its own. Every comparison goes through
 ``hmac.compare_digest`` so the time it takes says nothing about how much of a guess was right.
 
-``AdminAuthMiddleware`` applies the rule to every request in one place (added in ``functions.http.app``):
-API calls get a 401 JSON error saying what to send; browser page loads are redirected to the login
+``refusal`` applies the rule to every request in one place (``functions.http.middleware.edge`` calls
+it): API calls get a 401 JSON error saying what to send; browser page loads are redirected to the login
 page, which sends them back where they were going.
 
 Hand-written rather than a library's because the rule is small (a token compare and an HMAC) and
@@ -32,7 +32,7 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from functions.aws.secrets import SecretUnavailable, unwrap
 from functions.core import redaction
@@ -186,50 +186,31 @@ def unauthorized(scope: Scope) -> JSONResponse:
                           headers={"WWW-Authenticate": 'Bearer realm="workflow-platform"'})
 
 
-class AdminAuthMiddleware:
-    """Refuse every request without the admin token, except the exempt paths, when a token is set.
-
-    Pure ASGI (not ``BaseHTTPMiddleware``): it adds no task or buffering to streamed responses. It records
-    whether auth is on in ``scope["state"]["auth_enabled"]`` so pages can show a logout button.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        platform = platform_of(scope)
-        path = route_path(scope)
-        if path in EXEMPT_PATHS:  # health, login, the OAuth callback: no token to read (no AWS call)
-            scope.setdefault("state", {})["auth_enabled"] = token_configured(platform)
-            await self.app(scope, receive, send)
-            return
-        try:
-            token = (await run_in_threadpool(configured_token, platform) if secret_configured(platform)
-                     else configured_token(platform))
-        except AuthUnavailable as exc:
-            log.error("admin auth unavailable: %s", exc)
-            token, problem = None, str(exc)
-        else:
-            problem = None
-        scope.setdefault("state", {})["auth_enabled"] = bool(token or problem)
-        if exempt(path) or (token is None and problem is None):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        if problem is not None:
-            response: Any = error_response(
-                503, f"{problem}; the platform refuses requests until it can check the admin token")
-        elif token is not None and authorized(headers, token):
-            await self.app(scope, receive, send)
-            return
-        elif scope["type"] == "http" and wants_html(scope, headers):
-            response = login_redirect(scope)
-        else:
-            response = unauthorized(scope)
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        await response(scope, receive, send)
+async def refusal(scope: Scope) -> Any:
+    """The response refusing this request, or None to let it through; ``functions.http.middleware.edge``
+    calls it for every request. Records whether auth is on in ``scope["state"]["auth_enabled"]`` so pages
+    can show a logout button."""
+    platform = platform_of(scope)
+    path = route_path(scope)
+    if path in EXEMPT_PATHS:  # health, login, the OAuth callback: no token to read (no AWS call)
+        scope.setdefault("state", {})["auth_enabled"] = token_configured(platform)
+        return None
+    try:
+        token = (await run_in_threadpool(configured_token, platform) if secret_configured(platform)
+                 else configured_token(platform))
+    except AuthUnavailable as exc:
+        log.error("admin auth unavailable: %s", exc)
+        token, problem = None, str(exc)
+    else:
+        problem = None
+    scope.setdefault("state", {})["auth_enabled"] = bool(token or problem)
+    if exempt(path) or (token is None and problem is None):
+        return None
+    headers = Headers(scope=scope)
+    if problem is not None:
+        return error_response(503, f"{problem}; the platform refuses requests until it can check the admin token")
+    if token is not None and authorized(headers, token):
+        return None
+    if scope["type"] == "http" and wants_html(scope, headers):
+        return login_redirect(scope)
+    return unauthorized(scope)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from functions.http.errors import error_response
+from starlette.types import Scope
 
 MAX_QUERY_BYTES = 8 * 1024
 MAX_QUERY_PARAMS = 256
@@ -31,11 +29,14 @@ def problem(scope: Scope) -> tuple[int, str] | None:
         return 414, f"the URL path is {len(raw_path)} bytes long; the limit is {MAX_PATH_BYTES}"
     if "\x00" in path or b"%00" in raw_path:
         return 400, "the URL path contains a NUL character"
-    if BAD_PERCENT.search(raw_path):
+    # Most paths have no '%' and are ASCII: then nothing below can fail (checked on every request).
+    if b"%" in raw_path and BAD_PERCENT.search(raw_path):
         return 400, "the URL path has a '%' not followed by two hex digits: encode '%' as %25"
     try:
-        unquote_to_bytes(raw_path).decode("utf-8")
-        path.encode("utf-8")
+        if b"%" in raw_path or not raw_path.isascii():
+            unquote_to_bytes(raw_path).decode("utf-8")
+        if not path.isascii():
+            path.encode("utf-8")
     except UnicodeError:
         return 400, "the URL path is not valid UTF-8 once percent-decoded"
     if not query:
@@ -54,17 +55,3 @@ def problem(scope: Scope) -> tuple[int, str] | None:
     except UnicodeDecodeError:
         return 400, "the query string is not valid UTF-8 once percent-decoded"
     return None
-
-
-class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            found = problem(scope)
-            if found is not None:
-                status, message = found
-                await error_response(status, message)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -1,4 +1,4 @@
-"""Security headers, added to every response in one place (``functions.http.app`` installs the middleware).
+"""Security headers, added to every response in one place (``functions.http.middleware.edge``).
 
 Four levels, by what the page is:
 - dashboard pages (``/``, ``/dashboard/...``, ``/login``, ``/logout``): a strict Content-Security-Policy.
@@ -23,10 +23,7 @@ Headers a response already sets (an interface with its own CSP) are kept.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from functions.http.middleware.auth import route_path
+from typing import Any
 
 DASHBOARD_CSP = "; ".join([
     "default-src 'none'",
@@ -64,36 +61,30 @@ def is_docs(path: str) -> bool:
     return path == "/docs" or path.startswith("/docs/")
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+_COMMON = [(k.encode(), v.encode()) for k, v in COMMON.items()]
+_DASHBOARD = [(b"content-security-policy", DASHBOARD_CSP.encode()), (b"x-frame-options", b"DENY")]
+_DOCS = [(b"content-security-policy", DOCS_CSP.encode()), (b"x-frame-options", b"DENY")]
+_FRAME = [(b"content-security-policy", FRAME_CSP.encode()), (b"x-frame-options", b"DENY")]
+_NO_STORE = [(b"cache-control", b"no-store")]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = route_path(scope)
-        dashboard = is_dashboard(path)
-        docs = is_docs(path)
-        static = path.startswith("/dashboard/static/")
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in COMMON.items():
-                    headers.setdefault(key, value)
-                html = headers.get("content-type", "").startswith("text/html")
-                if dashboard:
-                    headers["content-security-policy"] = DASHBOARD_CSP
-                    headers["x-frame-options"] = "DENY"
-                    if html and not static:
-                        headers["cache-control"] = "no-store"
-                elif docs:
-                    headers["content-security-policy"] = DOCS_CSP
-                    headers["x-frame-options"] = "DENY"
-                elif html:
-                    headers.setdefault("content-security-policy", FRAME_CSP)
-                    headers.setdefault("x-frame-options", "DENY")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def add(message: dict[str, Any], path: str) -> None:
+    """Set the headers of an ``http.response.start`` message for ``path`` (``functions.http.middleware.edge``
+    calls it on every response). What the response already sets is kept, except the dashboard's and the
+    docs' policies (and the dashboard's HTML caching), which are the platform's. Works on the raw header
+    list: this runs on every response, and ``MutableHeaders`` scans the list once per header set."""
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
+    names = {name.lower() for name, _ in headers}
+    html = any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
+    if is_dashboard(path):
+        forced = _DASHBOARD + (_NO_STORE if html and not path.startswith("/dashboard/static/") else [])
+    elif is_docs(path):
+        forced = _DOCS
+    else:
+        forced = []
+    if forced:
+        replaced = {name for name, _ in forced}
+        headers = [(name, value) for name, value in headers if name.lower() not in replaced] + forced
+    defaults = _COMMON + (_FRAME if html and not forced else [])
+    headers.extend((name, value) for name, value in defaults if name not in names)
+    message["headers"] = headers

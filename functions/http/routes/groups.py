@@ -55,6 +55,7 @@ class RouteGroup(BaseRoute):
 
     def __init__(self, module: str) -> None:
         self.module = module
+        self.prefixes = GROUPS[module]
         self._lock = threading.Lock()
 
     def router(self) -> "APIRouter":
@@ -72,8 +73,12 @@ class RouteGroup(BaseRoute):
             app.openapi_schema = None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and owner(route_path(scope)) == self.module:
-            return Match.FULL, {}
+        # Every request tries each group not loaded yet: a prefix test first (C speed), the longest-prefix
+        # rule only for paths under one of this group's prefixes.
+        if scope["type"] == "http":
+            path = route_path(scope)
+            if path.startswith(self.prefixes) and owner(path) == self.module:
+                return Match.FULL, {}
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
