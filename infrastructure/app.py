@@ -7,7 +7,7 @@ Context: ``stage`` (default ``dev``) names the stack ``wfp-<stage>`` and everyth
 second or two when nothing changed; the first one downloads the dependencies); ``build_dir=PATH``
 builds there instead of ``build/`` (the deploy rehearsal and the tests keep the repository's own
 build untouched); ``snapstart=off``
-(or ``WFP_SNAPSTART=off`` in the environment) deploys the api function without Lambda SnapStart
+(or ``WFP_SNAPSTART=off`` in the environment) deploys the three functions without Lambda SnapStart
 (see README, Performance: it has a cost at rest);
 ``alarm_email=ops@example.com`` (or ``WFP_ALARM_EMAIL``) subscribes that address to the alarm topic
 (AWS sends it a confirmation e-mail first); ``reserved_concurrency=api=20,worker=10,scheduler=2`` (or
@@ -48,13 +48,19 @@ def stage_of(app: App) -> str:
     return stage
 
 
-def snap_start_of(app: App) -> bool:
-    """SnapStart on the api function unless context ``snapstart=off`` or ``WFP_SNAPSTART=off`` says so."""
-    setting = app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on"
+def snap_start_of(app: App) -> frozenset[str]:
+    """The functions deployed with SnapStart: all three unless context ``snapstart`` (or ``WFP_SNAPSTART``)
+    says ``off`` (none) or names some (``api``, ``api,worker``). Each costs its snapshot's cache at rest
+    (README, Performance)."""
+    setting = str(app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on")
     try:
-        return as_bool(setting)
+        return frozenset(FUNCTION_NAMES) if as_bool(setting) else frozenset()
     except ValueError:
-        raise SystemExit(f"snapstart={setting!r}: use on or off") from None
+        named = frozenset(part.strip() for part in setting.split(",") if part.strip())
+        if not named or not named <= set(FUNCTION_NAMES):
+            raise SystemExit(f"snapstart={setting!r}: use on, off or function names among "
+                             f"{', '.join(FUNCTION_NAMES)} (snapstart=api)") from None
+        return named
 
 
 def alarm_email_of(app: App) -> str | None:

@@ -93,9 +93,10 @@ def _scheduler_role(scope: Construct, target: lambda_.IFunction, dead_letters: s
     # Scheduler sends an event it could not deliver to the dead-letter queue with this role (not with a
     # queue policy, unlike rules).
     dead_letters.grant(role, "sqs:SendMessage")
-    acknowledge(role, "IAM5", "lambda:InvokeFunction on the scheduler function and its versions (<arn>:*), "
-                "as CDK's grant_invoke writes it; nothing else.",
-                f"Resource::<{Stack.of(scope).get_logical_id(target.node.default_child)}.Arn>:*")  # type: ignore[arg-type]
+    if isinstance(target, lambda_.Function):  # an alias's grant names the alias alone: no wildcard
+        acknowledge(role, "IAM5", "lambda:InvokeFunction on the scheduler function and its versions (<arn>:*), "
+                    "as CDK's grant_invoke writes it; nothing else.",
+                    f"Resource::<{Stack.of(scope).get_logical_id(target.node.default_child)}.Arn>:*")  # type: ignore[arg-type]
     return role
 
 

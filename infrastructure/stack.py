@@ -23,7 +23,7 @@ does not fix is answered next to its resource with the reason (``infrastructure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ def output_id(prefix: str, name: str) -> str:
 class PlatformStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, registry: Registry,
                  artifacts: Artifacts, throttle_rate: float = 50, throttle_burst: int = 100,
-                 snap_start: bool = True, reserved_concurrency: Mapping[str, int] | None = None,
+                 snap_start: bool | Collection[str] = True, reserved_concurrency: Mapping[str, int] | None = None,
                  alarm_email: str | None = None, settings: Settings | None = None, limits: Limits | None = None,
                  **kwargs: object) -> None:
         """``reserved_concurrency``: ``{"api": 20, ...}`` for the functions that get a reservation (none by
@@ -144,6 +144,8 @@ class PlatformStack(Stack):
         given and today's event source, bounded by the worker's reservation)."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.stage = stage
+        #: The functions deployed with SnapStart (``snap_start``: True for all, False for none, or their names).
+        self.snap_start = frozenset(FUNCTION_NAMES if snap_start is True else () if snap_start is False else snap_start)
         self.settings = settings or Settings.of_stage(stage)
         #: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads
         #: the same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
@@ -247,7 +249,8 @@ class PlatformStack(Stack):
         }
         self.api_function = self._function("Api", "functions.handlers.api.handler", code, api_environment,
                                            API_TIMEOUT, memory=STACK_MEMORY_MB["api"], removal=removal,
-                                           description="HTTP API and dashboard (API Gateway)", snap_start=snap_start)
+                                           description="HTTP API and dashboard (API Gateway)",
+                                           snap_start="api" in self.snap_start)
         checkov_skip(self.api_function, "CKV_AWS_116", "Only API Gateway invokes the api function, synchronously: "
                      "the caller gets the error. A function dead-letter queue applies to asynchronous invocations "
                      "only (long sync runs go to the worker through the runs queue, not by Lambda invoke).")
@@ -265,11 +268,21 @@ class PlatformStack(Stack):
         self.scheduler_function = self._function(
             "Scheduler", "functions.handlers.scheduler.handler", code, environment,
             run_timeout([c for _, c in scheduled]), memory=STACK_MEMORY_MB["scheduler"], removal=removal,
-            description="Scheduled runs (EventBridge rules)", dead_letter_queue=self.scheduler_dead_letters)
+            description="Scheduled runs (EventBridge rules)", dead_letter_queue=self.scheduler_dead_letters,
+            snap_start="scheduler" in self.snap_start)
         self.worker_function = self._function("Worker", "functions.handlers.worker.handler", code,
                                               environment,
                                               worker_timeout, memory=STACK_MEMORY_MB["worker"], removal=removal,
-                                              description="Queued runs (SQS)")
+                                              description="Queued runs (SQS)", snap_start="worker" in self.snap_start)
+        # The worker and the scheduler are invoked through an alias "live" too (the SQS event source, the
+        # rules and schedules): with SnapStart their cold starts restore a snapshot taken after the import
+        # and functions.handlers.snapstart.prime_background (README, Performance: what it costs).
+        self.scheduler_alias = lambda_.Alias(
+            self, "SchedulerLive", alias_name="live", version=self.scheduler_function.current_version,
+            description="The version the rules and schedules invoke (SnapStart applies to versions)")
+        self.worker_alias = lambda_.Alias(
+            self, "WorkerLive", alias_name="live", version=self.worker_function.current_version,
+            description="The version the runs queue's event source invokes (SnapStart applies to versions)")
         self.functions = {"api": self.api_function, "scheduler": self.scheduler_function,
                           "worker": self.worker_function}
         checkov_skip(self.worker_function, "CKV_AWS_116", "The worker is invoked by its SQS event source mapping, "
@@ -294,7 +307,7 @@ class PlatformStack(Stack):
         # that never started lands in the dead-letter queue). MaximumConcurrency is what AWS advises; it is
         # also the deployer's bound on the worker (``-c worker_max_concurrency``, infrastructure.limits).
         window = self.limits.worker_batching_window
-        self.worker_function.add_event_source(sources.SqsEventSource(
+        self.worker_alias.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=self.limits.worker_batch_size, report_batch_item_failures=True,
             max_batching_window=Duration.seconds(window) if window else None,
             max_concurrency=self.limits.worker_max_concurrency))
@@ -309,7 +322,7 @@ class PlatformStack(Stack):
                                       Aws.URL_SUFFIX, f"/{stage}"])
             for function in (self.api_function, self.worker_function, self.scheduler_function):
                 function.add_environment("WFP_PUBLIC_URL", public_url)
-        self.schedules = schedule_workflows(self, scheduled, self.scheduler_function, self.prefix,
+        self.schedules = schedule_workflows(self, scheduled, self.scheduler_alias, self.prefix,
                                             self.scheduler_dead_letters)
         self.rules: dict[str, events.Rule] = self.schedules.rules
         self._grant_pause_resume(self.schedules)
@@ -318,7 +331,7 @@ class PlatformStack(Stack):
             self, "SweepRule", rule_name=f"{self.prefix}-stale-run-sweep", schedule=events.Schedule.rate(SWEEP_RATE),
             description="close runs whose process died (functions.core.sweep)")
         self.sweep_rule.add_target(targets.LambdaFunction(
-            self.scheduler_function, event=events.RuleTargetInput.from_object({"action": "sweep"}),
+            self.scheduler_alias, event=events.RuleTargetInput.from_object({"action": "sweep"}),
             retry_attempts=0))  # the next sweep is minutes away
         dead_letter_undelivered(self.sweep_rule, self.scheduler_dead_letters)
 
@@ -412,11 +425,12 @@ class PlatformStack(Stack):
         function.node.default_child.add_metadata(  # type: ignore[union-attr]
             "cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
         if snap_start:
-            # The warning says SnapStart applies to published versions only: the alias "live" below
-            # points at current_version, published on every deployment, and is what API Gateway invokes.
+            # The warning says SnapStart applies to published versions only: the alias "live" points at
+            # current_version, published on every deployment, and is what API Gateway, the runs queue's
+            # event source and the rules invoke.
             Annotations.of(function).acknowledge_warning(
                 "@aws-cdk/aws-lambda:snapStartRequirePublish",
-                "API Gateway invokes the alias 'live' of the version this deployment publishes")
+                "its callers invoke the alias 'live' of the version this deployment publishes")
         acknowledge(function, "L1", "Python 3.12 on purpose: the shared layer's compiled wheels (pydantic-core, "
                     "cryptography) are built for cp312; move runtime and layer build together.")
         acknowledge(role, "IAM5", "X-Ray's PutTraceSegments/PutTelemetryRecords (tracing) support no "

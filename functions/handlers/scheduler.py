@@ -15,12 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from functions.errors import PlatformError
-from functions.handlers import observability
+from functions.handlers import observability, snapstart
 from functions.handlers.observability import logger, tracer
 from functions.platform import get_platform
 
 SWEEP_ACTION = "sweep"
 
+
+snapstart.register()  # with SnapStart: plugins, stores and service models in the snapshot
 
 @logger.inject_lambda_context(correlation_id_path="id")
 @tracer.capture_lambda_handler

@@ -1,8 +1,8 @@
-"""Lambda SnapStart for the api function: what to do before the snapshot and after a restore.
+"""Lambda SnapStart for the three functions: what to do before the snapshot and after a restore.
 
-With SnapStart (``infrastructure.stack``: on for the api function's published versions), Lambda runs
-the function's initialisation once, when a version is published, and snapshots the memory; a cold
-start then restores that snapshot instead of importing anything. The hooks come from
+With SnapStart (``infrastructure.stack``: on for every function's published versions unless
+``-c snapstart=off``), Lambda runs the function's initialisation once, when a version is published, and
+snapshots the memory; a cold start then restores that snapshot instead of importing anything. The hooks come from
 ``snapshot_restore_py``, which the Lambda Python runtime ships (not installed elsewhere: outside
 Lambda ``register()`` does nothing).
 
@@ -14,6 +14,13 @@ the dashboard's templates are compiled, the workflow list is computed once (pyda
 fire times) and a request goes through Mangum and the whole app. Nothing calls AWS (the request is a
 health check, which reads no admin token) and no AWS client is created: a connection or a credential cached in a snapshot would be shared, stale, by every restored
 environment. Then the heap is frozen out of the garbage collector (what is left is the application).
+
+The worker and the scheduler (``prime_background``) cannot rehearse their work: every run they handle
+reads and writes DynamoDB. Before their snapshot the plugins are imported, the parts a run goes through
+are built (engine, queued runs, schedules, failure handling: objects, no client), pynamodb's models are
+imported and the DynamoDB, SQS and S3 service models are parsed into botocore's shared data loader
+(``functions.aws.loader``), which is what makes a first client cost 50 to 90 ms. Still no client and
+no credential: those are built after the restore.
 
 After a restore (``restore``): the ``random`` module is reseeded (every environment restored from
 one snapshot would otherwise draw the same numbers; run ids and tokens use ``secrets``, which reads
@@ -92,6 +99,44 @@ def _request(app: Any) -> dict[str, Any]:
     return response
 
 
+#: The AWS services a background function calls on its first run: their models are parsed before the snapshot.
+BACKGROUND_SERVICES = ("dynamodb", "sqs", "s3")
+
+
+def prime_background() -> None:
+    """The worker's and the scheduler's priming: never raises, makes no AWS call, creates no client."""
+    from functions.platform import get_platform
+
+    platform = get_platform()
+    steps = {
+        "plugins": lambda: platform.registry.check_all(),
+        "run store": lambda: platform.runs,
+        "queued runs": lambda: platform.queued,
+        "schedules": lambda: platform.schedules,
+        "failure handling": lambda: platform.failures,
+        "service models": _service_models,
+    }
+    for name, step in steps.items():
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - priming is an optimisation
+            log.exception("SnapStart priming step %r failed", name)
+    gc.collect()
+    gc.freeze()
+
+
+def _service_models() -> None:
+    import botocore.session
+
+    from functions.aws import loader
+
+    loader.share()
+    session = botocore.session.get_session()
+    for service in BACKGROUND_SERVICES:
+        session.get_service_model(service)
+    session.get_component("endpoint_resolver")  # endpoints.json, partitions
+
+
 def restore() -> None:
     """After a restore: new random state, no AWS client or secret from before the snapshot."""
     random.seed()
@@ -100,12 +145,16 @@ def restore() -> None:
     get_platform().forget_clients()
 
 
-def register(app: Any) -> bool:
-    """Register the hooks with the Lambda runtime; False where there is no SnapStart (tests, local)."""
+def register(app: Any = None) -> bool:
+    """Register the hooks with the Lambda runtime: the api's priming for its ``app``, the background
+    functions' without one. False where there is no SnapStart (tests, local)."""
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot
     except ImportError:
         return False
-    register_before_snapshot(prime, app)
+    if app is None:
+        register_before_snapshot(prime_background)
+    else:
+        register_before_snapshot(prime, app)
     register_after_restore(restore)
     return True

@@ -12,7 +12,7 @@ from typing import Any
 
 from functions.core.batch import process
 from functions.core.message import QueuedRun
-from functions.handlers import observability
+from functions.handlers import observability, snapstart
 from functions.handlers.observability import logger, tracer
 from functions.platform import get_platform
 
@@ -21,6 +21,8 @@ def _tag(message: QueuedRun) -> None:
     logger.set_correlation_id(message.run_id)
     logger.append_keys(workflow=message.workflow)
 
+
+snapstart.register()  # with SnapStart: plugins, stores and service models in the snapshot
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)

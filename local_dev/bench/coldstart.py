@@ -19,8 +19,9 @@ doing the same job, in fresh interpreters (``child.py``), interleaved and compar
   Lambda starts them when the layer ships no ``.pyc``: only the standard library and boto3, botocore
   and s3transfer (which the runtime provides, compiled) have byte code; the rest is compiled at import,
   and the child says how long compiling took;
-- after a SnapStart restore: the api's priming hooks are run as the runtime runs them and only the first
-  response after the restore hook is timed (the restore itself is Lambda's and cannot be measured here);
+- after a SnapStart restore: the api's, the worker's and the scheduler's priming hooks are run as the
+  runtime runs them and only the first response after the restore hook is timed (the restore itself is
+  Lambda's and cannot be measured here);
 - with ``--against REV`` (a commit, tag or branch), ``GET /api/workflows`` and ``GET /docs`` answered by
   that revision's api handler too, in the same shuffled rounds: a change's before and after in one run.
 
@@ -276,6 +277,10 @@ def background(bench: Bench, examples: PluginSet) -> dict[str, Candidate]:
         "scheduler": Candidate(f"scheduler, one tick of {SCHEDULED}", SCHEDULER, next_tick, examples, check=TICK_RAN),
         "bare_scheduler": Candidate("bare scheduler (boto3: get + 2 puts + update)", "bare_scheduler", next_tick,
                                     path=base, check=TICK_RAN),
+        "worker_snapstart": Candidate(f"worker after a SnapStart restore, one queued {NOOP} run", WORKER, runs,
+                                      examples, check=BATCH_OK, snapstart=True, every=SPARSE),
+        "scheduler_snapstart": Candidate(f"scheduler after a SnapStart restore, one tick of {SCHEDULED}", SCHEDULER,
+                                         next_tick, examples, check=TICK_RAN, snapstart=True, every=SPARSE),
     }
 
 
@@ -410,11 +415,22 @@ def background_figures(wall: dict[str, float], samples: dict[str, list[Sample]])
     return figures
 
 
-def snapstart_figure(wall: dict[str, float], samples: dict[str, list[Sample]]) -> Figure:
-    first = Stats.of([s.child["first_ms"] for s in samples["snapstart"]]).median
-    return Figure("cold start", "api after a SnapStart restore (restore itself not measurable here)", first, "ms",
-                  "GET /api/workflows, cold", wall["workflows"],
-                  note="GET /api/workflows: from after the restore hook to the first response, in the process")
+def snapstart_figures(wall: dict[str, float], samples: dict[str, list[Sample]]) -> list[Figure]:
+    """What a restored environment does before answering (from after the restore hook to the first
+    response, in the process), against the same function's cold start and the background floors. Lambda's
+    restore itself comes on top and cannot be measured here (its REPORT line says ``Restore Duration``)."""
+    def first(name: str) -> float:
+        return Stats.of([s.child["first_ms"] for s in samples[name]]).median
+
+    note = "from after the restore hook to the first response, in the process; Lambda's restore comes on top"
+    return [
+        Figure("cold start", "api after a SnapStart restore: GET /api/workflows", first("snapstart"), "ms",
+               "GET /api/workflows, cold", wall["workflows"], note=note),
+        Figure("cold start", "worker after a SnapStart restore: one queued no-op run", first("worker_snapstart"),
+               "ms", "bare worker (boto3), cold", wall["bare_worker"], note=note),
+        Figure("cold start", "scheduler after a SnapStart restore: one tick", first("scheduler_snapstart"), "ms",
+               "bare scheduler (boto3), cold", wall["bare_scheduler"], note=note),
+    ]
 
 
 def against_figures(bench: Bench, wall: dict[str, float]) -> list[Figure]:
@@ -441,7 +457,7 @@ def run(bench: Bench) -> list[Figure]:
         f"{len(todo) - dense} more once every {SPARSE} rounds")
     samples = measure(bench, todo, rounds)
     wall = {name: Stats.of([s.wall_ms for s in values]).median for name, values in samples.items()}
-    figures = [*api_figures(wall, todo), *background_figures(wall, samples), snapstart_figure(wall, samples),
+    figures = [*api_figures(wall, todo), *background_figures(wall, samples), *snapstart_figures(wall, samples),
                *against_figures(bench, wall)]
     figures[0].details = [detail(todo[name].label, samples[name]) for name in todo]
     return figures

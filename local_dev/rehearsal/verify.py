@@ -10,7 +10,8 @@ them with their sources:
 * names: ``functions.settings.Settings``; queue redrive: the settings; batch size and the event source's
   maximum concurrency: ``infrastructure.limits`` (the deploy's context, else the deployed template);
 * the wiring: each function's environment names the tables and queue the stack created, the worker
-  consumes the runs queue, the rules and schedules invoke the scheduler, API Gateway invokes the api alias;
+  consumes the runs queue through its alias, the rules and schedules invoke the scheduler's alias, API
+  Gateway invokes the api alias;
 * the failure paths: every rule's and Scheduler schedule's target dead-letters to the scheduler
   dead-letter queue (with ``infrastructure.schedules``' retry policy), both dead-letter queues keep a
   message ``DEAD_LETTER_RETENTION`` and are encrypted;
@@ -493,22 +494,38 @@ class Verifier:
 
     def event_source(self) -> None:
         batch = self.options.limits.worker_batch_size
-        worker = self.function_configs["WorkerFunction"]["FunctionArn"]
+        worker = self.live_alias("WorkerFunction")  # the alias "live" (SnapStart applies to versions)
+        # moto resolves an alias in a mapping to the version it points at; AWS keeps the alias ARN.
+        version = self.live_version("WorkerFunction")
         # Listed by queue: moto filters FunctionName on the exact string the mapping was created with.
         mappings = self.client("lambda").list_event_source_mappings(
             EventSourceArn=self.queue_arn)["EventSourceMappings"]
-        found = [m for m in mappings if m.get("FunctionArn") == worker]
+        found = [m for m in mappings if m.get("FunctionArn") in (worker, version)]
         if len(found) != 1 or len(mappings) != 1:
             self.result.add("worker consumes the runs queue", False,
                             f"expected one event source mapping {self.queue_arn} → {worker}, found "
                             f"{[m.get('FunctionArn') for m in mappings] or 'none'}")
             return
         mapping = found[0]
+        if mapping.get("FunctionArn") == version:
+            self.result.not_checkable.append(
+                f"the runs queue's event source invokes the worker's alias live: moto lists the mapping with the "
+                f"version the alias points at ({version}); the template's FunctionName names the alias")
         self.result.expect("worker consumes the runs queue", {
             "BatchSize": batch, "State": "Enabled", "ReportBatchItemFailures": True}, {
             "BatchSize": mapping.get("BatchSize"), "State": mapping.get("State"),
             "ReportBatchItemFailures": "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])},
             f"batches of {batch}, partial failures reported")
+
+    def live_alias(self, function: str) -> str:
+        """The ARN of a function's alias ``live``: what the stack's event source, rules and schedules invoke."""
+        return f"{self.function_configs[function]['FunctionArn']}:live"
+
+    def live_version(self, function: str) -> str | None:
+        arn = self.function_configs[function]["FunctionArn"]
+        aliases = self.client("lambda").list_aliases(FunctionName=self.function_configs[function]["FunctionName"])["Aliases"]
+        versions = [a["FunctionVersion"] for a in aliases if a.get("Name") == "live"]
+        return f"{arn}:{versions[0]}" if versions else None
 
     # ----- entry points ----------------------------------------------------------------------------------
     def rules(self) -> None:
@@ -516,7 +533,7 @@ class Verifier:
         from infrastructure.stack import SWEEP_RATE
 
         events = self.client("events")
-        scheduler_arn = self.function_configs["SchedulerFunction"]["FunctionArn"]
+        scheduler_arn = self.live_alias("SchedulerFunction")  # the alias "live" (SnapStart applies to versions)
         for workflow, error in self.expected.schedule_errors.items():
             self.result.add(f"rule of {workflow}", False, f"its schedule cannot be deployed: {error}")
         expected_names = set()
@@ -567,7 +584,7 @@ class Verifier:
         if not wanted:
             return
         scheduler = self.client("scheduler")
-        scheduler_arn = self.function_configs["SchedulerFunction"]["FunctionArn"]
+        scheduler_arn = self.live_alias("SchedulerFunction")
         roles = {r["PhysicalResourceId"] for r in self.stack.of_type("AWS::IAM::Role")}
         in_stack = {r.get("PhysicalResourceId") for r in self.stack.of_type("AWS::Scheduler::Schedule")}
         for spec, config in wanted:
@@ -787,9 +804,9 @@ class Verifier:
                 "ReservedConcurrentExecutions")
             self.result.expect(f"function {name} reserved concurrency", reserved.get(name), found,
                                f"{found if found is not None else 'none'}, as {source} asks")
-        worker = self.function_configs["WorkerFunction"]["FunctionArn"]
+        worker = (self.live_alias("WorkerFunction"), self.live_version("WorkerFunction"))
         mappings = [m for m in lambda_.list_event_source_mappings(EventSourceArn=self.queue_arn)["EventSourceMappings"]
-                    if m.get("FunctionArn") == worker]
+                    if m.get("FunctionArn") in worker]
         if len(mappings) == 1:  # otherwise the event source section says what it found
             found = (mappings[0].get("ScalingConfig") or {}).get("MaximumConcurrency")
             self.result.expect("worker event source maximum concurrency", self.options.limits.worker_max_concurrency,

@@ -26,10 +26,30 @@ def functions_by_handler(synth) -> dict[str, tuple[str, dict[str, Any]]]:
     return {r["Properties"]["Handler"]: (k, r["Properties"]) for k, r in synth.resources("AWS::Lambda::Function").items()}
 
 
+def alias_of(synth, handler: str) -> tuple[str, dict[str, Any]]:
+    """The alias "live" of the function with that handler (what its callers invoke) and its properties."""
+    function_id = functions_by_handler(synth)[handler][0]
+    (alias_id, alias), = [(k, r["Properties"]) for k, r in synth.resources("AWS::Lambda::Alias").items()
+                          if ref_of(r["Properties"]["FunctionName"]) == function_id]
+    return alias_id, alias
+
+
 def api_alias(synth) -> tuple[str, dict[str, Any]]:
     """The api function's alias (what API Gateway invokes) and its properties."""
-    (alias_id, alias), = synth.resources("AWS::Lambda::Alias").items()
-    return alias_id, alias["Properties"]
+    return alias_of(synth, "functions.handlers.api.handler")
+
+
+def named(value: Any) -> set[str]:
+    """Every resource a property refers to (Ref, GetAtt), however CDK wrapped it (an alias's function name
+    is ``Fn::Join`` of a ``Fn::Split`` of its ARN)."""
+    found = {ref_of(value)} - {None}
+    if isinstance(value, dict):
+        for inner in value.values():
+            found |= named(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= named(inner)
+    return found  # type: ignore[return-value]
 
 
 # ----- tables = models -----------------------------------------------------------------------------------
@@ -268,8 +288,8 @@ def test_queue_has_a_dead_letter_queue_and_feeds_the_worker_with_partial_failure
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     (mapping,) = dev.resources("AWS::Lambda::EventSourceMapping").values()
     assert ref_of(mapping["Properties"]["EventSourceArn"]) == main_id
-    worker_id = functions_by_handler(dev)["functions.handlers.worker.handler"][0]
-    assert ref_of(mapping["Properties"]["FunctionName"]) == worker_id
+    worker_alias = alias_of(dev, "functions.handlers.worker.handler")[0]
+    assert named(mapping["Properties"]["FunctionName"]) == {worker_alias}  # the alias "live" (SnapStart)
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
@@ -302,30 +322,33 @@ def test_api_gateway_sends_every_path_to_the_api_function_with_throttling_and_ac
     assert "$context.requestId" in properties["AccessLogSetting"]["Format"]
 
 
-def test_the_api_function_uses_snapstart_through_an_alias_of_its_published_version(dev, prod):
+def test_every_function_uses_snapstart_through_an_alias_of_its_published_version(dev, prod):
     for synth in (dev, prod):
         functions = functions_by_handler(synth)
-        api_id, api = functions["functions.handlers.api.handler"]
-        assert api["SnapStart"] == {"ApplyOn": "PublishedVersions"}
-        for handler in FUNCTIONS - {"functions.handlers.api.handler"}:
-            assert "SnapStart" not in functions[handler][1], handler  # background work: no restore to speed up
-        alias_id, alias = api_alias(synth)
-        assert alias["Name"] == "live" and ref_of(alias["FunctionName"]) == api_id
-        (version_id, version), = synth.resources("AWS::Lambda::Version").items()
-        assert ref_of(version["Properties"]["FunctionName"]) == api_id
-        assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
-        assert synth.template["Resources"][version_id]["DeletionPolicy"] == "Delete"  # no snapshot left billed
+        versions = {ref_of(v["Properties"]["FunctionName"]): (k, v) for k, v in
+                    synth.resources("AWS::Lambda::Version").items()}
+        assert len(versions) == len(synth.resources("AWS::Lambda::Version")) == len(FUNCTIONS)
+        for handler in FUNCTIONS:
+            function_id, function = functions[handler]
+            assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}, handler
+            alias_id, alias = alias_of(synth, handler)
+            assert alias["Name"] == "live"
+            version_id, _ = versions[function_id]
+            assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+            assert synth.template["Resources"][version_id]["DeletionPolicy"] == "Delete"  # no snapshot left billed
+        alias_id = api_alias(synth)[0]
         # API Gateway may invoke the alias (the permission names the alias, not the bare function)
         permissions = [r["Properties"] for r in synth.resources("AWS::Lambda::Permission").values()
                        if r["Properties"]["Principal"] == "apigateway.amazonaws.com"]
         assert permissions and all(ref_of(p["FunctionName"]) == alias_id for p in permissions)
 
 
-def test_snapstart_can_be_turned_off(tmp_path):
-    synth = synthesize_with(tmp_path, "dev", snapstart="off")
-    api = functions_by_handler(synth)["functions.handlers.api.handler"][1]
-    assert "SnapStart" not in api
-    assert api_alias(synth)[1]["Name"] == "live"  # the same entry point either way
+def test_snapstart_can_be_turned_off_or_kept_for_the_api_alone(tmp_path):
+    for setting, expected in (("off", set()), ("api", {"functions.handlers.api.handler"})):
+        synth = synthesize_with(tmp_path / setting, "dev", snapstart=setting)
+        for handler, (_, function) in functions_by_handler(synth).items():
+            assert ("SnapStart" in function) == (handler in expected), (setting, handler)
+            assert alias_of(synth, handler)[1]["Name"] == "live"  # the same entry point either way
 
 
 # ----- schedules -----------------------------------------------------------------------------------------
@@ -355,7 +378,7 @@ def test_one_rule_per_scheduled_workflow_with_its_expression(dev, prod):
 
 def test_rules_target_the_scheduler_with_the_workflow_time_and_id(dev, prod):
     for synth in (dev, prod):
-        scheduler = functions_by_handler(synth)["functions.handlers.scheduler.handler"][0]
+        scheduler = alias_of(synth, "functions.handlers.scheduler.handler")[0]  # its alias "live" (SnapStart)
         for workflow, rule in rules_by_workflow(synth).items():
             (target,) = rule["Targets"]
             assert ref_of(target["Arn"]) == scheduler
@@ -393,11 +416,16 @@ def test_a_workflow_in_another_timezone_gets_a_scheduler_schedule(dev, prod):
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"} and schedule["State"] == "ENABLED"
     target = schedule["Target"]
     assert json.loads(target["Input"]) == json.loads(scheduler_input("paris_morning"))
-    scheduler = functions_by_handler(prod)["functions.handlers.scheduler.handler"][0]
+    scheduler = alias_of(prod, "functions.handlers.scheduler.handler")[0]  # its alias "live" (SnapStart)
     assert ref_of(target["Arn"]) == scheduler
-    # the role EventBridge Scheduler assumes may invoke the scheduler function, and only that
-    role = prod.resources("AWS::IAM::Role")[ref_of(target["RoleArn"])]["Properties"]
+    # the role EventBridge Scheduler assumes may invoke the scheduler function's alias, and only that
+    role_id = ref_of(target["RoleArn"])
+    role = prod.resources("AWS::IAM::Role")[role_id]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    invoke = [st for p in prod.resources("AWS::IAM::Policy").values()
+              if any(ref_of(r) == role_id for r in p["Properties"]["Roles"])
+              for st in p["Properties"]["PolicyDocument"]["Statement"] if st["Action"] == "lambda:InvokeFunction"]
+    assert [named(st["Resource"]) for st in invoke] == [{scheduler}]
 
 
 def test_the_api_may_pause_exactly_this_stages_schedules(prod):
@@ -519,12 +547,17 @@ def test_the_snapstart_setting_reads_the_context_then_the_environment(monkeypatc
 
     from infrastructure.app import snap_start_of
 
+    every = {"api", "scheduler", "worker"}
     monkeypatch.delenv("WFP_SNAPSTART", raising=False)
-    assert snap_start_of(App()) is True
-    assert snap_start_of(App(context={"snapstart": "off"})) is False
+    assert snap_start_of(App()) == every
+    assert snap_start_of(App(context={"snapstart": "off"})) == set()
+    assert snap_start_of(App(context={"snapstart": "api"})) == {"api"}  # the cheaper choice: api only
+    assert snap_start_of(App(context={"snapstart": "api, worker"})) == {"api", "worker"}
     monkeypatch.setenv("WFP_SNAPSTART", "off")
-    assert snap_start_of(App()) is False
-    assert snap_start_of(App(context={"snapstart": "on"})) is True  # the context wins
+    assert snap_start_of(App()) == set()
+    assert snap_start_of(App(context={"snapstart": "on"})) == every  # the context wins
+    with pytest.raises(SystemExit, match="function names among api, scheduler, worker"):
+        snap_start_of(App(context={"snapstart": "apii"}))
 
 
 # ----- reliability ---------------------------------------------------------------------------------------
@@ -535,8 +568,7 @@ def test_a_rate_rule_sweeps_stale_runs_through_the_scheduler_function(dev):
     assert sweep["ScheduleExpression"] == "rate(5 minutes)" and sweep["Name"] == "wfp-dev-stale-run-sweep"
     (target,) = sweep["Targets"]
     assert json.loads(target["Input"]) == {"action": "sweep"}
-    scheduler_id = functions_by_handler(dev)["functions.handlers.scheduler.handler"][0]
-    assert ref_of(target["Arn"]) == scheduler_id
+    assert ref_of(target["Arn"]) == alias_of(dev, "functions.handlers.scheduler.handler")[0]
 
 
 def test_the_api_refuses_webhooks_without_secrets_and_hands_long_sync_runs_to_the_worker(dev):

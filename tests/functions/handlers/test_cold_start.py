@@ -207,3 +207,44 @@ def test_restore_reseeds_random_and_drops_aws_clients(platform):
     assert RunModel._connection is None and queue.clients._clients == {}
     assert tables.all_models()  # the store works again afterwards, with a new client
     assert platform.run("hello_world", {"name": "Bob"}).status == "success"
+
+
+def test_the_background_functions_register_their_priming(manifest):
+    """The worker and the scheduler are deployed with SnapStart too: importing either registers the
+    background priming and the restore hook with the runtime (a stand-in for its module here)."""
+    for module in ("functions.handlers.worker", "functions.handlers.scheduler"):
+        code = ("import json, sys, types\n"
+                "hooks = {'before': [], 'after': []}\n"
+                "runtime = types.ModuleType('snapshot_restore_py')\n"
+                "runtime.register_before_snapshot = lambda f, *a: hooks['before'].append(f.__name__)\n"
+                "runtime.register_after_restore = lambda f, *a: hooks['after'].append(f.__name__)\n"
+                "sys.modules['snapshot_restore_py'] = runtime\n"
+                f"import {module}\n"
+                "print(json.dumps(hooks))")
+        assert fresh_python(code, **LAMBDA_ENV, **manifest) == {"before": ["prime_background"], "after": ["restore"]}
+
+
+def test_background_priming_prepares_a_run_without_calling_aws(manifest):
+    """Before the worker's or the scheduler's snapshot, in a fresh interpreter as on Lambda: plugins
+    imported, the parts a run goes through built, pynamodb imported and the service models parsed into the
+    shared loader; no request sent and no client made (its credentials would be stale after a restore)."""
+    code = LOADED + (
+        "import gc, botocore.session, botocore.client\n"
+        "made = []\n"
+        "original = botocore.client.ClientCreator.create_client\n"
+        "botocore.client.ClientCreator.create_client = lambda self, *a, **k: made.append(a[0]) or original(self, *a, **k)\n"
+        "from functions.handlers import snapstart\n"
+        "from functions.platform import get_platform\n"
+        "snapstart.prime_background()\n"
+        "platform = get_platform()\n"
+        "loader = botocore.session.get_session().get_component('data_loader')\n"
+        "models = sorted({k[1] for k in loader._cache if k[0] == 'load_service_model'})\n"
+        "plugins = [p.name for p in platform.registry.of_kind('workflow') if p.module is None and not p.error]\n"
+        "print(json.dumps({'built': sorted(set(platform.__dict__) & {'runs', 'queued', 'schedules', 'failures'}),\n"
+        "                  'models': models, 'clients': made, 'not_imported': plugins, 'loaded': loaded(),\n"
+        "                  'frozen': gc.get_freeze_count() > 0}))")
+    found = fresh_python(code, **LAMBDA_ENV, **manifest)
+    assert found["built"] == ["failures", "queued", "runs", "schedules"]
+    assert {"dynamodb", "sqs", "s3"} <= set(found["models"])
+    assert found["clients"] == [] and found["not_imported"] == []
+    assert "pynamodb" in found["loaded"] and found["frozen"]
