@@ -6,7 +6,8 @@ not. ``install(app)`` adds the pages, the login routes and the static files (``/
 
 They are added as one route, ``DashboardRoutes``, that matches every dashboard path and builds the
 pages' routes on the first such request: a cold start that serves the API (or /docs) does not import
-the pages or build their FastAPI routes (~15 ms). The pages are not in the OpenAPI document anyway.
+the pages, their views or Jinja2. The pages are Starlette routes (``pages.py``: not in the OpenAPI
+document, so nothing for FastAPI to build).
 """
 
 from __future__ import annotations
@@ -40,11 +41,10 @@ class DashboardRoutes(BaseRoute):
         if self._router is None:
             with self._lock:
                 if self._router is None:
-                    from functions.http.dashboard.login import router as login_router
-                    from functions.http.dashboard.pages import router as pages_router
+                    from functions.http.dashboard import login, pages
 
                     static = Mount("/dashboard/static", app=SafeStaticFiles(directory=STATIC), name="dashboard-static")
-                    self._router = Router(routes=[*pages_router.routes, *login_router.routes, static])
+                    self._router = Router(routes=[*pages.routes, *login.routes, static])
         return self._router.routes
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

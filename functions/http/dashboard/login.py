@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from functions.errors import PlatformError
 from functions.http.dashboard.render import render
@@ -24,7 +25,6 @@ from functions.http.deps import platform_of
 from functions.http.middleware import auth
 from functions.http.payloads import read_body
 
-router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 8 * 1024
 
 
@@ -45,7 +45,6 @@ def _login_page(request: Request, status: int = 200, *, next_path: str = "/", er
                   open_mode=open_mode, notice=notice, retry=retry)
 
 
-@router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     next_path = auth.safe_next(request.query_params.get("next"))
     token, problem = await _token(request)
@@ -65,7 +64,6 @@ async def login_form(request: Request) -> Response:
     return _login_page(request, next_path=next_path, notice=notice, retry=retry)
 
 
-@router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     try:
         form = dict(parse_qsl((await read_body(request, MAX_FORM_BYTES)).decode("utf-8", "replace")))
@@ -87,10 +85,16 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout", response_class=RedirectResponse)
 async def logout(request: Request) -> RedirectResponse:
     """POST only, behind the admin check (``functions.http.middleware.auth``): the dashboard's Log out button is a form."""
     response = RedirectResponse(f"{auth.root_path(request.scope)}/login?logged_out=1", status_code=303)
     response.delete_cookie(auth.COOKIE_NAME, path=_cookie_path(request), secure=True, httponly=True,
                            samesite="strict")
     return response
+
+
+routes = [
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

@@ -58,10 +58,20 @@ class Group:
     cards: list[WorkflowCard] = field(default_factory=list)
 
 
+def _inputs_in_code(plugin: Plugin) -> bool:
+    config = plugin.config
+    return isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None and not plugin.error
+
+
+def imports_pending(platform: Platform) -> bool:
+    """Would ``home`` import a plugin's code (``ensure_inputs``)? Then the page is built in the thread pool:
+    plugin code may block at import. Deployed, the manifest carries the inputs and nothing is imported."""
+    return any(_inputs_in_code(p) for p in platform.registry.of_kind("workflow"))
+
+
 def ensure_inputs(platform: Platform, plugin: Plugin) -> None:
     """A seed workflow may declare its inputs in main.py (get_required_inputs): import it to know them."""
-    config = plugin.config
-    if isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None and not plugin.error:
+    if _inputs_in_code(plugin):
         try:
             platform.registry.module(plugin)
         except PluginError:
