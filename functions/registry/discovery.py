@@ -52,6 +52,9 @@ class Plugin:
     #: Interfaces only: DISPLAY_NAME, DESCRIPTION, ROUTE, ICON read from main.py.
     meta: dict[str, Any] = field(default_factory=dict)
     module: ModuleType | None = None
+    #: What main.py declares (a seed workflow's inputs and profiles) is in ``config`` without importing it:
+    #: read from a manifest, which the build writes after importing every plugin.
+    declared: bool = False
 
     @property
     def status(self) -> str:

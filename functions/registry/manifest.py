@@ -52,5 +52,5 @@ def registry_from_manifest(path: Path, plugins_dir: Path) -> Registry:
         registry.plugins[(kind, entry["name"])] = Plugin(
             kind=kind, name=entry["name"], path=folders[kind] / entry["name"],
             config=config, error=entry.get("error"), error_file=entry.get("error_file"),
-            warnings=list(entry.get("warnings") or []), meta=dict(entry.get("meta") or {}))
+            warnings=list(entry.get("warnings") or []), meta=dict(entry.get("meta") or {}), declared=True)
     return registry

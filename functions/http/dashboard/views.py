@@ -60,7 +60,8 @@ class Group:
 
 def _inputs_in_code(plugin: Plugin) -> bool:
     config = plugin.config
-    return isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None and not plugin.error
+    return (isinstance(config, WorkflowConfig) and not config.inputs_schema and plugin.module is None
+            and not plugin.declared and not plugin.error)
 
 
 def imports_pending(platform: Platform) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import types
 from html.parser import HTMLParser
 from typing import Any
 
@@ -379,3 +380,28 @@ def test_compiled_templates_render_what_the_sources_do(platform, tmp_path, monke
         assert {path: platform.client.get(path).text for path in pages} == before
     finally:
         render.environment.cache_clear()
+
+
+def test_deployed_the_home_page_imports_no_plugin_code(tmp_path):
+    """Deployed, the registry comes from the build's manifest, written after every plugin was imported:
+    what a seed workflow's main.py declares (get_required_inputs) is in it, so the home page imports no
+    plugin code and is built without a thread-pool hop (the cold dashboard's first page)."""
+    from support import PluginDir
+
+    from functions.http.dashboard import views
+    from functions.registry.discovery import Registry
+    from functions.registry.manifest import registry_from_manifest
+    from layers.build import write_plugin_manifest
+
+    plugins = PluginDir(tmp_path / "plugins")
+    plugins.workflow("seed", {"name": "seed", "triggers": ["manual"]},
+                     "def get_required_inputs():\n    return [{'name': 'who', 'type': 'text'}]\n\n"
+                     "def execute(data, tools):\n    return {'status': 'success', 'data': data}\n")
+    plugins.workflow("plain", {"name": "plain", "triggers": ["manual"]})
+    platform = types.SimpleNamespace(registry=Registry.discover(plugins.root))
+    assert views.imports_pending(platform)  # discovered: main.py may declare inputs, only an import tells
+    write_plugin_manifest(plugins.root, tmp_path / "manifest.json")
+    platform.registry = registry_from_manifest(tmp_path / "manifest.json", plugins.root)
+    assert not views.imports_pending(platform)
+    seed = platform.registry.get("workflow", "seed")
+    assert [field.name for field in seed.config.inputs_schema] == ["who"] and seed.module is None
