@@ -389,6 +389,9 @@ class LocalAws:
         )
         from werkzeug.serving import make_server
 
+        from .moto_speedups import install
+
+        install()  # moto's SQS without its per-message queue scans (same answers)
         moto_app = CachedDispatcher(DomainDispatcherApplication(create_backend_app))
         app = JournalingApp(moto_app, self.journal)
         app.recording = False
