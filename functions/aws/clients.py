@@ -14,6 +14,13 @@ from typing import Any
 
 from functions.core.log_safety import hold_secret_loggers
 
+#: Connections each client (and each pynamodb model, ``functions.stores.base.bind``) keeps open to its
+#: service. botocore's default, 10, is fewer than the threads of one process that call one service at
+#: once (the run search's 16 shard readers; the local server's request threads and queue pollers): each
+#: call over the pool opened a TCP connection and dropped it afterwards (py-spy of the local server under
+#: a webhook burst: an eighth of its busy time in ``create_connection``).
+POOL_CONNECTIONS = 32
+
 
 class Clients:
     def __init__(self) -> None:
@@ -27,6 +34,7 @@ class Clients:
                 client = self._clients.get(service)
                 if client is None:
                     import boto3
+                    from botocore.config import Config
 
                     from functions.aws import loader
                     from functions.aws.metering import install
@@ -34,7 +42,8 @@ class Clients:
                     install()  # before the first session: each run's requests are counted
                     loader.share()  # and its service models parsed once for every session
                     hold_secret_loggers()  # botocore logs request and response bodies at DEBUG
-                    client = self._clients[service] = boto3.client(service)
+                    client = self._clients[service] = boto3.client(
+                        service, config=Config(max_pool_connections=POOL_CONNECTIONS))
         return client
 
     def forget(self) -> None:

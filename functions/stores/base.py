@@ -49,6 +49,7 @@ def bind(settings: Settings) -> None:
     keep the table name and endpoint they were opened with."""
     global _bound
     from functions.aws import loader
+    from functions.aws.clients import POOL_CONNECTIONS
     from functions.aws.metering import install
 
     install()  # before pynamodb makes its first botocore session: each run's requests are counted
@@ -56,6 +57,8 @@ def bind(settings: Settings) -> None:
     with _bind_lock:
         if _bound is not settings:
             _bound = settings
+            for model in _models:  # as many connections as the threads that share a model's
+                model.Meta.max_pool_connections = POOL_CONNECTIONS
             reset_connections()
 
 
