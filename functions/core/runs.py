@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from functions.errors import Conflict
 
@@ -133,7 +133,8 @@ class CallbackGrant(BaseModel):
 
     kind: Literal["approval", "callback"]
     callback_id: str
-    token_hash: str | None = None
+    #: Never in an answer (``exclude``): the store writes it explicitly.
+    token_hash: str | None = Field(None, exclude=True)
     expires: datetime | None = None
     #: ``waiting`` until answered (``answered``: the run saw the answer) or ``timed_out``.
     status: Literal["waiting", "answered", "timed_out"] = "waiting"

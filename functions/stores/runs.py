@@ -198,7 +198,8 @@ class DynamoRunStore:
         item.profiles, item.reruns = run.profiles or None, run.reruns or None
         item.steps = [step.model_dump(mode="json") for step in run.steps] or None
         item.waiting_for = run.waiting_for.model_dump(mode="json") if run.waiting_for else None
-        item.callbacks = {name: grant.model_dump(mode="json") for name, grant in run.callbacks.items()} or None
+        item.callbacks = {name: {**grant.model_dump(mode="json"), "token_hash": grant.token_hash}
+                          for name, grant in run.callbacks.items()} or None
         # The record carries what the run cost so far, this write included (functions.core.usage).
         run.usage = usage.charge(run.usage, dynamodb__writes=1)
         item.usage = run.usage or None
