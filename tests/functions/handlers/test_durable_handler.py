@@ -17,7 +17,9 @@ def execute(data, tools, ctx):
 
 
 def run_through_the_handler(platform: Any, event: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
-    from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+    from aws_durable_execution_sdk_python_testing.runner import (
+        DurableFunctionTestRunner,
+    )
 
     from functions.handlers import durable
 
