@@ -223,15 +223,22 @@ class Engine:
         if idempotency_key:
             earlier = self._reserve(name, idempotency_key, trigger, run, self.masked_inputs(config, clean))
             if earlier is not None:
-                return Submission(self.wait_for(earlier, self._durable_wait(wait), settled=True) if wait else earlier,
-                                  replay=True)
+                wait = self._durable_wait(wait, trigger)
+                return Submission(self.wait_for(earlier, wait, settled=True) if wait else earlier, replay=True)
         self.runs.create(run)
         self.start_durable(backend, run, clean)
-        wait = self._durable_wait(wait)
+        wait = self._durable_wait(wait, trigger)
         return Submission(self.wait_for(run, wait, settled=True) if wait else run)
 
-    def _durable_wait(self, wait: float | None) -> float | None:
-        return None if wait is None else min(wait, self.settings.sync_wait_seconds)
+    def _durable_wait(self, wait: float | None, trigger: str = "manual") -> float | None:
+        """How long a caller waits for a durable run: until it finishes or waits for the CLI
+        (``UNTIL_DONE``: its process runs the local backend), at most ``WFP_SYNC_WAIT_SECONDS`` for the
+        others (a scheduled tick's Lambda among them)."""
+        if wait is None:
+            return None
+        if wait == UNTIL_DONE and trigger != "schedule":
+            return wait
+        return min(wait, self.settings.sync_wait_seconds)
 
     def durable_backend(self) -> DurableBackend:
         try:
