@@ -88,6 +88,38 @@ class LocalDurableBackend:
         return getattr(status, "value", status)
 
     # ----- local only ------------------------------------------------------------------------------------
+    def skip_wait(self, execution: str) -> bool:
+        """End the execution's pending time waits now (development: ``POST /api/runs/{id}/skip-wait``), as
+        the runner's own timer does when they are due; False when it has none (or is not this runner's).
+        Reaches into the runner's executor (the SDK's testing library has no public call for it)."""
+        arn = self._arns.get(execution)
+        if arn is None:
+            return False
+        from aws_durable_execution_sdk_python.lambda_service import (
+            OperationStatus,
+            OperationType,
+        )
+        from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import (
+            CallableTask,
+        )
+
+        executor = self.runner._executor  # noqa: SLF001
+
+        def complete() -> bool:
+            state = executor._store.load(arn)  # noqa: SLF001
+            waits = [op.operation_id for op in state.operations
+                     if op.operation_type is OperationType.WAIT and op.status is OperationStatus.STARTED]
+            for operation_id in waits:
+                state.complete_wait(operation_id)
+            if waits:
+                executor._store.update(state)  # noqa: SLF001
+            return bool(waits)
+
+        skipped = executor._registry.submit(arn, CallableTask(complete)).result()  # noqa: SLF001
+        if skipped:
+            executor._invoke_execution(arn)  # noqa: SLF001
+        return bool(skipped)
+
     def wait(self, execution: str, timeout: int = 60) -> Any:
         """Block until the execution completes (tests): the SDK's result (``status``, ``operations``)."""
         return self.runner.wait_for_result(self._arns[execution], timeout=timeout)

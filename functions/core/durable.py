@@ -109,16 +109,17 @@ def _check_open(run: Run, name: str, grant: CallbackGrant, now: datetime) -> Non
         raise NotFound(f"callback '{name}' of run {run.run_id} expired (its timeout passed, or the run ended)")
 
 
-def answer_callback(engine: Engine, backend: DurableBackend, token: str, payload: Any) -> Run:
+def answer_callback(engine: Engine, token: str, payload: Any) -> Run:
     """``POST /api/callbacks/{token}``: complete the callback the token was issued for with ``payload``.
-    Wrong token 401, unknown or expired 404, already answered 409; nothing changes in each case."""
+    Wrong token 401, unknown or expired 404, already answered 409; nothing changes in each case (the
+    backend is asked for only once the token is known good)."""
     run, name, grant = _grant_for_token(engine, token)
     _check_open(run, name, grant, utcnow())
-    backend.send_callback(grant.callback_id, True, payload)
+    engine.durable_backend().send_callback(grant.callback_id, True, payload)
     return run
 
 
-def answer_approval(engine: Engine, backend: DurableBackend, run_id: str, name: str, approve: bool,
+def answer_approval(engine: Engine, run_id: str, name: str, approve: bool,
                     comment: str | None = None, by: str | None = None) -> Run:
     """``POST /api/runs/{id}/approvals/{name}``: approve or reject what the run waits for."""
     run = engine.runs.get(run_id, consistent=True)
@@ -128,8 +129,24 @@ def answer_approval(engine: Engine, backend: DurableBackend, run_id: str, name: 
                        + (f" (it asks for: {', '.join(n for n, g in run.callbacks.items() if g.kind == 'approval')})"
                           if any(g.kind == "approval" for g in run.callbacks.values()) else ""))
     _check_open(run, name, grant, utcnow())
-    backend.send_callback(grant.callback_id, True, {"approved": bool(approve), "comment": comment,
+    engine.durable_backend().send_callback(grant.callback_id, True, {"approved": bool(approve), "comment": comment,
                                                     "by": by or "admin"})
+    return run
+
+
+def skip_wait(engine: Engine, run_id: str) -> Run:
+    """``POST /api/runs/{id}/skip-wait``, development only: a run sleeping (``ctx.sleep``) goes on now. Only
+    a backend with ``skip_wait(execution)`` offers it (the local one); deployed it is a 409."""
+    run = engine.runs.get(run_id, consistent=True)
+    if run.status != "waiting" or run.waiting_for is None or run.waiting_for.kind != "time":
+        raise Conflict(f"run {run_id} is not sleeping (it is {run.status}"
+                       f"{', waiting for an ' + run.waiting_for.kind if run.waiting_for else ''}): no wait to skip")
+    backend = engine.durable_backend()
+    skip = getattr(backend, "skip_wait", None)
+    if skip is None:
+        raise Conflict("skipping a wait is for local development only: this backend waits for real")
+    if not skip(run.durable_execution):
+        raise Conflict(f"run {run_id}'s execution has no pending wait here (a restart recovers it: try again)")
     return run
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from durable_support import count, durable_workflow, finished, waiting
 
 from local_dev.durable import LocalDurableBackend
@@ -101,3 +102,41 @@ def test_a_run_with_masked_inputs_cannot_be_recovered_and_says_so(make_platform,
         assert "hunter2" not in record.model_dump_json()
     finally:
         after_restart.close()
+
+
+def test_a_wait_can_be_skipped_locally(make_platform, plugin_dir, tmp_path):
+    durable_workflow(plugin_dir, "sleepy", SLEEPY)
+    backend = LocalDurableBackend(skip_time=False)  # a real hour
+    platform = make_platform(plugin_dir.root, parts={"durable": backend})
+    try:
+        log = tmp_path / "skip.log"
+        run = platform.engine.accept("sleepy", {"log": str(log)}, "manual", wait=None).run
+        assert waiting(platform, run.run_id).waiting_for.name == "nap"
+        assert platform.client.post(f"/api/runs/{run.run_id}/skip-wait").status_code == 202
+        record = finished(platform, run.run_id, timeout=10)
+        assert record.status == "success" and count(log, "after") == 1
+        assert platform.client.post(f"/api/runs/{run.run_id}/skip-wait").status_code == 409  # nothing to skip
+    finally:
+        backend.close()
+
+
+def test_deployed_a_wait_cannot_be_skipped(make_platform, plugin_dir, durable_backend, tmp_path):
+    from functions.core.durable import skip_wait
+    from functions.errors import Conflict
+
+    durable_workflow(plugin_dir, "approve", APPROVAL)
+    platform = make_platform(plugin_dir.root, parts={"durable": durable_backend})
+    run = platform.engine.accept("approve", {"log": str(tmp_path / "a.log")}, "manual", wait=None).run
+    waiting(platform, run.run_id)
+    answer = platform.client.post(f"/api/runs/{run.run_id}/skip-wait")
+    assert answer.status_code == 409 and "not sleeping" in answer.json()["error"]
+
+    class Deployed:  # a backend without skip_wait (the Lambda one)
+        def start(self, *a): ...
+
+    record = platform.core.runs.get(run.run_id)
+    record.waiting_for = record.waiting_for.model_copy(update={"kind": "time"})
+    platform.core.runs.save(record)
+    platform.core.__dict__["durable"] = Deployed()
+    with pytest.raises(Conflict, match="local development only"):
+        skip_wait(platform.engine, run.run_id)

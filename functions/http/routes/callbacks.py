@@ -17,7 +17,8 @@ from functions.http.schemas import CallbackAccepted, error_responses
 router = APIRouter(tags=["runs"])
 
 RESPONSES = error_responses({401: "Wrong token", 404: "Unknown or expired callback", 409: "Already used",
-                             400: "Malformed body", 413: "Body too large", 503: "No durable backend here"})
+                             400: "Malformed body", 413: "Body too large", 415: "Unsupported content type",
+                             503: "No durable backend here"})
 
 
 @router.post("/api/callbacks/{token}", status_code=202, response_model=CallbackAccepted, responses=RESPONSES,
@@ -29,6 +30,5 @@ async def callback(request: Request, platform: PlatformDep,
 
     body = await read_body(request)
     payload = parse_body(body, request.headers.get("content-type", "")) if body else None
-    run = await run_in_threadpool(answer_callback, platform.engine, platform.engine.durable_backend(), token[:400],
-                                  payload)
+    run = await run_in_threadpool(answer_callback, platform.engine, token[:400], payload)
     return JSONResponse(CallbackAccepted(run_id=run.run_id).model_dump(), status_code=202)

@@ -161,6 +161,18 @@ async def answer_approval(body: ApprovalIn, platform: PlatformDep, run_id: str =
     One answer per approval (a second is a 409); an expired one is a 404."""
     from functions.core.durable import answer_approval as answer
 
-    run = await run_in_threadpool(answer, platform.engine, platform.engine.durable_backend(), _run_id(run_id),
-                                  name, body.approve, body.comment, body.by)
+    run = await run_in_threadpool(answer, platform.engine, _run_id(run_id), name, body.approve, body.comment,
+                                  body.by)
+    return RunOut.model_validate(run.model_dump())
+
+
+@router.post("/api/runs/{run_id}/skip-wait", status_code=202, response_model=RunOut,
+             responses=error_responses({404: "No such run", 409: "Not sleeping, or not the local backend",
+                                        503: "No durable backend here"}))
+async def skip_wait(platform: PlatformDep, run_id: str = RunIdPath) -> RunOut:
+    """Development only (the local durable backend): a durable run sleeping in ``ctx.sleep`` goes on now
+    instead of at its time. Deployed it is a 409: waits wait."""
+    from functions.core.durable import skip_wait as skip
+
+    run = await run_in_threadpool(skip, platform.engine, _run_id(run_id))
     return RunOut.model_validate(run.model_dump())
