@@ -259,3 +259,33 @@ def test_every_trigger_starts_a_durable_execution(make_platform, plugin_dir, dur
     record = finished(platform, run_id)
     assert record.status == "success" and record.trigger == trigger
     assert count(log, "one") == 1
+
+
+def test_secrets_never_reach_a_durable_runs_record(make_platform, plugin_dir, durable_backend, tmp_path):
+    durable_workflow(plugin_dir, "secretive", '''
+def execute(data, tools, ctx):
+    echoed = ctx.step("echo", lambda: print("using", data["api_key"]) or {"key": data["api_key"]})
+    return {"status": "success", "echoed": echoed, "message": "key " + data["api_key"]}
+''', inputs_schema=[{"name": "log"}, {"name": "api_key", "type": "password"}])
+    platform = make_platform(plugin_dir.root, parts={"durable": durable_backend})
+    run = platform.engine.accept("secretive", {"log": str(tmp_path / "x"), "api_key": "sk-live-123456"}, "manual",
+                                 wait=None).run
+    record = finished(platform, run.run_id)
+    assert record.status == "success"
+    dumped = platform.client.get(f"/api/runs/{run.run_id}").text
+    assert "sk-live-123456" not in dumped and "sk-live-123456" not in record.model_dump_json()
+    assert record.step("echo").output == {"key": "***"} and any("using ***" in line for line in record.logs)
+
+
+def test_an_idempotency_key_starts_one_durable_execution(make_platform, plugin_dir, durable_backend, tmp_path):
+    durable_workflow(plugin_dir, "steps", STEPS)
+    platform = make_platform(plugin_dir.root, parts={"durable": durable_backend})
+    log = tmp_path / "once.log"
+    first = platform.client.post("/api/workflows/execute/steps?async=1", json={"log": str(log)},
+                                 headers={"Idempotency-Key": "k-1"})
+    again = platform.client.post("/api/workflows/execute/steps?async=1", json={"log": str(log)},
+                                 headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json()["run_id"] == first.json()["run_id"]
+    assert finished(platform, first.json()["run_id"]).status == "success"
+    assert count(log, "one") == 1
