@@ -70,8 +70,10 @@ def event(run: Run, data: dict[str, Any], completed: dict[str, Any] | None = Non
 
 
 def completed_steps(run: Run) -> dict[str, Any]:
-    """The results a new execution of ``run`` reuses: its steps that succeeded, whole (not truncated)."""
-    return {step.name: step.output for step in run.steps if step.status == "success" and not step.output_truncated}
+    """The results a new execution of ``run`` reuses: its steps that succeeded, whole (neither truncated nor
+    masked: those run again)."""
+    return {step.name: step.output for step in run.steps
+            if step.status == "success" and not step.output_truncated and not step.output_redacted}
 
 
 # ----- callback tokens -----------------------------------------------------------------------------------

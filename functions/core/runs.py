@@ -109,6 +109,8 @@ class StepRecord(BaseModel):
     finished: datetime | None = None
     output: Any = None
     output_truncated: bool = False
+    #: The result held a secret, masked here: a resume runs the step again rather than hand it ``***``.
+    output_redacted: bool = False
     error: str | None = None
     #: The step's own log lines (bounded); a wait has none.
     logs: list[str] = []

@@ -82,8 +82,9 @@ class Recorder:
 
     def step_succeeded(self, name: str, kind: str, value: Any, logs: list[str] | None = None) -> None:
         step = self._step(name, kind)
-        step.output, step.output_truncated = inputs.bounded_json(self.redactor.value(value),
-                                                                 self.settings.max_step_output_bytes)
+        masked = self.redactor.value(value)
+        step.output_redacted = masked != value
+        step.output, step.output_truncated = inputs.bounded_json(masked, self.settings.max_step_output_bytes)
         step.status, step.finished, step.error = "success", utcnow(), None
         step.started = step.started or step.finished
         step.attempts = max(step.attempts, 1)

@@ -275,6 +275,9 @@ def execute(data, tools, ctx):
     dumped = platform.client.get(f"/api/runs/{run.run_id}").text
     assert "sk-live-123456" not in dumped and "sk-live-123456" not in record.model_dump_json()
     assert record.step("echo").output == {"key": "***"} and any("using ***" in line for line in record.logs)
+    from functions.core.durable import completed_steps
+
+    assert record.step("echo").output_redacted and completed_steps(record) == {}  # a resume runs it again
 
 
 def test_an_idempotency_key_starts_one_durable_execution(make_platform, plugin_dir, durable_backend, tmp_path):

@@ -367,9 +367,19 @@ def test_chart_has_a_visible_scale_and_instant_runs_get_a_bar():
 
 def test_compiled_templates_render_what_the_sources_do(platform, tmp_path, monkeypatch):
     """A build ships the templates compiled to Python (``layers.build``): the pages are the same."""
-    from functions.http.dashboard import render
+    from datetime import datetime, timezone
+
+    from functions.http.dashboard import formatting, render
 
     platform.run("hello_world", {"name": "Ada"})
+    frozen = datetime.now(timezone.utc)
+
+    class Frozen(datetime):  # "0 s ago" must not become "1 s ago" between the two renders
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return frozen
+
+    monkeypatch.setattr(formatting, "datetime", Frozen)
     pages = ["/", "/dashboard/recent", "/dashboard/workflows/hello_world", "/dashboard/tools", "/dashboard/nope"]
     before = {path: platform.client.get(path).text for path in pages}
     assert render.compile_templates(tmp_path / "compiled") == len(list(render.TEMPLATES.glob("*.html")))
