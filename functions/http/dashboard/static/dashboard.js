@@ -334,7 +334,8 @@
       const replacement = fresh.querySelector(".run-page " + selector);
       const node = page.querySelector(selector);
       if (!replacement || !node) continue;
-      if (selector === ".run-actions" && node.contains(document.activeElement)) continue; // someone is typing
+      // Someone is typing in it (a comment, a password to resume with): leave it; a later poll swaps it.
+      if (node.contains(document.activeElement) && document.activeElement !== document.body) continue;
       const copy = document.importNode(replacement, true);
       node.replaceWith(copy);
       localTimes(copy);
