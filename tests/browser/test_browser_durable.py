@@ -164,3 +164,23 @@ def test_skip_a_sleep_locally(live, page):
     names = [name for name, _ in step_rows(page)]
     assert names[:2] == ["collect", "publish"] and "settle" in names and names[-1] == "summarize"
     assert csp_or_script_errors(page) == []
+
+
+def test_the_page_follows_a_run_answered_elsewhere_without_a_reload(live, page):
+    run = live.engine.accept("approval_request", {"request": "Elsewhere"}, "manual", wait=None).run
+    waiting(Core(live), run.run_id, timeout=30)
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
+    page.goto(f"{live.url}/dashboard/runs/{run.run_id}")
+    page.locator('[data-waiting="approval"]').wait_for()
+    from fastapi.testclient import TestClient
+
+    answer = TestClient(live.app).post(f"/api/runs/{run.run_id}/approvals/approve",
+                                       json={"approve": False, "comment": "not now", "by": "grace"})
+    assert answer.status_code == 202, answer.text
+    page.locator('article.run-page[data-run-status="success"]').wait_for(timeout=30_000)
+    page.locator('tr[data-step="approve"][data-step-status="success"]').wait_for()
+    assert page.locator("[data-waiting]").count() == 0
+    assert "rejected by grace: not now" in page.locator('[data-run-field="message"]').inner_text()
+    assert len(navigations) == 1, navigations  # swapped in place
+    assert csp_or_script_errors(page) == []

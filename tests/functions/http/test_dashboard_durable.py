@@ -224,3 +224,14 @@ def test_the_durable_parts_obey_the_csp_and_the_stage_prefix(platform, state):
     assert dict(tags.attrs)["body"]["data-base"] == "/prod"
     local = [a[k] or "" for _, a in tags.attrs for k in ("href", "src", "action") if k in a]
     assert local and all(u.startswith("/prod/") for u in local if u.startswith("/")), local
+
+
+def test_resume_asks_again_for_a_masked_input(make_platform, plugin_dir):
+    durable_workflow(plugin_dir, "secretive", "def execute(data, tools, ctx):\n    return {'status': 'success'}\n",
+                     inputs_schema=[{"name": "log"}, {"name": "password", "type": "password"}])
+    platform = make_platform(plugin_dir.root)
+    run = durable_record(platform, "error", workflow="secretive", inputs={"log": "x", "password": "********"},
+                         inputs_redacted=True, steps=steps())
+    html = platform.client.get(f"/dashboard/runs/{run.run_id}").text
+    form = html[html.index("data-resume-form"):html.index("</form>", html.index("data-resume-form"))]
+    assert 'name="password" data-resume-input' in form and 'data-error-for="password"' in form
