@@ -107,6 +107,7 @@ def test_a_run_waiting_for_an_approval_asks_for_it_with_its_prompt_and_timeout(p
     assert "cb-id-0123456789" not in html  # the backend's callback id is not the page's business
     assert rows(html) == [("record request", "success"), ("approve", "waiting")]
     assert "data-resume-form" not in html and "data-rerun-form" not in html and "data-cancel-run" in html
+    assert "A waiting run is closed at once" in html
 
 
 def test_an_answered_approval_has_no_buttons(platform):
