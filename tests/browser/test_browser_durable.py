@@ -184,3 +184,28 @@ def test_the_page_follows_a_run_answered_elsewhere_without_a_reload(live, page):
     assert "rejected by grace: not now" in page.locator('[data-run-field="message"]').inner_text()
     assert len(navigations) == 1, navigations  # swapped in place
     assert csp_or_script_errors(page) == []
+
+
+def test_a_durable_run_page_fits_a_phone(live, browser, tmp_path):
+    from test_browser_phone import WIDTH, overflow
+
+    failed = live.engine.accept("flaky_steps", {"log": str(tmp_path / "phone.log")}, "manual", wait=None).run
+    finished(Core(live), failed.run_id, timeout=30)
+    asking = live.engine.accept("approval_request", {"request": "Phone"}, "manual", wait=None).run
+    waiting(Core(live), asking.run_id, timeout=30)
+    context = browser.new_context(viewport={"width": WIDTH, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=3)
+    try:
+        page = context.new_page()
+        for name, run_id in (("failed", failed.run_id), ("waiting", asking.run_id)):
+            page.goto(f"{live.url}/dashboard/runs/{run_id}")
+            page.wait_for_selector("html[data-ready]")
+            seen = overflow(page)
+            assert seen["scroll"] <= WIDTH and seen["body"] <= WIDTH, (name, seen)
+            sideways = page.locator(".table-wrap").evaluate_all(
+                "wraps => wraps.filter(w => w.scrollWidth > w.clientWidth + 1).map(w => w.scrollWidth)")
+            assert sideways == [], (name, sideways)
+            page.screenshot(path=str(Path(__file__).resolve().parents[1] / "artifacts" / f"phone-durable-{name}.png"),
+                            full_page=True)
+    finally:
+        context.close()
