@@ -119,9 +119,12 @@ def test_an_answer_already_given_is_refused_with_the_apis_message(live, page):
     assert answer.status_code == 202, answer.text
     finished(Core(live), run.run_id, timeout=30)
     panel.get_by_role("button", name="Reject").click()
-    error = panel.locator("[data-form-error]")
-    error.wait_for()
-    assert "already answered" in error.inner_text() or "expired" in error.inner_text()
+    # in the form, then (once the page follows the finished run) above its timeline: the API's words
+    refusal = page.locator("[data-durable] [role=alert]", has_text=re.compile("already answered|expired")).first
+    refusal.wait_for()
+    page.locator('article.run-page[data-run-status="success"]').wait_for(timeout=30_000)
+    page.locator('tr[data-step="act"][data-step-status="success"]').wait_for()
+    assert re.search("already answered|expired", page.locator("[data-durable] [role=alert]").first.inner_text())
     assert live.core.runs.get(run.run_id, consistent=True).output["data"]["by"] == "grace"  # nothing changed
     page.shot("durable-approval-refused")
     assert csp_or_script_errors(page) == []

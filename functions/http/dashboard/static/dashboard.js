@@ -335,8 +335,13 @@
       const node = page.querySelector(selector);
       if (!replacement || !node) continue;
       // Someone is typing in it (a comment, a password to resume with): leave it; a later poll swaps it.
-      if (node.contains(document.activeElement) && document.activeElement !== document.body) continue;
+      const active = document.activeElement;
+      if (active && active.matches("input, textarea, select") && node.contains(active)) continue;
       const copy = document.importNode(replacement, true);
+      // An answer the API refused (say, already answered elsewhere): its message outlives the swap.
+      if (selector === "[data-durable]" && page.dataset.durableNotice) {
+        copy.prepend(el("p", { class: "form-error", role: "alert", "data-durable-notice": "" }, page.dataset.durableNotice));
+      }
       node.replaceWith(copy);
       localTimes(copy);
     }
@@ -384,7 +389,9 @@
         await reloadWhenMoved(page.dataset.runId, currentSignature(page));
         return;
       }
-      formError(form, (answer.body && answer.body.error) || "The platform answered HTTP " + answer.status + ".");
+      const message = (answer.body && answer.body.error) || "The platform answered HTTP " + answer.status + ".";
+      formError(form, message);
+      page.dataset.durableNotice = message;
     } catch (error) {
       formError(form, "Could not reach the platform: " + error.message);
     }
