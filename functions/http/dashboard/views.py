@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from functions.core.runs import Run, RunSummary
+from functions.core.runs import Run, RunSummary, StepRecord, WaitingFor
 from functions.errors import PluginError
 from functions.http import catalog
 from functions.http.dashboard import formatting
@@ -187,7 +187,88 @@ def run_page(platform: Platform, run_id: str) -> dict[str, Any]:
     return {"run": run, "workflow_name": display, "workflow_known": plugin is not None,
             "rerun_masked": masked_inputs(run), "rerun_tools": tools,
             "output": shown(formatting.pretty_json(run.output) if run.output is not None else ""),
-            "logs": shown("\n".join(run.logs))}
+            "logs": shown("\n".join(run.logs)),
+            "durable": durable_view(platform, run) if run.durable else None}
+
+
+#: What the step timeline shows of one step's output inline (in a collapsed ``<details>``); the record
+#: bounds it already (``WFP_MAX_STEP_OUTPUT_BYTES``), this bounds the page for many steps.
+STEP_SHOWN_BYTES = 16 * 1024
+
+
+@dataclass
+class StepRow:
+    step: StepRecord
+    duration_ms: int | None
+    output: Shown | None
+
+
+@dataclass
+class DurableView:
+    """The durable part of a run page: its steps in order, what it waits for, what an operator may do.
+
+    Never shown: the callbacks' grants (``Run.callbacks``: backend callback ids, token hashes), so a
+    callback URL's token cannot leak through the page (it is not in the record anyway)."""
+
+    steps: list[StepRow]
+    waiting_for: WaitingFor | None
+    #: A waiting approval the API will take an answer for (its grant still ``waiting``).
+    approval: str | None
+    resumable: bool
+    #: The backend offers ``skip_wait`` (the local one: ``functions.core.durable.skip_wait``) and the run sleeps.
+    can_skip_wait: bool
+    execution: str | None
+    #: The step a resume goes on from (the first that failed), if any.
+    failed_step: str | None = None
+    #: The run's status (part of ``signature``).
+    status: str = ""
+
+    @property
+    def signature(self) -> str:
+        """What the page's script compares with ``GET /api/runs/{id}`` to know the timeline changed
+        (``dashboard.js``, ``durableSignature``: the same string)."""
+        return "|".join([self.status, *(f"{r.step.name}:{r.step.status}:{r.step.attempts}" for r in self.steps)])
+
+
+def step_row(step: StepRecord) -> StepRow:
+    took = None
+    if step.started is not None and step.finished is not None:
+        took = max(0, int((step.finished - step.started).total_seconds() * 1000))
+    output = None
+    if step.output is not None:
+        text = formatting.pretty_json(step.output)
+        data = text.encode()
+        output = Shown(text) if len(data) <= STEP_SHOWN_BYTES else \
+            Shown(data[:STEP_SHOWN_BYTES].decode(errors="ignore"), len(data))
+    return StepRow(step, took, output)
+
+
+def offers_skip_wait(platform: Platform) -> bool:
+    """Whether this platform's durable backend can end a sleep now, as ``POST /api/runs/{id}/skip-wait``
+    decides it (a backend with ``skip_wait``: the local one). A backend that cannot be built offers nothing."""
+    try:
+        backend = platform.engine.durable_backend()
+    except Exception:  # noqa: BLE001 - not configured here: no button, the API would refuse too
+        return False
+    return callable(getattr(backend, "skip_wait", None))
+
+
+def durable_view(platform: Platform, run: Run) -> DurableView:
+    from functions.core.runs import FAILED_STATUSES
+
+    waiting = run.waiting_for if run.status == "waiting" else None
+    approval = None
+    if waiting is not None and waiting.kind == "approval":
+        grant = run.callbacks.get(waiting.name)
+        if grant is not None and grant.kind == "approval" and grant.status == "waiting":
+            approval = waiting.name
+    sleeping = waiting is not None and waiting.kind == "time"
+    return DurableView(steps=[step_row(step) for step in run.steps], waiting_for=waiting, approval=approval,
+                       resumable=run.status in FAILED_STATUSES,
+                       can_skip_wait=sleeping and offers_skip_wait(platform),
+                       execution=run.durable_execution,
+                       failed_step=next((s.name for s in run.steps if s.status == "error"), None),
+                       status=run.status)
 
 
 #: How much of a run's output and of its log lines the run page shows inline; beyond, a link gives the

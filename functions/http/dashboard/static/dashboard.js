@@ -4,7 +4,10 @@
  *   then refresh the workflow's chart and history table in place (no reload);
  * - run pages and unfinished runs: poll GET /api/runs/{id} until the run is finished; Re-run (a finished
  *   run: masked inputs and tool profiles from the form, then the new run's page) and Cancel (an open one);
- * - schedules: pause / resume; webhook URLs: copy; times: local-time tooltips.
+ * - durable runs (the run page): the step timeline and the waiting panel swapped for fresh ones as the run
+ *   moves on; Approve / Reject with a comment, Resume from the failed step, Skip the wait (local only);
+ * - schedules: pause / resume; webhook URLs: copy; times: local-time tooltips (and local time itself for
+ *   <time data-local-time>).
  * Every URL starts with the base path read from <body data-base> ("/prod" behind API Gateway),
  * never with a bare "/". No inline script anywhere: the Content-Security-Policy forbids it.
  */
@@ -87,7 +90,14 @@
   function localTimes(root) {
     for (const node of (root || document).querySelectorAll("time[datetime]")) {
       const date = new Date(node.getAttribute("datetime"));
-      if (!Number.isNaN(date.getTime())) node.title = "your time: " + date.toLocaleString();
+      if (Number.isNaN(date.getTime())) continue;
+      if (node.hasAttribute("data-local-time")) {
+        if (!node.dataset.utc) node.dataset.utc = node.textContent;
+        node.textContent = date.toLocaleString();
+        node.title = node.dataset.utc;
+      } else {
+        node.title = "your time: " + date.toLocaleString();
+      }
     }
   }
 
@@ -286,6 +296,7 @@
     setField(page, "traceback", run.traceback);
     setField(page, "output", run.output === null || run.output === undefined ? null : pretty(run.output));
     setField(page, "logs", (run.logs || []).join("\n"));
+    refreshDurable(page, run);
     if (FINAL.has(run.status)) {
       page.dataset.final = "true";
       const live = page.querySelector("[data-run-live]");
@@ -294,6 +305,150 @@
       if (cancel) cancel.hidden = true;
       for (const node of page.querySelectorAll("[data-run-empty]")) node.textContent = node.textContent.replace(" yet.", ".");
     }
+  }
+
+  // ----- durable runs (the run page) --------------------------------------------------------------
+  // The server renders the timeline and the waiting panel ([data-durable], the run's actions): when the
+  // run's status or a step's status or attempts change, fetch the page once and swap those parts in.
+  function durableSignature(run) {
+    return [run.status, ...(run.steps || []).map((s) => s.name + ":" + s.status + ":" + s.attempts)].join("|");
+  }
+
+  let durableSwap = Promise.resolve();
+
+  function refreshDurable(page, run) {
+    const current = page.querySelector("[data-durable]");
+    if (!current || current.dataset.durableSignature === durableSignature(run)) return durableSwap;
+    durableSwap = durableSwap.then(() => swapDurable(page, run)).catch(() => undefined);
+    return durableSwap;
+  }
+
+  async function swapDurable(page, run) {
+    const current = page.querySelector("[data-durable]");
+    if (!current || current.dataset.durableSignature === durableSignature(run)) return;
+    const response = await fetch(BASE + "/dashboard/runs/" + encodeURIComponent(page.dataset.runId),
+      { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const selector of ["[data-durable]", ".run-actions"]) {
+      const replacement = fresh.querySelector(".run-page " + selector);
+      const node = page.querySelector(selector);
+      if (!replacement || !node) continue;
+      // Someone is typing in it (a comment, a password to resume with): leave it; a later poll swaps it.
+      const active = document.activeElement;
+      if (active && active.matches("input, textarea, select") && node.contains(active)) continue;
+      const copy = document.importNode(replacement, true);
+      // An answer the API refused (say, already answered elsewhere): its message outlives the swap.
+      if (selector === "[data-durable]" && page.dataset.durableNotice) {
+        copy.prepend(el("p", { class: "form-error", role: "alert", "data-durable-notice": "" }, page.dataset.durableNotice));
+      }
+      node.replaceWith(copy);
+      localTimes(copy);
+    }
+  }
+
+  // After an action (an answer, a resume, a skipped wait): watch the run closely until it moves on,
+  // then reload the page so it shows the run going on.
+  async function reloadWhenMoved(runId, before, seconds) {
+    const deadline = Date.now() + (seconds || 20) * 1000;
+    while (Date.now() < deadline) {
+      await sleep(400);
+      let answer;
+      try {
+        answer = await api("/api/runs/" + encodeURIComponent(runId));
+      } catch (error) {
+        continue;
+      }
+      if (answer.ok && answer.body && durableSignature(answer.body) !== before) break;
+    }
+    location.reload();
+  }
+
+  function currentSignature(page) {
+    const node = page.querySelector("[data-durable]");
+    return node ? node.dataset.durableSignature : "";
+  }
+
+  async function answerApproval(form, approve) {
+    clearErrors(form);
+    const page = form.closest("[data-run-id]");
+    const note = form.querySelector("[data-approval-note]");
+    const buttons = form.querySelectorAll("button");
+    for (const button of buttons) button.disabled = true;
+    const comment = form.querySelector("[name=comment]").value.trim();
+    try {
+      const answer = await api("/api/runs/" + encodeURIComponent(form.dataset.approvalForm) + "/approvals/" +
+        encodeURIComponent(form.dataset.approval), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ approve, comment: comment || null }),
+      });
+      if (answer.ok) {
+        note.textContent = (approve ? "Approved" : "Rejected") + ": the run goes on…";
+        note.hidden = false;
+        await reloadWhenMoved(page.dataset.runId, currentSignature(page));
+        return;
+      }
+      const message = (answer.body && answer.body.error) || "The platform answered HTTP " + answer.status + ".";
+      formError(form, message);
+      page.dataset.durableNotice = message;
+    } catch (error) {
+      formError(form, "Could not reach the platform: " + error.message);
+    }
+    for (const button of buttons) button.disabled = false;
+  }
+
+  async function submitResume(form) {
+    clearErrors(form);
+    const page = form.closest("[data-run-id]");
+    const button = form.querySelector("button[type=submit]");
+    const inputs = {};
+    for (const input of form.querySelectorAll("[data-resume-input]")) if (input.value !== "") inputs[input.name] = input.value;
+    const before = currentSignature(page);
+    button.disabled = true;
+    try {
+      const answer = await api("/api/runs/" + encodeURIComponent(form.dataset.resumeForm) + "/resume", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ inputs }),
+      });
+      const body = answer.body || {};
+      if (answer.ok && body.run_id) {
+        if (FINAL.has(body.status) && durableSignature(body) !== before) location.reload();
+        else await reloadWhenMoved(body.run_id, before);
+        return;
+      }
+      if (answer.status === 422 && Array.isArray(body.detail)) fieldErrors(form, body.detail, body.error);
+      else formError(form, body.error || "The platform answered HTTP " + answer.status + ".");
+    } catch (error) {
+      formError(form, "Could not reach the platform: " + error.message);
+    }
+    button.disabled = false;
+  }
+
+  async function skipWait(button) {
+    const page = button.closest("[data-run-id]");
+    const problem = page.querySelector("[data-skip-error]");
+    const before = currentSignature(page);
+    button.disabled = true;
+    if (problem) problem.hidden = true;
+    try {
+      const answer = await api("/api/runs/" + encodeURIComponent(button.dataset.skipWait) + "/skip-wait", { method: "POST" });
+      if (answer.ok) {
+        await reloadWhenMoved(button.dataset.skipWait, before);
+        return;
+      }
+      if (problem) {
+        problem.textContent = (answer.body && answer.body.error) || "The platform answered HTTP " + answer.status + ".";
+        problem.hidden = false;
+      }
+    } catch (error) {
+      if (problem) {
+        problem.textContent = "Could not reach the platform: " + error.message;
+        problem.hidden = false;
+      }
+    }
+    button.disabled = false;
   }
 
   // ----- re-run and cancel (the run page) -------------------------------------------------------
@@ -466,6 +621,19 @@
 
   // ----- wiring ----------------------------------------------------------------------------------
   document.addEventListener("submit", (event) => {
+    const approval = event.target.closest("form[data-approval-form]");
+    if (approval) {
+      event.preventDefault();
+      const submitter = event.submitter && event.submitter.closest("button[data-approve]");
+      if (submitter) answerApproval(approval, submitter.dataset.approve === "true");  // never a default answer
+      return;
+    }
+    const resume = event.target.closest("form[data-resume-form]");
+    if (resume) {
+      event.preventDefault();
+      submitResume(resume);
+      return;
+    }
     const rerun = event.target.closest("form[data-rerun-form]");
     if (rerun) {
       event.preventDefault();
@@ -487,6 +655,8 @@
     if (cancelButton) cancelRun(cancelButton);
     const bulkButton = event.target.closest("button[data-bulk-rerun]");
     if (bulkButton) bulkRerun(bulkButton);
+    const skipButton = event.target.closest("button[data-skip-wait]");
+    if (skipButton) skipWait(skipButton);
   });
 
   // The login page after a link from another site: the Strict cookie was withheld; ask again from here.
