@@ -113,7 +113,9 @@ def test_an_answer_already_given_is_refused_with_the_apis_message(live, page):
     page.goto(f"{live.url}/dashboard/runs/{run.run_id}")
     panel = page.locator('[data-waiting="approval"]')
     panel.get_by_label("Comment").fill("no")  # someone is typing here: the page leaves the form alone
-    from fastapi.testclient import TestClient  # another operator answers first, through the API
+    from fastapi.testclient import (
+        TestClient,  # another operator answers first, through the API
+    )
 
     answer = TestClient(live.app).post(f"/api/runs/{run.run_id}/approvals/approve", json={"approve": True, "by": "grace"})
     assert answer.status_code == 202, answer.text

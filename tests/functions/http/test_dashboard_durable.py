@@ -4,15 +4,22 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 from durable_support import durable_workflow, finished, waiting
+from starlette.testclient import TestClient
 
-from functions.core.runs import CallbackGrant, Run, StepRecord, WaitingFor, new_run_id, utcnow
+from functions.core.runs import (
+    CallbackGrant,
+    Run,
+    StepRecord,
+    WaitingFor,
+    new_run_id,
+    utcnow,
+)
 
 
 def durable_record(platform, status: str, **fields) -> Run:
