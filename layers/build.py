@@ -2,7 +2,7 @@
 
 Output (``build/`` by default, git-ignored)::
 
-    build/layer/python/<dependencies>    third-party packages, for Python 3.12 on arm64 (Graviton)
+    build/layer/python/<dependencies>    third-party packages, for Python 3.13 on arm64 (Graviton)
     build/layer/python/plugins/          the user's plugins (scratch/ left out: never loaded)
     build/layer/wfp-manifest.json        the plugin manifest (/opt/wfp-manifest.json on Lambda)
     build/function/functions/            the platform's code, the functions' own asset (/var/task)
@@ -13,7 +13,7 @@ then re-uploads a few hundred KB. The plugins ride in the layer with their manif
 describe exactly the plugins deployed next to it.
 
 Dependencies are ``[project.dependencies]`` of pyproject.toml, installed as wheels for the Lambda
-platform (``pip --platform manylinux2014_aarch64 --implementation cp --python-version 3.12
+platform (``pip --platform manylinux2014_aarch64 --implementation cp --python-version 3.13
 --only-binary=:all:``), without the packages the Python runtime already has (boto3, botocore,
 s3transfer), then pruned (tests, caches, dist-info extras, the Google API discovery documents the
 tools do not use). Three caches make a rebuild cheap and offline (``$WFP_BUILD_CACHE``, default
@@ -23,8 +23,8 @@ tree, each keyed by what it depends on. ``--refresh`` resolves again (newer vers
 Byte code: Lambda cannot write ``.pyc`` files (``/opt`` and ``/var/task`` are read-only), so whatever the
 layer and the code do not ship compiled is compiled again by every cold start (about 1.25 s of the api
 function's 2 s import here). The build compiles both with an interpreter of the target's version
-(``.pyc`` files are specific to a minor version: 3.12's can only come from a 3.12), found as
-``$WFP_BUILD_PYTHON``, ``python3.12`` on the PATH, pyenv's or uv's; as unchecked-hash ``.pyc`` (valid
+(``.pyc`` files are specific to a minor version: 3.13's can only come from a 3.13), found as
+``$WFP_BUILD_PYTHON``, ``python3.13`` on the PATH, pyenv's or uv's; as unchecked-hash ``.pyc`` (valid
 whatever the files' times after zipping), with the paths they will have on Lambda. Without such an
 interpreter the build says so and ships sources only, as before (``Bytecode`` in the result).
 """
@@ -55,7 +55,7 @@ class Target:
     """The interpreter the layer is for: wheels are chosen for it, not for the build machine."""
 
     platform: str = "manylinux2014_aarch64"
-    python_version: str = "3.12"
+    python_version: str = "3.13"
     implementation: str = "cp"
 
     @classmethod

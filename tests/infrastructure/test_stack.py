@@ -160,16 +160,16 @@ def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
 
 
 # ----- functions and layer -------------------------------------------------------------------------------
-def test_three_functions_python_312_arm64_all_with_the_layer(dev):
+def test_three_functions_python_313_arm64_all_with_the_layer(dev):
     layers = dev.resources("AWS::Lambda::LayerVersion")
     assert len(layers) == 1
     (layer_id, layer), = layers.items()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     functions = functions_by_handler(dev)
     assert set(functions) == FUNCTIONS
     for handler, (_, properties) in functions.items():
-        assert properties["Runtime"] == "python3.12" and properties["Architectures"] == ["arm64"], handler
+        assert properties["Runtime"] == "python3.13" and properties["Architectures"] == ["arm64"], handler
         assert [ref_of(x) for x in properties["Layers"]] == [layer_id], handler
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert properties["LoggingConfig"]["LogFormat"] == "JSON"
@@ -509,7 +509,7 @@ def test_template_assertions(dev):
     template.resource_count_is("AWS::DynamoDB::Table", len(all_models()))
     (layer_id,) = dev.resources("AWS::Lambda::LayerVersion")
     template.all_resources_properties("AWS::Lambda::Function", {
-        "Runtime": "python3.12", "Architectures": ["arm64"], "Layers": [{"Ref": layer_id}],
+        "Runtime": "python3.13", "Architectures": ["arm64"], "Layers": [{"Ref": layer_id}],
         "Environment": {"Variables": Match.object_like({"WFP_STAGE": "dev", "WFP_PREFIX": "wfp-dev"})}})
     template.has_resource_properties("AWS::DynamoDB::Table", {
         "KeySchema": [{"AttributeName": "run_id", "KeyType": "HASH"}],
