@@ -29,6 +29,18 @@ class BadRequest(PlatformError):
     status_code = 400
 
 
+class Unauthorized(PlatformError):
+    """A credential of the request itself (a callback URL's token) is wrong."""
+
+    status_code = 401
+
+
+class Unavailable(PlatformError):
+    """Something the request needs is not configured or not reachable (a durable backend)."""
+
+    status_code = 503
+
+
 class NotFound(PlatformError):
     status_code = 404
 

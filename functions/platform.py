@@ -25,6 +25,7 @@ from functions.settings import Settings
 
 if TYPE_CHECKING:
     from functions.aws.clients import Clients
+    from functions.core.durable import DurableBackend
     from functions.core.engine import Engine
     from functions.core.idempotency import IdempotencyStore
     from functions.core.metrics import MetricsStore
@@ -41,12 +42,13 @@ if TYPE_CHECKING:
     from functions.core.runs import Run, RunStore
     from functions.core.schedule_state import ScheduleStore
     from functions.core.schedules import Schedules
+    from functions.durable.runner import DurableRuns
     from functions.registry.discovery import Registry
     from functions.stores.oauth import OAuthStore
 
 #: What a Platform may be given instead of building it (the local server's queue, a test's store...).
 PARTS = ("registry", "runs", "idempotency", "metrics", "schedule_store", "queue", "toggler", "secrets", "oauth", "clients",
-         "notices", "mailer", "blobs")
+         "notices", "mailer", "blobs", "durable")
 
 
 class Platform:
@@ -85,6 +87,14 @@ class Platform:
         from functions.aws.eventbridge import EventBridgeToggler
 
         return EventBridgeToggler(self.clients)
+
+    @cached_property
+    def durable(self) -> "DurableBackend":
+        """Where durable workflows' executions run (``functions.core.durable``): the durable Lambda
+        (``WFP_DURABLE_FUNCTION``); the local server gives its own (``local_dev.durable``)."""
+        from functions.aws.durable import LambdaDurableBackend
+
+        return LambdaDurableBackend(self.clients, self.settings.durable_function)
 
     # ----- stores (pynamodb) ------------------------------------------------------------------------------
     @cached_property
@@ -178,6 +188,13 @@ class Platform:
         from functions.core.schedules import Schedules
 
         return Schedules(self.engine, self.schedule_store, self.toggler)
+
+    @cached_property
+    def durable_runs(self) -> "DurableRuns":
+        """One invocation of a durable run (the durable handler's, ``functions.durable.runner``)."""
+        from functions.durable.runner import DurableRuns
+
+        return DurableRuns(self.engine)
 
     def reload(self) -> "Registry":
         """Re-discover plugins and forget their imported code: edits take effect on the next use."""

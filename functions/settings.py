@@ -156,8 +156,16 @@ class Settings(BaseSettings):
     #: written before ``by_history`` existed; false once they expired or were backfilled: the next deploy
     #: drops it (one index change per deploy: SCALING.md, "Upgrading").
     legacy_history_index: bool = True
+    #: Durable workflows (``"durable": true``, ``functions.durable``): the durable Lambda function the engine
+    #: starts their executions on, qualified (``name:alias`` or a qualified ARN; the CDK sets it). Unset:
+    #: a durable workflow's run is refused with a 503 (locally the dev server gives its own backend).
+    durable_function: str | None = None
+    #: What a durable run's record keeps of each step's result (a truncated one runs again on resume) and
+    #: of its log lines.
+    max_step_output_bytes: int = Field(16 * 1024, ge=64)
+    max_step_log_lines: int = Field(50, ge=1)
 
-    @field_validator("queue_url", "public_url", "admin_token_secret", "on_error", "notify_email_from",
+    @field_validator("queue_url", "public_url", "admin_token_secret", "durable_function", "on_error", "notify_email_from",
                      mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:

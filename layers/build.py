@@ -74,6 +74,11 @@ LAMBDA = Target()
 
 #: In the Lambda Python runtime already (and botocore alone is 26 MB unzipped).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}
+#: Runtime dependencies only the durable function imports (``functions.handlers.durable``): not in the
+#: shared layer the api, worker and scheduler functions load (they never import it, and the layer keeps
+#: its budget); the durable function gets them in a layer of its own (``durable_requirements``: the
+#: stack's part, not built yet).
+DURABLE_ONLY = {"aws-durable-execution-sdk-python"}
 #: google-api-python-client ships ~600 API descriptions (~110 MB); the tools use these.
 KEEP_DISCOVERY_DOCUMENTS = {"calendar.v3.json", "drive.v3.json", "sheets.v4.json"}
 #: What a dist-info folder keeps: the version (importlib.metadata) and entry points (opentelemetry
@@ -119,9 +124,17 @@ def requirement_name(requirement: str) -> str:
 
 
 def runtime_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
-    """The platform's runtime dependencies, less those the Lambda runtime provides."""
+    """The platform's runtime dependencies, less those the Lambda runtime provides and those only the
+    durable function needs (``DURABLE_ONLY``)."""
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    return [r for r in data["project"]["dependencies"] if requirement_name(r) not in RUNTIME_PROVIDED]
+    return [r for r in data["project"]["dependencies"]
+            if requirement_name(r) not in RUNTIME_PROVIDED | DURABLE_ONLY]
+
+
+def durable_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
+    """What the durable function's own layer holds besides the shared one: the durable execution SDK."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    return [r for r in data["project"]["dependencies"] if requirement_name(r) in DURABLE_ONLY]
 
 
 def _key(*parts: object) -> str:

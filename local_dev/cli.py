@@ -127,6 +127,35 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         local.stop()
 
 
+def cmd_resume(args: argparse.Namespace) -> int:
+    """``wfp resume ID``: a failed durable run goes on from its failed step (``functions.core.durable``)."""
+    from functions.errors import PlatformError
+
+    from .environment import prepare
+
+    data = {**_json_object(args.json, "--json"), **_pairs(args.input, "-i")}
+    local = prepare()
+    try:
+        from functions.core.durable import resume
+        from functions.core.engine import UNTIL_DONE
+
+        try:
+            run = resume(local.platform.engine, args.run_id, data, wait=UNTIL_DONE)
+        except PlatformError as exc:
+            return _refused(exc)
+        _print({"run_id": run.run_id, "status": run.status, "message": run.message, "output": run.output,
+                "error": run.error, "execution": run.durable_execution,
+                "waiting_for": run.waiting_for.model_dump(mode="json") if run.waiting_for else None})
+        if run.status == "waiting":
+            print(f"run {run.run_id} waits ({run.waiting_for.kind if run.waiting_for else '?'}): the dev server "
+                  "takes it over when it starts (wfp dev)", file=sys.stderr)
+            return 0
+        print(f"run {run.run_id} (resumed): {run.status}", file=sys.stderr)
+        return 0 if run.status == "success" else EXIT_FAILED
+    finally:
+        local.stop()
+
+
 def cmd_cancel(args: argparse.Namespace) -> int:
     from functions.errors import PlatformError
 
@@ -427,6 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
     rerun_cmd.add_argument("--async", dest="run_async", action="store_true",
                            help="queue it and return (the dev server's worker runs it)")
     rerun_cmd.set_defaults(func=cmd_rerun)
+
+    resume_cmd = sub.add_parser("resume", help="resume a failed durable run from its failed step (its completed "
+                                               "steps are not run again)")
+    resume_cmd.add_argument("run_id")
+    resume_cmd.add_argument("-i", "--input", action="append", metavar="KEY=VALUE",
+                            help="an input over the stored ones (masked ones must be given again)")
+    resume_cmd.add_argument("--json", help="inputs over the stored ones, as a JSON object")
+    resume_cmd.set_defaults(func=cmd_resume)
 
     cancel_cmd = sub.add_parser("cancel", help="cancel a queued or running run (running code is not stopped: "
                                 "its result is discarded)")

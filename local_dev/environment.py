@@ -132,8 +132,11 @@ def local_platform() -> Platform:
     clients = Clients()
     if not settings.queue_url:  # async runs: the local worker drains this queue
         settings = settings.model_copy(update={"queue_url": ensure_queue(settings, clients)})
+    from .durable import LocalDurableBackend
+
+    # Durable workflows run on the SDK's in-process runner (local_dev.durable), built on first use.
     return Platform(settings, clients=clients, queue=LocalQueue(clients, settings.queue_url),
-                    toggler=NoopToggler())
+                    toggler=NoopToggler(), durable=LocalDurableBackend())
 
 
 @dataclass

@@ -122,6 +122,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     # A moto this process started has a new, empty queue: queued runs of a previous server are re-sent.
     worker = LocalWorker(platform, threads=int(os.environ.get("WFP_LOCAL_WORKER_THREADS") or 4),
                          requeue_at_start=local.aws is not None and local.aws.owner).start()
+    # Durable runs left open by the previous server (its runner kept them in memory): new executions
+    # carrying their completed steps (local_dev.durable).
+    durable = getattr(platform, "durable", None)
+    if hasattr(durable, "recover"):
+        durable.recover(platform)
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
     log.info("Workflow Platform on http://%s:%d  (dashboard /, API docs /docs)", host, port)
     try:
@@ -131,6 +136,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, watch: bool = True) -> None
     finally:
         scheduler.stop()
         worker.stop()
+        if hasattr(durable, "close"):
+            durable.close()
         if watcher:
             watcher.stop()
         local.stop()

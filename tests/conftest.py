@@ -188,3 +188,14 @@ def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks http://; tests only
     with FakeGoogle() as fake:
         yield fake
+
+
+@pytest.fixture
+def durable_backend() -> Iterator[Any]:
+    """The local durable backend on the SDK runner's virtual clock (waits pass at once, nothing sleeps);
+    give it to a platform: ``make_platform(dir, parts={"durable": durable_backend})``."""
+    from local_dev.durable import LocalDurableBackend
+
+    backend = LocalDurableBackend(skip_time=True, poll_interval=0.02)
+    yield backend
+    backend.close()

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from functions.core import execution, inputs, usage
+from functions.core import durable, execution, inputs, usage
+from functions.core.durable import DurableBackend
 from functions.core.idempotency import (
     IdempotencyStore,
     fingerprint,
@@ -41,7 +42,7 @@ from functions.core.runs import (
     new_run_id,
     utcnow,
 )
-from functions.errors import Conflict, NotFound, PlatformError
+from functions.errors import Conflict, NotFound, PlatformError, Unavailable
 from functions.registry.config import WorkflowConfig
 from functions.registry.discovery import Plugin, Registry
 from functions.settings import Settings
@@ -72,6 +73,8 @@ class Parts(Protocol):
     runs: RunStore
     queue: Queue
     idempotency: IdempotencyStore
+    #: Where durable workflows' runs execute (``functions.core.durable``); built on first use.
+    durable: DurableBackend
     run_hooks: "list[Callable[[Run], None]]"
 
 
@@ -182,6 +185,8 @@ class Engine:
     def _accept(self, name: str, data: dict[str, Any] | None, trigger: str, wait: float | None,
                 idempotency_key: str | None, run_id: str | None, extra: dict[str, Any]) -> Submission:
         plugin, config, clean = self.prepare(name, data or {}, trigger)
+        if config.durable:
+            return self._accept_durable(name, config, clean, trigger, wait, idempotency_key, run_id, extra)
         to_worker = wait is None or (self.settings.sync_overflow == "worker" and config.timeout_seconds > wait)
         run = self.new_run(name, trigger, config, clean, status="queued" if to_worker else "running",
                            run_id=run_id, **extra)
@@ -205,6 +210,81 @@ class Engine:
         thread.join(wait)
         return Submission(run if not thread.is_alive() else accepted)
 
+    # ----- durable workflows ------------------------------------------------------------------------------
+    def _accept_durable(self, name: str, config: WorkflowConfig, clean: dict[str, Any], trigger: str,
+                        wait: float | None, idempotency_key: str | None, run_id: str | None,
+                        extra: dict[str, Any]) -> Submission:
+        """A durable workflow's run, from any trigger: recorded, then started as a durable execution
+        (``functions.core.durable``); the caller waits at most ``WFP_SYNC_WAIT_SECONDS`` and never past the
+        run's first wait (a schedule's tick or the CLI would otherwise wait for days)."""
+        backend = self.durable_backend()  # not configured: 503 before anything is written
+        run = self.new_run(name, trigger, config, clean, run_id=run_id, **extra)
+        self._durable_lease(run, config, durable.execution_name(run.run_id))
+        if idempotency_key:
+            earlier = self._reserve(name, idempotency_key, trigger, run, self.masked_inputs(config, clean))
+            if earlier is not None:
+                wait = self._durable_wait(wait, trigger)
+                return Submission(self.wait_for(earlier, wait, settled=True) if wait else earlier, replay=True)
+        self.runs.create(run)
+        self.start_durable(backend, run, clean)
+        wait = self._durable_wait(wait, trigger)
+        return Submission(self.wait_for(run, wait, settled=True) if wait else run)
+
+    def _durable_wait(self, wait: float | None, trigger: str = "manual") -> float | None:
+        """How long a caller waits for a durable run: until it finishes or waits for the CLI
+        (``UNTIL_DONE``: its process runs the local backend), at most ``WFP_SYNC_WAIT_SECONDS`` for the
+        others (a scheduled tick's Lambda among them)."""
+        if wait is None:
+            return None
+        if wait == UNTIL_DONE and trigger != "schedule":
+            return wait
+        return min(wait, self.settings.sync_wait_seconds)
+
+    def durable_backend(self) -> DurableBackend:
+        try:
+            return self.parts.durable
+        except Unavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a backend that cannot be built: say why, refuse the run
+            raise Unavailable(f"durable workflows cannot run here: {type(exc).__name__}: {exc}") from exc
+
+    def _durable_lease(self, run: Run, config: WorkflowConfig, execution_name: str) -> None:
+        """A durable run is open for its whole ``durable_timeout_seconds`` (waits included): past it the
+        sweep closes it ``timed_out``."""
+        run.durable_execution = execution_name
+        run.runner = durable.RUNNER_PREFIX + execution_name
+        run.lease_until = int(utcnow().timestamp()) + config.durable_timeout_seconds + self.settings.lease_grace_seconds
+
+    def start_durable(self, backend: DurableBackend, run: Run, data: dict[str, Any],
+                      completed: dict[str, Any] | None = None) -> None:
+        """Start the run's durable execution; if it cannot be started the record says so (never open)."""
+        assert run.durable_execution
+        try:
+            backend.start(run.durable_execution, durable.event(run, data, completed))
+        except Exception as exc:
+            run.status, run.finished_at, run.lease_until = "error", utcnow(), None
+            run.error = run.message = f"could not start the durable execution: {type(exc).__name__}: {exc}"[:1000]
+            self.runs.save(run)
+            raise Unavailable(f"{run.message}; nothing will run it (run {run.run_id} records this)",
+                              {"run_id": run.run_id}) from exc
+
+    def resume_durable(self, run: Run, config: WorkflowConfig, data: dict[str, Any], *,
+                       wait: float | None) -> Run:
+        """A new execution of a failed durable run; its completed steps are handed to it, not run again."""
+        backend = self.durable_backend()
+        completed = durable.completed_steps(run)
+        number = durable.execution_number(run.durable_execution) + 1
+        run.status, run.finished_at, run.duration_ms = "running", None, None
+        run.error = run.message = run.traceback = None
+        run.waiting_for, run.attempt = None, run.attempt + 1
+        run.steps = [step for step in run.steps if step.name in completed]
+        run.callbacks = {}
+        self._durable_lease(run, config, durable.execution_name(run.run_id, number))
+        self.runs.save(run)
+        self.start_durable(backend, run, data, completed)
+        wait = self._durable_wait(wait)
+        return self.wait_for(run, wait, settled=True) if wait else run
+
     def record(self, run: Run) -> Run:
         """Record a run that ends without executing (a skipped or refused tick): created, never run."""
         self.runs.create(run)
@@ -215,12 +295,13 @@ class Engine:
         """Run the workflow's code for an already recorded run, then complete the record."""
         return self.finish(execution.execute(run, plugin, data, self.registry, self.settings))
 
-    def finish(self, run: Run) -> Run:
+    def finish(self, run: Run, open_only: bool = False) -> Run:
         """Save a run's outcome, unless it was cancelled while its code ran: then the result is dropped
-        (logged) and the cancelled record returned; the run hooks see only outcomes that were saved."""
+        (logged) and the cancelled record returned; the run hooks see only outcomes that were saved.
+        ``open_only`` (a durable run): also dropped if the record was closed meanwhile (timed out)."""
         run.lease_until = None
         try:
-            self.runs.save(run)
+            self.runs.save(run, open_only=True) if open_only else self.runs.save(run)
         except RunCancelled:
             log.warning("run %s was cancelled while its code ran: its result (%s) is discarded", run.run_id,
                         run.status)
@@ -251,11 +332,12 @@ class Engine:
             raise QueueUnavailable(f"{run.message}; nothing will run it (run {run.run_id} records this)",
                                    {"run_id": run.run_id}) from exc
 
-    def wait_for(self, run: Run, wait: float) -> Run:
-        """Poll a run's record (consistent reads, backing off) until it finishes or ``wait`` passes."""
+    def wait_for(self, run: Run, wait: float, settled: bool = False) -> Run:
+        """Poll a run's record (consistent reads, backing off) until it finishes or ``wait`` passes (with
+        ``settled``, also when a durable run waits)."""
         deadline = time.monotonic() + wait
         delay = 0.05
-        while not run.finished:
+        while not run.finished and not (settled and run.status == "waiting"):
             left = deadline - time.monotonic()
             if left <= 0:
                 break

@@ -102,6 +102,16 @@ def execute(run: Run, plugin: Plugin, data: dict[str, Any], registry: Registry, 
     return run
 
 
+def record_result(run: Run, result: Any, redactor: Redactor, settings: Settings) -> None:
+    """Fill in a run's outcome from what its code returned (``status``, ``message``, bounded output)."""
+    _complete(run, result, redactor, settings)
+
+
+def record_failure(run: Run, exc: BaseException, redactor: Redactor, settings: Settings) -> None:
+    """Fill in a run's outcome from what its code raised (a platform error's message as is)."""
+    _fail(run, exc, redactor, settings)
+
+
 def _complete(run: Run, result: Any, redactor: Redactor, settings: Settings) -> None:
     result = redactor.value(result)
     run.output, run.output_truncated = inputs.bounded_json(result, settings.max_output_bytes)

@@ -20,16 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from functions.errors import Conflict
 
 if TYPE_CHECKING:
     from functions.core.run_search import RunFilter, RunPage
 
-RunStatus = Literal["queued", "running", "success", "error", "timed_out", "interrupted", "skipped", "cancelled"]
+RunStatus = Literal["queued", "running", "waiting", "success", "error", "timed_out", "interrupted", "skipped",
+                   "cancelled"]
 FINAL_STATUSES = {"success", "error", "timed_out", "interrupted", "skipped", "cancelled"}
-OPEN_STATUSES = {"queued", "running"}
+#: ``waiting``: a durable run (``functions.durable``) between invocations, on a time, an approval or a
+#: callback (``Run.waiting_for``); it holds a lease like the others (its declared durable timeout).
+OPEN_STATUSES = {"queued", "running", "waiting"}
 #: The failures: what ``on_error`` answers (``functions.core.notify``) and the success rate counts against.
 FAILED_STATUSES = frozenset({"error", "timed_out", "interrupted"})
 #: How a run can start (``rerun``: ``POST /api/runs/{id}/rerun``, allowed wherever a trigger is; a
@@ -87,6 +90,56 @@ class RunSummary(BaseModel):
     attempt: int = 1
 
 
+StepStatus = Literal["running", "waiting", "success", "error"]
+StepKind = Literal["step", "sleep", "approval", "callback"]
+
+
+class StepRecord(BaseModel):
+    """One operation of a durable run (``functions.durable``): a ``ctx.step`` or a wait. ``output`` is the
+    step's result, bounded (``WFP_MAX_STEP_OUTPUT_BYTES``): what a resume hands the new execution so the
+    step is not run again (a truncated one runs again)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    name: str
+    kind: StepKind = "step"
+    status: StepStatus = "running"
+    attempts: int = 0
+    started: datetime | None = None
+    finished: datetime | None = None
+    output: Any = None
+    output_truncated: bool = False
+    error: str | None = None
+    #: The step's own log lines (bounded); a wait has none.
+    logs: list[str] = []
+
+
+class WaitingFor(BaseModel):
+    """What a ``waiting`` run waits for: a time (``until``), an approval (``prompt``) or a callback."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    kind: Literal["time", "approval", "callback"]
+    name: str
+    until: datetime | None = None
+    prompt: str | None = None
+
+
+class CallbackGrant(BaseModel):
+    """An approval or callback a durable run waits for: the backend's callback id, and for a callback the
+    hash of its URL's single-use token (the token itself is never stored); ``expires``: its timeout."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    kind: Literal["approval", "callback"]
+    callback_id: str
+    #: Never in an answer (``exclude``): the store writes it explicitly.
+    token_hash: str | None = Field(None, exclude=True)
+    expires: datetime | None = None
+    #: ``waiting`` until answered (``answered``: the run saw the answer) or ``timed_out``.
+    status: Literal["waiting", "answered", "timed_out"] = "waiting"
+
+
 class Run(RunSummary):
     inputs: dict[str, Any] = {}
     #: True when ``inputs`` hides something the workflow received (a password, a truncated value): such
@@ -113,6 +166,20 @@ class Run(RunSummary):
     #: What the run cost where it ran (``functions.core.usage``): AWS requests by kind, Lambda GB-seconds
     #: and invocations, summed over its parts (api, each worker attempt); priced by ``cost_usd``.
     usage: dict[str, float] = {}
+    #: Durable runs (``"durable": true``): their steps in order, what a ``waiting`` run waits for, the
+    #: callbacks it was granted (by name), and the durable execution now carrying it (``<run id>-<n>``:
+    #: a resume or a local restart starts the next one).
+    steps: list[StepRecord] = []
+    waiting_for: WaitingFor | None = None
+    callbacks: dict[str, CallbackGrant] = {}
+    durable_execution: str | None = None
+
+    @property
+    def durable(self) -> bool:
+        return self.durable_execution is not None
+
+    def step(self, name: str) -> StepRecord | None:
+        return next((step for step in self.steps if step.name == name), None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -152,7 +219,8 @@ class RunCancelled(Conflict):
 
 class RunStore(Protocol):
     def create(self, run: Run) -> None: ...
-    def save(self, run: Run) -> None: ...
+    #: ``open_only``: refused (``RunCancelled``) once the stored record is finished (a durable run's writes).
+    def save(self, run: Run, open_only: bool = False) -> None: ...
     def add_rerun(self, run_id: str, rerun_id: str, seen: list[str], keep: int) -> bool: ...
     def get(self, run_id: str, consistent: bool = False) -> Run: ...
     def history(self, workflow: str, limit: int, cursor: str | None = None) -> tuple[list[RunSummary], str | None]: ...

@@ -12,7 +12,11 @@ at that moment is left alone:
   delivers its message again (the platform-failure retry), and the worker's claim takes it;
 - any other running run becomes ``interrupted`` (its process was killed, ran out of memory, hit a
   Lambda or API timeout), with the attempt it was on;
-- a queued run nobody started becomes ``interrupted``: its message was lost.
+- a queued run nobody started becomes ``interrupted``: its message was lost;
+- a durable run (``runner`` ``durable:<execution>``, running or ``waiting``) whose lease, its
+  ``durable_timeout_seconds``, passed becomes ``timed_out``: no durable run stays open past its declared
+  timeout, whatever its execution does (its later record writes fail: ``RunStore.save`` refuses a
+  finished durable run). It is never presumed dead by ``dead``: no local process owns it.
 
 Who sweeps: deployed, an EventBridge rate rule invokes the scheduler function with
 ``{"action": "sweep"}`` every few minutes; locally, the dev server at start and then periodically
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from functions.core.durable import RUNNER_PREFIX
 from functions.core.runs import OpenRun, RunStore, utcnow
 from functions.settings import Settings
 
@@ -55,7 +60,17 @@ def sweep(runs: RunStore, settings: Settings, now: datetime | None = None,
     for run in runs.open_runs(None if dead is not None else epoch):
         expired = run.lease_until < epoch
         try:
-            if run.status == "running":
+            if (run.runner or "").startswith(RUNNER_PREFIX):
+                if not expired:
+                    continue
+                message = (f"timed out: the durable run was still {run.status} when its durable_timeout_seconds "
+                           "passed (raise durable_timeout_seconds in config.json; resume it to go on from its "
+                           "completed steps)")
+                if runs.close(run.run_id, "timed_out", message, ("running", "waiting"), run.lease_until):
+                    report.interrupted.append(run.run_id)
+                    if closed is not None:
+                        closed(run.run_id, run.workflow)
+            elif run.status == "running":
                 if not (expired or (dead is not None and dead(run))):
                     continue
                 if run.queued and run.attempt < settings.max_attempts:

@@ -259,6 +259,34 @@ class BulkRerun(_Response):
     message: str
 
 
+class ResumeIn(BaseModel):
+    """The body of ``POST /api/runs/{run_id}/resume`` (optional)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    inputs: dict[str, Any] = Field({}, description="Inputs over the stored ones: every masked input (passwords, "
+                                                   "secret-looking keys) must be given again")
+
+
+class ApprovalIn(BaseModel):
+    """The body of ``POST /api/runs/{run_id}/approvals/{name}``."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    approve: bool = Field(description="true approves, false rejects (the workflow decides what a rejection does)")
+    comment: str | None = Field(None, max_length=2000)
+    by: str | None = Field(None, max_length=200, description="Who answers (shown in the run); default 'admin'")
+
+
+class CallbackAccepted(BaseModel):
+    """What a callback URL answers: the callback was delivered to its run (nothing else of the run)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    accepted: bool = True
+    run_id: str
+
+
 class RerunIn(BaseModel):
     """The body of ``POST /api/runs/{run_id}/rerun`` (optional: no body re-runs with the stored inputs)."""
 

@@ -126,6 +126,14 @@ class WorkflowConfig(_Tolerant):
     #: What a failed run starts or notifies (``functions.registry.on_error``); absent: the platform's
     #: default (``WFP_ON_ERROR``); ``{}``: nothing, whatever the default.
     on_error: OnError | None = None
+    #: A durable workflow (``functions.durable``): ``execute(data, tools, ctx)`` gets a context of
+    #: checkpointed steps and waits (``ctx.step``, ``ctx.sleep``, ``ctx.wait_for_approval``,
+    #: ``ctx.wait_for_callback``); its run is a durable execution (the durable Lambda deployed, the SDK's
+    #: runner locally) instead of a run in the API or the worker. ``timeout_seconds`` bounds each
+    #: invocation's code; ``durable_timeout_seconds`` the whole run, waits included (the sweep closes it
+    #: ``timed_out`` after that).
+    durable: bool = False
+    durable_timeout_seconds: int = Field(default=7 * 86400, ge=1, le=366 * 86400)
 
     @field_validator("schedule")
     @classmethod

@@ -236,7 +236,9 @@ class Registry:
         if plugin.kind == "workflow":
             if not callable(getattr(module, "execute", None)):
                 return "main.py defines no execute(data, tools) function"
-            return self._merge_module_config(plugin, module)
+            assert isinstance(plugin.config, WorkflowConfig)
+            problem = rules.execute_problem(plugin.config, module.execute)
+            return problem or self._merge_module_config(plugin, module)
         if plugin.kind == "tool":
             return None if find_tool_class(module) else "main.py defines no BaseTool subclass"
         # interface

@@ -131,6 +131,24 @@ def profile_warnings(config: WorkflowConfig, tools: Mapping[str, ToolConfig], en
     return warnings
 
 
+def execute_problem(config: WorkflowConfig, execute: Any) -> str | None:
+    """A durable workflow's ``execute`` takes ``(data, tools, ctx)``: the context of its steps and waits
+    (``functions.durable``) is its third parameter. Plain workflows keep ``execute(data, tools)``."""
+    if not config.durable:
+        return None
+    import inspect
+
+    try:
+        params = list(inspect.signature(execute).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params):
+        return None
+    return ("config.json says \"durable\": true, so execute must take a third parameter, the durable context: "
+            "def execute(data, tools, ctx)")
+
+
 # ----- config.json -----------------------------------------------------------------------------------------
 def json_problem(text: str, exc: json.JSONDecodeError) -> str:
     """``invalid JSON: ...`` naming the line where the problem is; a trailing comma (which JSON does not

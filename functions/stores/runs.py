@@ -134,6 +134,12 @@ class RunModel(Model):
     reruns = ListAttribute(of=UnicodeAttribute, null=True)
     #: ``functions.core.usage``: requests by kind, Lambda GB-seconds (projected by by_day for the metrics).
     usage = JSONAttribute(null=True)
+    #: Durable runs (``functions.durable``): steps, what a waiting run waits for, its callbacks (token
+    #: hashes), the execution carrying it. In no index.
+    steps = JSONAttribute(null=True)
+    waiting_for = JSONAttribute(null=True)
+    callbacks = JSONAttribute(null=True)
+    durable_execution = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     #: Key of the by_day index (``functions.core.run_search``), fixed by the run id.
     day_shard = UnicodeAttribute(null=True)
@@ -182,7 +188,7 @@ class DynamoRunStore:
         self.data = RunData(blobs, settings)
 
     def _item(self, run: Run) -> RunModel:
-        data = run.model_dump(exclude={"output", "logs"})
+        data = run.model_dump(exclude={"output", "logs", "steps", "waiting_for", "callbacks"})
         item = RunModel(**{k: v for k, v in data.items() if k in RunModel.get_attributes() and v is not None})
         kept = self.data.keep(run)
         item.output, item.output_truncated, item.logs = kept.output, kept.output_truncated, kept.logs or None
@@ -190,6 +196,10 @@ class DynamoRunStore:
         item.inputs_redacted = run.inputs_redacted or None
         item.queued = run.queued or None
         item.profiles, item.reruns = run.profiles or None, run.reruns or None
+        item.steps = [step.model_dump(mode="json") for step in run.steps] or None
+        item.waiting_for = run.waiting_for.model_dump(mode="json") if run.waiting_for else None
+        item.callbacks = {name: {**grant.model_dump(mode="json"), "token_hash": grant.token_hash}
+                          for name, grant in run.callbacks.items()} or None
         # The record carries what the run cost so far, this write included (functions.core.usage).
         run.usage = usage.charge(run.usage, dynamodb__writes=1)
         item.usage = run.usage or None
@@ -206,11 +216,14 @@ class DynamoRunStore:
         if not conditionally(lambda: self._item(run).save(condition=RunModel.run_id.does_not_exist())):
             raise RunExists(f"run {run.run_id} already exists")
 
-    def save(self, run: Run) -> None:
+    def save(self, run: Run, open_only: bool = False) -> None:
         """Put the whole record, unless it was cancelled meanwhile (``RunCancelled``): a cancelled run's
-        result is dropped. One write, conditional: a run finishing still costs two writes in all."""
-        if not conditionally(lambda: self._item(run).save(condition=RunModel.status != "cancelled")):
-            raise RunCancelled(f"run {run.run_id} was cancelled: its result is discarded")
+        result is dropped. One write, conditional: a run finishing still costs two writes in all. With
+        ``open_only`` (a durable run's writes), also refused once the record is finished (the sweep timed
+        it out, an operator cancelled it)."""
+        condition = RunModel.status.is_in(*OPEN_STATUSES) if open_only else RunModel.status != "cancelled"
+        if not conditionally(lambda: self._item(run).save(condition=condition)):
+            raise RunCancelled(f"run {run.run_id} was cancelled or closed meanwhile: this write is discarded")
 
     def add_rerun(self, run_id: str, rerun_id: str, seen: list[str], keep: int) -> bool:
         """Link a run to a re-run of it: its ``reruns`` become ``seen`` (as read) + the new id, the newest
@@ -230,6 +243,8 @@ class DynamoRunStore:
             data["profiles"] = dict(data.get("profiles") or {})
             data["reruns"] = list(data.get("reruns") or [])
             data["usage"] = dict(data.get("usage") or {})
+            data["steps"] = list(data.get("steps") or [])
+            data["callbacks"] = dict(data.get("callbacks") or {})
             if data.get("lease_until") is not None:
                 data["lease_until"] = int(data["lease_until"])
         return cls.model_validate(data)

@@ -106,7 +106,7 @@ def endpoint_calls(app: Any, run_id: str) -> list[tuple[str, str, Any, str]]:
             continue
         name = SCHEDULED if path.startswith("/api/scheduler/") else NOOP
         concrete = (path.replace("{name}", name).replace("{run_id}", run_id).replace("{tool}", OAUTH_TOOL)
-                    .replace("{path}", "dashboard.css"))
+                    .replace("{path}", "dashboard.css").replace("{token}", f"{run_id}.bench"))
         if "{" in concrete:
             raise RuntimeError(f"the benchmark does not know how to call {path}: add its parameter")
         for method in sorted(getattr(route, "methods", None) or {"GET"}):

@@ -45,6 +45,7 @@ def test_home_shows_workflows_grouped_with_details_and_empty_states(live, page):
     assert webhook == live.url + "/api/webhooks/hello_world"
     assert "accepts unsigned calls" in hello.inner_text()
     if not history(live, "incoming_webhook"):
+        page.wait_for_selector("html[data-ready]")  # the cards' runs are fetched by the page's script
         assert "No runs yet." in page.locator('[data-workflow-card="incoming_webhook"]').inner_text()
     # the broken interface is reported; the working one is listed with its icon
     assert "broken_page" in page.locator("section.alert").inner_text()

@@ -15,7 +15,7 @@ LAYERS = {
     "functions.settings": 0, "functions.errors": 0,
     "functions.registry": 1,
     "functions.core": 2,
-    "functions.stores": 3, "functions.aws": 3,
+    "functions.stores": 3, "functions.aws": 3, "functions.durable": 3,
     "functions.platform": 4,
     "functions.google": 5,
     "functions.http": 6,
@@ -129,4 +129,21 @@ def test_the_core_knows_no_store_and_no_aws_adapter():
     offenders = [f"{name}: {target}" for name, path in modules().items() if wing(name) == "functions.core"
                  for target in imports(path, module_level_only=False)
                  if wing(target) in ("functions.stores", "functions.aws", "functions.platform")]
+    assert offenders == []
+
+
+def test_the_durable_wing_reaches_records_through_the_core_only():
+    """``functions.durable`` (the SDK's side of durable runs) writes run records through the core's
+    ``RunStore`` the composition root hands it: no store, no AWS adapter, no platform."""
+    offenders = [f"{name}: {target}" for name, path in modules().items() if wing(name) == "functions.durable"
+                 for target in imports(path, module_level_only=False)
+                 if wing(target) in ("functions.stores", "functions.aws", "functions.platform")]
+    assert offenders == []
+
+
+def test_only_the_durable_handler_and_wing_import_the_durable_sdk():
+    """The api, worker and scheduler functions never import the durable SDK (nor boto3 through it)."""
+    offenders = [name for name, path in modules().items()
+                 if wing(name) != "functions.durable" and name != "functions.handlers.durable"
+                 and any(i.startswith("aws_durable_execution_sdk_python") for i in imports(path, module_level_only=False))]
     assert offenders == []

@@ -301,3 +301,11 @@ def test_the_layer_alone_runs_the_handlers(host_layer, tmp_path):
     built = (str(host_layer.layer_dir), str(host_layer.function_dir))
     assert host_layer.compiler is not None  # this interpreter compiles for itself
     assert [path for path in result["compiled"] if path.startswith(built)] == []  # all from the byte code
+
+
+def test_the_durable_sdk_stays_out_of_the_shared_layer():
+    """Only the durable function imports it (tests/functions/test_architecture.py); it gets a layer of its own."""
+    shared = [layer_build.requirement_name(r) for r in layer_build.runtime_requirements()]
+    durable = [layer_build.requirement_name(r) for r in layer_build.durable_requirements()]
+    assert durable == ["aws-durable-execution-sdk-python"] and "aws-durable-execution-sdk-python" not in shared
+    assert "fastapi" in shared

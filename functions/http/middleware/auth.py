@@ -50,11 +50,12 @@ SESSION_VERSION = "v1"
 
 #: Paths anyone may call: webhooks authenticate with their own secret, the OAuth callback is reached
 #: by Google's redirect (its ``state`` protects it), health is for load balancers and monitors, the login
-#: page is how one gets in, and the dashboard's static files (CSS/JS, no data) style the login page.
+#: page is how one gets in, and the dashboard's static files (CSS/JS, no data) style the login page. A
+#: durable run's callback URLs (``/api/callbacks/<token>``) carry their own single-use token.
 #: Not /logout: it changes state, so it takes the session cookie, which SameSite=Strict keeps from
 #: other sites' pages (a cross-site form cannot log anyone out).
 EXEMPT_PATHS = frozenset({"/api/health", "/login", "/oauth/google/callback"})
-EXEMPT_PREFIXES = ("/api/webhooks/", "/dashboard/static/")
+EXEMPT_PREFIXES = ("/api/webhooks/", "/api/callbacks/", "/dashboard/static/")
 
 
 class AuthUnavailable(Exception):

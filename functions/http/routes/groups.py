@@ -35,6 +35,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workflows": ("/api/workflows",),
     "triggers": ("/api/workflows/execute", "/api/workflows/trigger", "/api/webhooks"),
     "runs": ("/api/runs",),
+    "callbacks": ("/api/callbacks",),
     "tools": ("/api/tools", "/api/oauth/status"),
     "admin": ("/api/health", "/api/plugins", "/api/interfaces", "/api/reload"),
     "scheduler": ("/api/scheduler",),

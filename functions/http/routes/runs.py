@@ -14,7 +14,9 @@ from functions.errors import NotFound
 from functions.http import run_listing
 from functions.http.deps import PlatformDep, run_url
 from functions.http.schemas import (
+    ApprovalIn,
     RerunIn,
+    ResumeIn,
     RunAccepted,
     RunOut,
     RunResult,
@@ -120,3 +122,57 @@ async def cancel_run(platform: PlatformDep, run_id: str = RunIdPath) -> RunOut:
     run = await run_in_threadpool(cancel, platform.runs, _run_id(run_id))
     return RunOut.model_validate(run.model_dump())
 
+
+
+# ----- durable runs: resume, approvals ----------------------------------------------------------------------
+RESUME_RESPONSES = {
+    202: {"model": RunAccepted, "description": "Resumed: a new execution of the same run, not finished yet"},
+    **error_responses({404: "No such run", 409: "Not a durable run, or not failed (only error, timed_out and "
+                                                "interrupted durable runs are resumed)",
+                       422: "A masked input (password) not supplied again, or invalid inputs",
+                       503: "No durable backend here, or the execution could not be started"})}
+APPROVAL_RESPONSES = error_responses({404: "No such run, no approval of that name, or it expired",
+                                      409: "Already answered", 422: "Malformed body",
+                                      503: "No durable backend here"})
+
+
+@router.post("/api/runs/{run_id}/resume", response_model=RunResult, responses=RESUME_RESPONSES)
+async def resume_run(request: Request, platform: PlatformDep, run_id: str = RunIdPath,
+                     body: ResumeIn | None = None) -> JSONResponse:
+    """Resume a failed durable run from its failed step: a new durable execution of the same run (same run
+    id) whose completed steps return their recorded results without running again (a step whose result
+    was truncated in the record runs again). Answered 200 if it finishes within the sync wait, else 202."""
+    from functions.core.durable import resume
+
+    body = body or ResumeIn()
+    run = await run_in_threadpool(resume, platform.engine, _run_id(run_id), body.inputs,
+                                  wait=platform.settings.sync_wait_seconds)
+    url = run_url(request, platform, run.run_id)
+    if run.finished:
+        return JSONResponse(RunResult.of(run, url).model_dump(mode="json"))
+    return JSONResponse(RunAccepted.of(run, url).model_dump(mode="json"), status_code=202, headers={"Location": url})
+
+
+@router.post("/api/runs/{run_id}/approvals/{name}", status_code=202, response_model=RunOut,
+             responses=APPROVAL_RESPONSES)
+async def answer_approval(body: ApprovalIn, platform: PlatformDep, run_id: str = RunIdPath,
+                          name: str = Path(description="The approval's name (ctx.wait_for_approval's)")) -> RunOut:
+    """Approve (``approve: true``) or reject what a waiting durable run asks for; the run goes on at once.
+    One answer per approval (a second is a 409); an expired one is a 404."""
+    from functions.core.durable import answer_approval as answer
+
+    run = await run_in_threadpool(answer, platform.engine, _run_id(run_id), name, body.approve, body.comment,
+                                  body.by)
+    return RunOut.model_validate(run.model_dump())
+
+
+@router.post("/api/runs/{run_id}/skip-wait", status_code=202, response_model=RunOut,
+             responses=error_responses({404: "No such run", 409: "Not sleeping, or not the local backend",
+                                        503: "No durable backend here"}))
+async def skip_wait(platform: PlatformDep, run_id: str = RunIdPath) -> RunOut:
+    """Development only (the local durable backend): a durable run sleeping in ``ctx.sleep`` goes on now
+    instead of at its time. Deployed it is a 409: waits wait."""
+    from functions.core.durable import skip_wait as skip
+
+    run = await run_in_threadpool(skip, platform.engine, _run_id(run_id))
+    return RunOut.model_validate(run.model_dump())

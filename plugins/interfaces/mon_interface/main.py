@@ -1,8 +1,9 @@
 """The seed's example interface, as written (it triggers the hello_world workflow)."""
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-import os
 
 DISPLAY_NAME = "Mon Interface"
 DESCRIPTION = "Interface personnalisée"

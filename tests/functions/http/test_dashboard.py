@@ -91,8 +91,9 @@ def test_home_groups_workflows_and_shows_what_each_does(platform):
     html = platform.client.get("/").text
     page = Elements(html)
     assert [a["data-workflow-card"] for a in page.find("article", **{"class": "card workflow"})] == [
-        "daily_digest", "hello_world", "incoming_webhook", "check_url"]  # Examples, then Monitoring
-    assert html.index(">Examples<") < html.index(">Monitoring<")
+        "approval_request", "multi_step_report", "daily_digest", "hello_world", "incoming_webhook",
+        "check_url"]  # Durable, Examples, then Monitoring
+    assert html.index(">Durable<") < html.index(">Examples<") < html.index(">Monitoring<")
     card = html[html.index('data-workflow-card="hello_world"'):html.index('data-workflow-card="incoming_webhook"')]
     assert "Greets someone" in card and ">active<" in card
     assert "http://testserver/api/webhooks/hello_world" in card
