@@ -309,3 +309,27 @@ def test_the_durable_sdk_stays_out_of_the_shared_layer():
     durable = [layer_build.requirement_name(r) for r in layer_build.durable_requirements()]
     assert durable == ["aws-durable-execution-sdk-python"] and "aws-durable-execution-sdk-python" not in shared
     assert "fastapi" in shared
+
+
+def test_the_durable_layer_holds_what_the_shared_one_does_not(tmp_path, seeded_cache):
+    """``build(durable=True)``: ``out/durable-layer/python`` gets the durable requirements resolved with the
+    shared ones, less every package the shared layer holds (the durable function loads both)."""
+    joint = _key(runtime_requirements() + layer_build.durable_requirements(), LAMBDA)
+    (seeded_cache / f"resolved-{joint}.json").write_text(json.dumps({"pins": ["fakepkg==1.0", "fakesdk==3.0"]}))
+    installed: list[list[str]] = []
+
+    def install(pins: list[str], folder: Path, wheels: Path, target: Target) -> None:
+        installed.append(pins)
+        for pin in pins:
+            name = pin.split("==")[0]
+            write(folder / name / "__init__.py", "VALUE = 1\n")
+            write(folder / f"{name}-{pin.split('==')[1]}.dist-info" / "METADATA", f"Name: {name}\n")
+
+    result = build(tmp_path / "out", cache=seeded_cache, installer=install, durable=True)
+    assert installed == [["fakepkg==1.0"], ["fakesdk==3.0"]] and result.durable_pins == ["fakesdk==3.0"]
+    durable_site = result.durable_layer_dir / "python"
+    assert (durable_site / "fakesdk" / "__init__.py").is_file() and not (durable_site / "fakepkg").exists()
+    assert not (result.layer_dir / "python" / "fakesdk").exists()
+    assert "fakesdk==3.0 (the durable function's layer" in result.summary()
+    plain = build(tmp_path / "plain", cache=seeded_cache, installer=install)  # durable=False: an empty layer
+    assert list((plain.durable_layer_dir / "python").iterdir()) == [] and plain.durable_pins == []
