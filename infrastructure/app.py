@@ -29,11 +29,11 @@ from aws_cdk import App, Environment, Tags
 
 from functions.registry.manifest import registry_from_manifest
 from functions.settings import Settings, as_bool
-from layers.build import MANIFEST_NAME, REPO, BuildError, build
+from layers.build import DURABLE_LAYER, MANIFEST_NAME, REPO, BuildError, build
 
 from .limits import limits_of
 from .nag import add_checks
-from .stack import FUNCTION_NAMES, Artifacts, PlatformStack
+from .stack import FUNCTION_NAMES, SNAPSTART_FUNCTIONS, Artifacts, PlatformStack
 
 #: Enough to catch a typo or a missing value; AWS sends a confirmation e-mail, which settles the rest.
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -54,12 +54,12 @@ def snap_start_of(app: App) -> frozenset[str]:
     (README, Performance)."""
     setting = str(app.node.try_get_context("snapstart") or os.environ.get("WFP_SNAPSTART") or "on")
     try:
-        return frozenset(FUNCTION_NAMES) if as_bool(setting) else frozenset()
+        return frozenset(SNAPSTART_FUNCTIONS) if as_bool(setting) else frozenset()
     except ValueError:
         named = frozenset(part.strip() for part in setting.split(",") if part.strip())
-        if not named or not named <= set(FUNCTION_NAMES):
+        if not named or not named <= set(SNAPSTART_FUNCTIONS):
             raise SystemExit(f"snapstart={setting!r}: use on, off or function names among "
-                             f"{', '.join(FUNCTION_NAMES)} (snapstart=api)") from None
+                             f"{', '.join(SNAPSTART_FUNCTIONS)} (snapstart=api)") from None
         return named
 
 
@@ -121,10 +121,11 @@ def settings_of(stage: str) -> Settings:
 def artifacts(app: App, out: Path = REPO / "build") -> Artifacts:
     if app.node.try_get_context("build") != "skip":
         try:
-            print(build(out).summary(), file=sys.stderr)
+            print(build(out, durable=True).summary(), file=sys.stderr)
         except BuildError as exc:
             raise SystemExit(f"the layer could not be built: {exc}") from None
-    result = Artifacts(layer_dir=out / "layer", function_dir=out / "function")
+    result = Artifacts(layer_dir=out / "layer", function_dir=out / "function",
+                       durable_layer_dir=out / DURABLE_LAYER)
     if not (result.layer_dir / MANIFEST_NAME).is_file():
         raise SystemExit(f"{result.layer_dir} has no {MANIFEST_NAME}: run 'wfp build' (python -m layers.build)")
     return result

@@ -45,6 +45,7 @@ def identity_arns(stack: PlatformStack, sender: str) -> list[str]:
 def grant_failure_handling(stack: PlatformStack) -> None:
     if names_error_workflow(stack.registry, stack.settings):
         stack.queue.grant_send_messages(stack.scheduler_function)
+        stack.queue.grant_send_messages(stack.durable_function)  # a durable run fails there
     sender = stack.settings.notify_email_from
     if sender:
         if "@" not in sender:

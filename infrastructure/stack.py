@@ -4,7 +4,8 @@
     EventBridge rules (one per scheduled workflow) ► Lambda scheduler ─┼─► DynamoDB tables (from the models)
     SQS queue (+ dead-letter queue) ─────────────► Lambda worker ──┘    Secrets Manager <prefix>/*
     EventBridge rate rule (every 5 minutes) ─────► Lambda scheduler: the stale-run sweep
-    all three: Python 3.12 on arm64, the shared layer (dependencies + plugins + manifest)
+    Lambda durable (infrastructure.durable) ◄── the engine (api, worker, scheduler): durable workflows' executions
+    all four: Python 3.13 on arm64, the shared layer (dependencies + plugins + manifest)
 
 What depends on the plugins (rules, webhook secrets and URLs, timeouts) is read from the plugin
 registry given to the stack, i.e. from the layer's manifest: the stack schedules exactly the plugins
@@ -57,9 +58,11 @@ from functions.settings import TABLES, Settings
 from functions.stores import all_models
 
 from .alarms import Alarms
+from .durable import DurableFunction, durable_workflows
+from .durable import qualified_name as durable_function_name
 from .limits import Limits
 from .nag import acknowledge, checkov_skip
-from .notices import grant_failure_handling
+from .notices import grant_failure_handling, names_error_workflow
 from .run_data import run_data_bucket
 from .schedules import (
     Schedules,
@@ -69,7 +72,7 @@ from .schedules import (
 )
 from .tables import TableSpec, grant_operations, model_table
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 #: API Gateway's REST integration limit: an api invocation never outlives the request.
 API_TIMEOUT = Duration.seconds(29)
@@ -79,7 +82,8 @@ MAX_LAMBDA_SECONDS = 900
 #: Settings the stack decides itself (names it derives, what differs per function): the others come from
 #: the environment the app is synthesized in (``WFP_MAX_ATTEMPTS=5 wfp deploy``), like the functions' own.
 STACK_SETTINGS = frozenset({"stage", "prefix", *TABLES, "plugins_dir", "manifest", "queue_url", "admin_token",
-                            "admin_token_secret", "require_webhook_secrets", "sync_overflow"})
+                            "admin_token_secret", "require_webhook_secrets", "sync_overflow",
+                            "durable_function"})
 
 
 def deployed_settings(settings: Settings) -> dict[str, str]:
@@ -95,7 +99,10 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 #: How long a dead-letter queue keeps a message (SQS's maximum): two weeks to notice and act.
 DEAD_LETTER_RETENTION = Duration.days(14)
 #: The functions, by the name ``reserved_concurrency`` uses (``-c reserved_concurrency=api=20,...``).
-FUNCTION_NAMES = ("api", "scheduler", "worker")
+FUNCTION_NAMES = ("api", "scheduler", "worker", "durable")
+#: The functions SnapStart may apply to (``snap_start``): the durable function is invoked by the durable
+#: execution service on each resume, and is deployed without it.
+SNAPSTART_FUNCTIONS = ("api", "scheduler", "worker")
 #: Tables only the HTTP API touches (the OAuth sign-in's pending states, Idempotency-Key records, the
 #: metrics views' hour aggregates); runs,
 #: schedules and tokens are used wherever workflows run.
@@ -109,6 +116,9 @@ class Artifacts:
     layer_dir: Path
     function_dir: Path
     manifest_name: str = "wfp-manifest.json"
+    #: The durable function's own layer (the durable execution SDK), loaded after the shared one; None:
+    #: the durable function gets the shared layer only (an app that built nothing for it).
+    durable_layer_dir: Path | None = None
 
 
 def webhook_workflows(registry: Registry) -> list[tuple[str, WorkflowConfig]]:
@@ -145,7 +155,7 @@ class PlatformStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.stage = stage
         #: The functions deployed with SnapStart (``snap_start``: True for all, False for none, or their names).
-        self.snap_start = frozenset(FUNCTION_NAMES if snap_start is True else () if snap_start is False else snap_start)
+        self.snap_start = frozenset(SNAPSTART_FUNCTIONS if snap_start is True else () if snap_start is False else snap_start)
         self.settings = settings or Settings.of_stage(stage)
         #: Deliveries of a queued run before its message goes to the dead-letter queue: the worker reads
         #: the same setting (WFP_MAX_ATTEMPTS) to close the run as failed on the last one.
@@ -283,8 +293,23 @@ class PlatformStack(Stack):
         self.worker_alias = lambda_.Alias(
             self, "WorkerLive", alias_name="live", version=self.worker_function.current_version,
             description="The version the runs queue's event source invokes (SnapStart applies to versions)")
+        # Durable workflows' executions (infrastructure.durable): the shared layer and the SDK's own.
+        durable_layers: list[lambda_.ILayerVersion] = [self.layer]
+        if artifacts.durable_layer_dir is not None:
+            durable_layers.append(lambda_.LayerVersion(
+                self, "DurableLayer", code=lambda_.Code.from_asset(str(artifacts.durable_layer_dir)),
+                compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
+                description=f"{self.prefix}: the durable execution SDK (the durable function only)"))
+        durable_environment = {**environment, "WFP_DURABLE_FUNCTION": durable_function_name(self.prefix)}
+        self.durable = DurableFunction(
+            self, code, durable_environment, durable_layers, run_timeout(durable_workflows(registry)),
+            memory=STACK_MEMORY_MB["durable"], removal=removal)
+        self.durable_function = self.durable.function
+        self.durable_alias = self.durable.alias
+        for function in (self.api_function, self.scheduler_function, self.worker_function):
+            function.add_environment("WFP_DURABLE_FUNCTION", durable_function_name(self.prefix))
         self.functions = {"api": self.api_function, "scheduler": self.scheduler_function,
-                          "worker": self.worker_function}
+                          "worker": self.worker_function, "durable": self.durable_function}
         checkov_skip(self.worker_function, "CKV_AWS_116", "The worker is invoked by its SQS event source mapping, "
                      "synchronously: a message it fails on returns to the runs queue and, after "
                      f"{self.max_receive_count} deliveries, goes to the queue's redrive dead-letter queue (alarmed).")
@@ -298,6 +323,9 @@ class PlatformStack(Stack):
         self.queue.grant_send_messages(self.api_function)
         # The worker re-sends a run whose workflow asked for retries on error (retry_on_error).
         self.queue.grant_send_messages(self.worker_function)
+        # Durable runs: started, called back and looked up by the three, checkpointed by the durable one.
+        self.durable.grant_callers([self.api_function, self.worker_function, self.scheduler_function])
+        self.durable.grant_self(starts_error_workflows=names_error_workflow(registry, self.settings))
         # on_error: the scheduler queues error workflows when one is named; SES for email notices.
         grant_failure_handling(self)
         # Outputs and logs too large for a run record: a bucket, expired with the runs.
@@ -320,7 +348,9 @@ class PlatformStack(Stack):
         if "public_url" not in self.settings.model_fields_set:
             public_url = Fn.join("", ["https://", self.api.rest_api_id, ".execute-api.", Aws.REGION, ".",
                                       Aws.URL_SUFFIX, f"/{stage}"])
-            for function in (self.api_function, self.worker_function, self.scheduler_function):
+            # The durable function's too: a durable run's callback URLs are built from it.
+            for function in (self.api_function, self.worker_function, self.scheduler_function,
+                             self.durable_function):
                 function.add_environment("WFP_PUBLIC_URL", public_url)
         self.schedules = schedule_workflows(self, scheduled, self.scheduler_alias, self.prefix,
                                             self.scheduler_dead_letters)
@@ -390,7 +420,10 @@ class PlatformStack(Stack):
 
     def _function(self, name: str, handler: str, code: lambda_.Code, environment: dict[str, str],
                   timeout: Duration, *, memory: int, removal: RemovalPolicy, description: str,
-                  snap_start: bool = False, dead_letter_queue: sqs.IQueue | None = None) -> lambda_.Function:
+                  snap_start: bool = False, dead_letter_queue: sqs.IQueue | None = None,
+                  layers: list[lambda_.ILayerVersion] | None = None, **options: Any) -> lambda_.Function:
+        """``layers``: the shared layer and, for the durable function, its own after it; ``options``: more
+        ``lambda_.Function`` properties (the durable function's ``durable_config`` and name)."""
         log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION, removal_policy=removal)
         self._log_group_encryption(log_group)
         reserved = self.reserved_concurrency.get(name.lower())
@@ -401,14 +434,14 @@ class PlatformStack(Stack):
         log_group.grant_write(role)
         function = lambda_.Function(
             self, f"{name}Function", runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=code,
-            layers=[self.layer], role=role, timeout=timeout, memory_size=memory, environment=environment,
+            layers=layers or [self.layer], role=role, timeout=timeout, memory_size=memory, environment=environment,
             tracing=lambda_.Tracing.ACTIVE, log_group=log_group, logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
             current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
             dead_letter_queue=dead_letter_queue, reserved_concurrent_executions=reserved,
-            description=f"{self.prefix}: {description}")
+            description=f"{self.prefix}: {description}", **options)
         if reserved is None:
             checkov_skip(function, "CKV_AWS_115", "Reserved concurrency is an option (-c reserved_concurrency="
                          "api=20,worker=10,...), off by default: a new account's quota is 10 concurrent executions "
@@ -431,8 +464,11 @@ class PlatformStack(Stack):
             Annotations.of(function).acknowledge_warning(
                 "@aws-cdk/aws-lambda:snapStartRequirePublish",
                 "its callers invoke the alias 'live' of the version this deployment publishes")
-        acknowledge(function, "L1", "Python 3.12 on purpose: the shared layer's compiled wheels (pydantic-core, "
-                    "cryptography) are built for cp312; move runtime and layer build together.")
+        # cdk-nag's L1 wants the family's newest runtime (python3.14 in this aws-cdk-lib): checked by
+        # synthesizing without this acknowledgment, it still flags python3.13.
+        acknowledge(function, "L1", "Python 3.13 on purpose: Lambda durable functions need 3.13+, every function "
+                    "shares one layer whose compiled wheels (pydantic-core, cryptography) and byte code are built "
+                    "for cp313; move runtime and layer build together.")
         acknowledge(role, "IAM5", "X-Ray's PutTraceSegments/PutTelemetryRecords (tracing) support no "
                     "resource-level permission: Resource '*' is the only form AWS accepts for these actions.",
                     "Resource::*")

@@ -2,10 +2,12 @@
 
 Output (``build/`` by default, git-ignored)::
 
-    build/layer/python/<dependencies>    third-party packages, for Python 3.12 on arm64 (Graviton)
+    build/layer/python/<dependencies>    third-party packages, for Python 3.13 on arm64 (Graviton)
     build/layer/python/plugins/          the user's plugins (scratch/ left out: never loaded)
     build/layer/wfp-manifest.json        the plugin manifest (/opt/wfp-manifest.json on Lambda)
     build/function/functions/            the platform's code, the functions' own asset (/var/task)
+    build/durable-layer/python/          the durable function's second layer: the durable execution SDK
+                                         (``DURABLE_ONLY``), with ``wfp build`` and every deployment
 
 Why the platform's code is the functions' asset and not in the layer: it changes with every edit
 while the dependencies rarely do, and the layer is versioned and heavy (tens of MB); a code change
@@ -13,7 +15,7 @@ then re-uploads a few hundred KB. The plugins ride in the layer with their manif
 describe exactly the plugins deployed next to it.
 
 Dependencies are ``[project.dependencies]`` of pyproject.toml, installed as wheels for the Lambda
-platform (``pip --platform manylinux2014_aarch64 --implementation cp --python-version 3.12
+platform (``pip --platform manylinux2014_aarch64 --implementation cp --python-version 3.13
 --only-binary=:all:``), without the packages the Python runtime already has (boto3, botocore,
 s3transfer), then pruned (tests, caches, dist-info extras, the Google API discovery documents the
 tools do not use). Three caches make a rebuild cheap and offline (``$WFP_BUILD_CACHE``, default
@@ -23,8 +25,8 @@ tree, each keyed by what it depends on. ``--refresh`` resolves again (newer vers
 Byte code: Lambda cannot write ``.pyc`` files (``/opt`` and ``/var/task`` are read-only), so whatever the
 layer and the code do not ship compiled is compiled again by every cold start (about 1.25 s of the api
 function's 2 s import here). The build compiles both with an interpreter of the target's version
-(``.pyc`` files are specific to a minor version: 3.12's can only come from a 3.12), found as
-``$WFP_BUILD_PYTHON``, ``python3.12`` on the PATH, pyenv's or uv's; as unchecked-hash ``.pyc`` (valid
+(``.pyc`` files are specific to a minor version: 3.13's can only come from a 3.13), found as
+``$WFP_BUILD_PYTHON``, ``python3.13`` on the PATH, pyenv's or uv's; as unchecked-hash ``.pyc`` (valid
 whatever the files' times after zipping), with the paths they will have on Lambda. Without such an
 interpreter the build says so and ships sources only, as before (``Bytecode`` in the result).
 """
@@ -55,7 +57,7 @@ class Target:
     """The interpreter the layer is for: wheels are chosen for it, not for the build machine."""
 
     platform: str = "manylinux2014_aarch64"
-    python_version: str = "3.12"
+    python_version: str = "3.13"
     implementation: str = "cp"
 
     @classmethod
@@ -76,8 +78,8 @@ LAMBDA = Target()
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}
 #: Runtime dependencies only the durable function imports (``functions.handlers.durable``): not in the
 #: shared layer the api, worker and scheduler functions load (they never import it, and the layer keeps
-#: its budget); the durable function gets them in a layer of its own (``durable_requirements``: the
-#: stack's part, not built yet).
+#: its budget); the durable function gets them in a layer of its own (``durable_requirements``,
+#: ``out/durable-layer``, built by ``build(durable=True)``: ``wfp build`` and every deployment).
 DURABLE_ONLY = {"aws-durable-execution-sdk-python"}
 #: google-api-python-client ships ~600 API descriptions (~110 MB); the tools use these.
 KEEP_DISCOVERY_DOCUMENTS = {"calendar.v3.json", "drive.v3.json", "sheets.v4.json"}
@@ -99,6 +101,8 @@ PRUNED_PATHS = ("aws_lambda_powertools/event_handler/openapi/swagger_ui", "fasta
 PRUNE_VERSION = 3
 
 MANIFEST_NAME = "wfp-manifest.json"
+#: The durable function's own layer, beside ``layer`` in the output folder.
+DURABLE_LAYER = "durable-layer"
 #: Where the layer's content lands on Lambda (a layer is unzipped in /opt), and the functions' code.
 LAMBDA_LAYER_ROOT = "/opt"
 LAMBDA_TASK_ROOT = "/var/task"
@@ -266,9 +270,30 @@ def dependencies(requirements: list[str], cache: Path, refresh: bool = False, ta
     """The installed, pruned dependency tree for ``requirements`` (cached); also the pins and whether
     it came from the cache."""
     pins = resolve(requirements, cache, refresh, target)
+    tree, cached = installed_tree(pins, cache, target, installer)
+    return tree, pins, cached
+
+
+def durable_dependencies(shared: list[str], durable: list[str], shared_pins: list[str], cache: Path,
+                         refresh: bool = False, target: Target = LAMBDA,
+                         installer: Installer = install) -> tuple[Path, list[str], bool]:
+    """The durable function's own dependency tree: ``durable`` resolved together with the shared
+    requirements (so that a package both need has the shared layer's version), less every package the
+    shared layer already holds (the durable function loads both layers). Cached like ``dependencies``."""
+    joint = resolve(shared + durable, cache, refresh, target)
+    held = {canonical(pin.split("==", 1)[0]) for pin in shared_pins}
+    pins = [pin for pin in joint if canonical(pin.split("==", 1)[0]) not in held]
+    tree, cached = installed_tree(pins, cache, target, installer)
+    return tree, pins, cached
+
+
+def installed_tree(pins: list[str], cache: Path, target: Target = LAMBDA,
+                   installer: Installer = install) -> tuple[Path, bool]:
+    """``pins`` installed and pruned, in the cache (made once per pin list); whether it was there already."""
     tree = cache / f"deps-{_key(pins, target, PRUNE_VERSION)}"
     if (tree / ".complete").is_file():
-        return tree, pins, True
+        return tree, True
+    cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="deps-", dir=cache))
     try:
         installer(pins, work, cache / "wheels", target)
@@ -278,7 +303,7 @@ def dependencies(requirements: list[str], cache: Path, refresh: bool = False, ta
         os.replace(work, tree)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return tree, pins, False
+    return tree, False
 
 
 # ----- byte code -----------------------------------------------------------------------------------------
@@ -444,6 +469,11 @@ class BuildResult:
     uncompiled: list[str] = field(default_factory=list)
     target: Target = LAMBDA
     bytecode_disabled: bool = False
+    #: The durable function's own layer (``DURABLE_ONLY``: the durable execution SDK), loaded after the
+    #: shared one; its ``python/`` is empty when it was not built (``durable=False``, ``--no-deps``).
+    durable_layer_dir: Path | None = None
+    durable_pins: list[str] = field(default_factory=list)
+    durable_layer_bytes: int = 0
 
     @property
     def layer_mb(self) -> float:
@@ -470,6 +500,9 @@ class BuildResult:
         lines = [
             f"layer     {self.layer_dir}: {self.layer_mb:.1f} MB unzipped, sources {self.sources_mb:.1f} MB{verdict}",
             f"          {deps}, plugins {self.plugins_bytes / 1e3:.0f} KB, manifest {self.manifest.name}",
+            *([f"durable   {self.durable_layer_dir}: {self.durable_layer_bytes / 1e3:.0f} KB unzipped, "
+               f"{', '.join(self.durable_pins)} (the durable function's layer, beside the shared one)"]
+              if self.durable_pins else []),
             f"function  {self.function_dir}: {self.function_bytes / 1e3:.0f} KB (functions/)",
             f"          {code}",
             f"built in {self.seconds:.1f} s",
@@ -481,16 +514,20 @@ class BuildResult:
 
 def build(out: Path = REPO / "build", *, repo: Path = REPO, with_deps: bool = True, cache: Path | None = None,
           refresh: bool = False, plugins_dir: Path | None = None, target: Target = LAMBDA,
-          installer: Installer = install, bytecode: bool = True) -> BuildResult:
+          installer: Installer = install, bytecode: bool = True, durable: bool = False) -> BuildResult:
     """Build ``out/layer`` and ``out/function`` from scratch (the caches keep this fast), with byte code
-    when ``bytecode`` and an interpreter of the target's version is found (``find_compiler``)."""
+    when ``bytecode`` and an interpreter of the target's version is found (``find_compiler``); with
+    ``durable`` (what a deployment builds) also ``out/durable-layer``, the durable function's own layer
+    (always made, empty without it: the stack's asset)."""
     started = time.perf_counter()
     cache = cache or default_cache()
     compiler = find_compiler(target) if bytecode else None
     uncompiled: list[str] = []
-    layer, function = out / "layer", out / "function"
-    for folder in (layer, function):
+    layer, function, durable_layer = out / "layer", out / "function", out / DURABLE_LAYER
+    for folder in (layer, function, durable_layer):
         shutil.rmtree(folder, ignore_errors=True)
+    (durable_layer / "python").mkdir(parents=True)
+    durable_pins: list[str] = []
     site = layer / "python"
     site.mkdir(parents=True)
     pins: list[str] = []
@@ -503,6 +540,15 @@ def build(out: Path = REPO / "build", *, repo: Path = REPO, with_deps: bool = Tr
             uncompiled += failed
         shutil.copytree(tree, site, dirs_exist_ok=True, copy_function=_link_or_copy,
                         ignore=lambda d, names: {".complete", ".compiled"} & set(names))
+        if durable:
+            durable_tree, durable_pins, _ = durable_dependencies(
+                runtime_requirements(repo / "pyproject.toml"), durable_requirements(repo / "pyproject.toml"),
+                pins, cache, refresh, target, installer)
+            if compiler:
+                durable_tree, failed = compiled_dependencies(durable_tree, compiler)
+                uncompiled += failed
+            shutil.copytree(durable_tree, durable_layer / "python", dirs_exist_ok=True, copy_function=_link_or_copy,
+                            ignore=lambda d, names: {".complete", ".compiled"} & set(names))
     deps_bytes = tree_size(site) - bytecode_size(site)  # sources: the byte code is counted apart
     copy_plugins(plugins_dir or repo / "plugins", site / "plugins")
     manifest = layer / MANIFEST_NAME
@@ -517,7 +563,9 @@ def build(out: Path = REPO / "build", *, repo: Path = REPO, with_deps: bool = Tr
                        function_bytes=tree_size(function), pins=pins, plugin_errors=errors, cached=cached,
                        seconds=time.perf_counter() - started, compiler=compiler,
                        layer_bytecode_bytes=bytecode_size(layer), function_bytecode_bytes=bytecode_size(function),
-                       uncompiled=uncompiled, target=target, bytecode_disabled=not bytecode)
+                       uncompiled=uncompiled, target=target, bytecode_disabled=not bytecode,
+                       durable_layer_dir=durable_layer, durable_pins=durable_pins,
+                       durable_layer_bytes=tree_size(durable_layer))
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -533,7 +581,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         result = build(args.out, with_deps=not args.no_deps, cache=args.cache, refresh=args.refresh,
-                       bytecode=not args.no_bytecode)
+                       bytecode=not args.no_bytecode, durable=True)
     except BuildError as exc:
         _log(f"error: {exc}")
         return 1

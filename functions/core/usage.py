@@ -28,7 +28,7 @@ from contextlib import contextmanager
 
 #: Each function's memory: the stack sizes them from this (``infrastructure/stack.py``), and it is the
 #: estimate when not on Lambda.
-STACK_MEMORY_MB = {"api": 1024, "worker": 512, "scheduler": 512}
+STACK_MEMORY_MB = {"api": 1024, "worker": 512, "scheduler": 512, "durable": 512}
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 S3_READS = frozenset({"GetObject", "HeadObject"})
 

@@ -3,7 +3,7 @@
 The layer is built into the work folder with its caches (``~/.cache/wfp/layer``: a rebuild takes a
 second or two; the first downloads the wheels from PyPI). The naive install is what one gets without
 the build's care: ``pip install --target`` of every ``[project.dependencies]`` for the same platform
-(arm64, CPython 3.12), boto3 and botocore included, nothing pruned. It is measured once and its size
+(arm64, CPython 3.13), boto3 and botocore included, nothing pruned. It is measured once and its size
 kept in the same cache (``naive-<key>.json``, keyed by the requirements): delete the file, or pass
 ``--refresh`` to ``wfp bench``, to install it again.
 

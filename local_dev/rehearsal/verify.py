@@ -9,6 +9,9 @@ them with their sources:
   through ``functions.core.deployment.deployed_schedule`` and the workflows' configs,
 * names: ``functions.settings.Settings``; queue redrive: the settings; batch size and the event source's
   maximum concurrency: ``infrastructure.limits`` (the deploy's context, else the deployed template);
+* the durable function: its name (what every function's ``WFP_DURABLE_FUNCTION`` names, ``<name>:live``),
+  its alias ``live`` on a published version, its ``DurableConfig`` (from the registry's durable workflows
+  and the run retention; moto ignores it, so the deployed template's property is what is compared);
 * the wiring: each function's environment names the tables and queue the stack created, the worker
   consumes the runs queue through its alias, the rules and schedules invoke the scheduler's alias, API
   Gateway invokes the api alias;
@@ -60,10 +63,11 @@ SCHEDULER_DEAD_LETTER_QUEUE = "SchedulerDeadLetterQueue"
 ALARM_TOPIC = "AlarmsTopic"
 #: Each dead-letter queue's depth alarm, ``<prefix>-<name>``, by the queue's CDK id (``infrastructure/stack.py``).
 DEAD_LETTER_ALARMS = {DEAD_LETTER_QUEUE: "runs-dead-letters", SCHEDULER_DEAD_LETTER_QUEUE: "scheduler-dead-letters"}
-#: The platform's three Lambda entry points, by the CDK id of their function.
+#: The platform's four Lambda entry points, by the CDK id of their function.
 ENTRY_POINTS = {"ApiFunction": "functions.handlers.api.handler",
                 "SchedulerFunction": "functions.handlers.scheduler.handler",
-                "WorkerFunction": "functions.handlers.worker.handler"}
+                "WorkerFunction": "functions.handlers.worker.handler",
+                "DurableFunction": "functions.handlers.durable.handler"}
 #: The scheduler's input for the stale-run sweep (``functions.handlers.scheduler.SWEEP_ACTION``).
 SWEEP_INPUT = {"action": "sweep"}
 #: What an EventBridge rule's event carries, to render input transformers as EventBridge would.
@@ -379,9 +383,12 @@ class Verifier:
         from infrastructure.stack import API_TIMEOUT, run_timeout
 
         scheduled = [config for _, config in self.expected.schedules]
+        from infrastructure.durable import durable_workflows
+
         return {"ApiFunction": int(API_TIMEOUT.to_seconds()),
                 "SchedulerFunction": int(run_timeout(scheduled).to_seconds()),
-                "WorkerFunction": int(run_timeout(self.expected.workflow_configs).to_seconds())}
+                "WorkerFunction": int(run_timeout(self.expected.workflow_configs).to_seconds()),
+                "DurableFunction": int(run_timeout(durable_workflows(self.registry)).to_seconds())}
 
     @cached_property
     def options(self) -> Options:
@@ -449,6 +456,7 @@ class Verifier:
 
     # ----- code --------------------------------------------------------------------------------------
     def functions(self) -> None:
+        from infrastructure.durable import qualified_name
         from infrastructure.stack import RUNTIME
         from layers.build import MANIFEST_NAME
 
@@ -458,7 +466,9 @@ class Verifier:
                   "WFP_QUEUE_URL": self.created("AWS::SQS::Queue", RUNS_QUEUE),
                   "WFP_ADMIN_TOKEN_SECRET": settings.admin_token_secret_name,
                   "WFP_MANIFEST": f"/opt/{MANIFEST_NAME}", "WFP_PLUGINS_DIR": "/opt/python/plugins",
-                  "WFP_MAX_ATTEMPTS": str(settings.max_attempts)}
+                  "WFP_MAX_ATTEMPTS": str(settings.max_attempts),
+                  # durable runs start on the durable function's alias (functions.aws.durable)
+                  "WFP_DURABLE_FUNCTION": qualified_name(settings.prefix)}
         extra = {"ApiFunction": {"WFP_REQUIRE_WEBHOOK_SECRETS": "1"}}
         for cid, config in self.function_configs.items():
             label = f"function {cid.removesuffix('Function').lower()}"
@@ -474,6 +484,36 @@ class Verifier:
                                f"{config.get('Timeout')} s" + ("" if cid == "ApiFunction" else
                                                               " (the longest workflow timeout + the margin)"))
             self.code_package(label, config)
+        self.durable_function()
+
+    def durable_function(self) -> None:
+        """The durable function: named as the others' WFP_DURABLE_FUNCTION says, its alias ``live`` on a
+        published version, its DurableConfig (the template's, when the stand-in shows none)."""
+        from infrastructure.durable import ALIAS, durable_workflows, execution_timeout, function_name, retention
+
+        config = self.function_configs["DurableFunction"]
+        self.result.expect("function durable name", function_name(self.settings.prefix), config.get("FunctionName"),
+                           "what WFP_DURABLE_FUNCTION names (<name>:live)")
+        version = self.live_version("DurableFunction")
+        self.result.add(f"durable function alias {ALIAS} points at a published version",
+                        version is not None and not version.endswith(":$LATEST"),
+                        f"{version}" if version else f"expected an alias {ALIAS} of {config.get('FunctionName')}, "
+                        "found none")
+        configs = durable_workflows(self.registry)
+        wanted = {"ExecutionTimeout": int(execution_timeout(configs).to_seconds()),
+                  "RetentionPeriodInDays": int(retention(self.settings.run_retention_days).to_days())}
+        what = (f"executions up to {wanted['ExecutionTimeout']} s (the longest durable_timeout_seconds), history "
+                f"kept {wanted['RetentionPeriodInDays']} days")
+        found = config.get("DurableConfig")
+        if found:
+            self.result.compare("durable function DurableConfig", wanted, found, what)
+            return
+        template_id = self.stack.template_id("DurableFunction")
+        declared = ((self.stack.template.get(template_id or "") or {}).get("Properties") or {}).get("DurableConfig")
+        self.result.compare("durable function DurableConfig (the deployed template's)", wanted, declared or {}, what)
+        self.result.not_checkable.append(
+            "the durable function's DurableConfig: moto's Lambda ignores it (GetFunctionConfiguration shows none), "
+            "so only the deployed template's property was checked; nothing runs a durable execution here")
 
     def code_package(self, label: str, config: dict[str, Any]) -> None:
         """The uploaded code (the S3 object whose SHA-256 the function reports) defines the handler."""
@@ -961,7 +1001,10 @@ class Verifier:
                             f"{'no alarm' if not found else 'actions on unknown topics ' + ', '.join(dangling)}")
         if self.stack.of_type("AWS::Lambda::LayerVersion"):
             layers = self.client("lambda").list_layers()["Layers"]
-            self.result.add("shared layer published", bool(layers), ", ".join(layer["LayerName"] for layer in layers))
+            names = [layer["LayerName"] for layer in layers]
+            self.result.add("layers published (the shared one, the durable function's)",
+                            any("SharedLayer" in n for n in names) and any("DurableLayer" in n for n in names),
+                            ", ".join(names) or "none")
         runs_queues = self.stack.logical_ids("AWS::SQS::Queue", [RUNS_QUEUE, DEAD_LETTER_QUEUE,
                                                                  SCHEDULER_DEAD_LETTER_QUEUE])
         for queue in self.stack.of_type("AWS::SQS::Queue"):

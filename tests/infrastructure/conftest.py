@@ -64,7 +64,7 @@ def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 #: The options a user may add at deploy time (``-c alarm_email=... -c reserved_concurrency=...``).
-OPTIONS = {"alarm_email": "ops@example.com", "reserved_concurrency": "api=20,worker=10,scheduler=2"}
+OPTIONS = {"alarm_email": "ops@example.com", "reserved_concurrency": "api=20,worker=10,scheduler=2,durable=2"}
 
 
 @pytest.fixture(scope="session")

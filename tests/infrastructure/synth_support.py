@@ -64,7 +64,8 @@ def synthesize_with(tmp: Path, stage: str, plugins_dir: Path | None = None,
         if account and region:
             os.environ.update(CDK_DEFAULT_ACCOUNT=account, CDK_DEFAULT_REGION=region)
         app, stack = create_app(App(outdir=str(tmp / "cdk.out"), context={"stage": stage, **context}),
-                                built=Artifacts(result.layer_dir, result.function_dir))
+                                built=Artifacts(result.layer_dir, result.function_dir,
+                                                        durable_layer_dir=result.durable_layer_dir))
         app.synth()  # runs cdk-nag: an unacknowledged finding raises here
     finally:
         for key, value in saved.items():

@@ -14,7 +14,7 @@ from aws_cdk import App
 from infrastructure.app import alarm_email_of, reserved_concurrency_of
 
 HANDLERS = {"api": "functions.handlers.api.handler", "scheduler": "functions.handlers.scheduler.handler",
-            "worker": "functions.handlers.worker.handler"}
+            "worker": "functions.handlers.worker.handler", "durable": "functions.handlers.durable.handler"}
 
 
 def ref(value: Any) -> str | None:
@@ -147,7 +147,7 @@ def test_alarms_notify_one_topic_on_alarm_and_recovery_and_ignore_missing_data(d
     for synth in (dev, prod):
         topic_id, _ = topic(synth)
         found = alarms(synth)
-        assert len(found) == 2 + 2 * 3
+        assert len(found) == 2 + 2 * 4  # two dead-letter queues, each function's errors and throttles
         for name, alarm in found.items():
             assert name.startswith(f"{synth.stack.stack_name}-"), name
             assert [ref(a) for a in alarm["AlarmActions"]] == [topic_id] == [ref(a) for a in alarm["OKActions"]]
@@ -208,7 +208,7 @@ def test_no_reserved_concurrency_by_default(dev, prod):
 
 def test_reserved_concurrency_when_asked_and_the_worker_polls_no_more_than_it_may_run(with_options):
     assert {name: function(with_options, name)[1]["ReservedConcurrentExecutions"] for name in HANDLERS} == {
-        "api": 20, "worker": 10, "scheduler": 2}
+        "api": 20, "worker": 10, "scheduler": 2, "durable": 2}
     (mapping,) = with_options.resources("AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 10}
 

@@ -26,7 +26,7 @@ def test_the_bucket_is_private_encrypted_and_expires_with_the_runs(dev):
 
 def test_every_function_may_put_and_get_run_data_only(dev):
     [logical_id] = dev.resources("AWS::S3::Bucket")
-    for role in ("ApiRole", "SchedulerRole", "WorkerRole"):
+    for role in ("ApiRole", "SchedulerRole", "WorkerRole", "DurableRole"):
         on_bucket = [s for s in statements_of(dev, role) if logical_id in json.dumps(s["Resource"])]
         actions = {a for s in on_bucket for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
         assert actions == {"s3:PutObject", "s3:GetObject"}
@@ -34,6 +34,6 @@ def test_every_function_may_put_and_get_run_data_only(dev):
         assert all(json.dumps(s["Resource"]).count("/runs/*") == 1 for s in on_bucket), on_bucket
     functions = [f for f in dev.resources("AWS::Lambda::Function").values()
                  if "WFP_RUNS_TABLE" in f["Properties"].get("Environment", {}).get("Variables", {})]
-    assert len(functions) == 3
+    assert len(functions) == 4
     assert all(f["Properties"]["Environment"]["Variables"]["WFP_RUN_DATA_BUCKET"] == {"Ref": logical_id}
                for f in functions)

@@ -11,7 +11,10 @@ from synth_support import LONG_NAME, REPO, synthesize_with
 from functions.stores import all_models
 
 FUNCTIONS = {"functions.handlers.api.handler", "functions.handlers.scheduler.handler",
-             "functions.handlers.worker.handler"}
+             "functions.handlers.worker.handler", "functions.handlers.durable.handler"}
+DURABLE = "functions.handlers.durable.handler"
+#: The functions with SnapStart (the durable one is deployed without it).
+SNAPSTART = FUNCTIONS - {DURABLE}
 
 
 def ref_of(value: Any) -> str | None:
@@ -160,17 +163,20 @@ def test_the_derivation_covers_local_indexes_and_keys_of_every_type():
 
 
 # ----- functions and layer -------------------------------------------------------------------------------
-def test_three_functions_python_312_arm64_all_with_the_layer(dev):
+def test_four_functions_python_313_arm64_all_with_the_shared_layer(dev):
     layers = dev.resources("AWS::Lambda::LayerVersion")
-    assert len(layers) == 1
-    (layer_id, layer), = layers.items()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert len(layers) == 2  # the shared one, and the durable execution SDK's for the durable function
+    layer_id = next(k for k in layers if k.startswith("SharedLayer"))
+    durable_layer_id = next(k for k in layers if k.startswith("DurableLayer"))
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     functions = functions_by_handler(dev)
     assert set(functions) == FUNCTIONS
     for handler, (_, properties) in functions.items():
-        assert properties["Runtime"] == "python3.12" and properties["Architectures"] == ["arm64"], handler
-        assert [ref_of(x) for x in properties["Layers"]] == [layer_id], handler
+        assert properties["Runtime"] == "python3.13" and properties["Architectures"] == ["arm64"], handler
+        expected_layers = [layer_id, durable_layer_id] if handler == DURABLE else [layer_id]
+        assert [ref_of(x) for x in properties["Layers"]] == expected_layers, handler
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert properties["LoggingConfig"]["LogFormat"] == "JSON"
         env = properties["Environment"]["Variables"]
@@ -253,6 +259,8 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
             elif service == "s3":  # the run-data bucket's objects under runs/, written and read, nothing else
                 assert action in ("s3:PutObject", "s3:GetObject"), action
                 assert json.dumps(targets).endswith('"/runs/*"]]}]') and "RunData" in json.dumps(targets), targets
+            elif service == "lambda":  # durable executions (test_durable_function.py checks them exactly)
+                assert action.startswith("lambda:") and "wfp-dev-durable:" in json.dumps(targets), (action, targets)
             elif service in ("events", "scheduler") and handler.endswith("api.handler"):
                 assert action in ("events:EnableRule", "events:DisableRule"), action  # dev has UTC rules only
                 assert json.dumps(targets).endswith(':rule/wfp-dev-*"]]}]'), targets
@@ -265,6 +273,8 @@ def test_each_function_role_grants_only_its_tables_secrets_queue_and_logs(dev, h
         assert "sqs:SendMessage" in sqs_actions  # retry_on_error sends the next attempt
     elif handler.endswith("api.handler"):
         assert sqs_actions == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    elif handler == DURABLE:  # an error workflow queued from a failed durable run, when one is named
+        assert sqs_actions <= {"sqs:SendMessage"}
     else:
         assert sqs_actions == {"sqs:SendMessage"}
     assert {"dynamodb", "secretsmanager", "logs", "xray"} <= seen
@@ -328,7 +338,7 @@ def test_every_function_uses_snapstart_through_an_alias_of_its_published_version
         versions = {ref_of(v["Properties"]["FunctionName"]): (k, v) for k, v in
                     synth.resources("AWS::Lambda::Version").items()}
         assert len(versions) == len(synth.resources("AWS::Lambda::Version")) == len(FUNCTIONS)
-        for handler in FUNCTIONS:
+        for handler in SNAPSTART:
             function_id, function = functions[handler]
             assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}, handler
             alias_id, alias = alias_of(synth, handler)
@@ -505,11 +515,11 @@ def test_template_assertions(dev):
     from aws_cdk.assertions import Match
 
     template = dev.assertions()
-    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("AWS::Lambda::Function", 4)
     template.resource_count_is("AWS::DynamoDB::Table", len(all_models()))
-    (layer_id,) = dev.resources("AWS::Lambda::LayerVersion")
+    layer_id = next(k for k in dev.resources("AWS::Lambda::LayerVersion") if k.startswith("SharedLayer"))
     template.all_resources_properties("AWS::Lambda::Function", {
-        "Runtime": "python3.12", "Architectures": ["arm64"], "Layers": [{"Ref": layer_id}],
+        "Runtime": "python3.13", "Architectures": ["arm64"], "Layers": Match.array_with([{"Ref": layer_id}]),
         "Environment": {"Variables": Match.object_like({"WFP_STAGE": "dev", "WFP_PREFIX": "wfp-dev"})}})
     template.has_resource_properties("AWS::DynamoDB::Table", {
         "KeySchema": [{"AttributeName": "run_id", "KeyType": "HASH"}],

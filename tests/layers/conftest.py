@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def lambda_layer(tmp_path_factory: pytest.TempPathFactory):
-    """The deployable layer (arm64, Python 3.12), from the repo's pyproject and plugins."""
+    """The deployable layer (arm64, Python 3.13), from the repo's pyproject and plugins."""
     from layers.build import build
 
     return build(tmp_path_factory.mktemp("lambda-build"))

@@ -23,6 +23,8 @@ from layers.build import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+#: The tag of byte code and extension modules for Lambda's Python (python3.13).
+TAG = "cpython-313"
 
 
 # ----- requirements ------------------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def test_prune_removes_what_lambda_never_reads_and_keeps_the_rest(tmp_path):
     keep += [write(site / "googleapiclient" / "discovery_cache" / "documents" / name, "{}")
              for name in KEEP_DISCOVERY_DOCUMENTS]
     gone = [write(site / "pkg" / "tests" / "test_core.py"), write(site / "pkg" / "sub" / "test" / "t.py"),
-            write(site / "pkg" / "__pycache__" / "core.cpython-312.pyc"), write(site / "pkg" / "core.pyi"),
+            write(site / "pkg" / "__pycache__" / f"core.{TAG}.pyc"), write(site / "pkg" / "core.pyi"),
             write(site / "pkg" / "api.proto"), write(site / "pkg" / "_speedups.c"),
             write(site / "pkg-1.0.dist-info" / "RECORD"), write(site / "pkg-1.0.dist-info" / "LICENSE"),
             write(site / "pkg-1.0.dist-info" / "licenses" / "NOTICE"),
@@ -113,9 +115,9 @@ def test_build_assembles_layer_manifest_and_code_and_caches_dependencies(tmp_pat
     compiled = result.function_dir / "functions" / "http" / "dashboard" / "compiled_templates"
     assert len(list(compiled.glob("tmpl_*.py"))) == len(list((REPO / "functions/http/dashboard/templates").glob("*.html")))
     # no byte code of this machine's interpreter (the working tree's __pycache__, the manifest's imports):
-    # only the target's, when a Python 3.12 compiled it
+    # only the target's, when a Python 3.13 compiled it
     for folder in (result.layer_dir, result.function_dir):
-        assert [p for p in folder.rglob("*.pyc") if ".cpython-312." not in p.name] == []
+        assert [p for p in folder.rglob("*.pyc") if f".{TAG}." not in p.name] == []
 
     manifest = json.loads((result.layer_dir / "wfp-manifest.json").read_text())
     workflows = {p["name"]: p for p in manifest["plugins"] if p["kind"] == "workflow"}
@@ -163,10 +165,10 @@ def test_the_lambda_layer_is_under_40_mb_and_holds_what_lambda_needs(lambda_laye
     documents = site / "googleapiclient" / "discovery_cache" / "documents"
     assert {p.name for p in documents.iterdir()} == KEEP_DISCOVERY_DOCUMENTS
     assert [p for p in site.rglob("*") if p.name == "tests"] == []
-    assert [p for p in site.rglob("*.pyc") if p.parent.name != "__pycache__" or ".cpython-312." not in p.name] == []
+    assert [p for p in site.rglob("*.pyc") if p.parent.name != "__pycache__" or f".{TAG}." not in p.name] == []
     compiled = [p.name for p in site.rglob("*.so")]
     assert compiled and all("aarch64" in name or "abi3" in name for name in compiled)
-    assert any("cpython-312-aarch64" in name for name in compiled)
+    assert any(f"{TAG}-aarch64" in name for name in compiled)
     # /docs' Swagger UI files (functions/http/api_docs), and not what nothing reads
     assert {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"} <= {
         p.name for p in (site / "fastapi_offline" / "static").iterdir()}
@@ -182,9 +184,9 @@ def python_sources(*roots: Path) -> list[Path]:
 
 
 def test_the_lambda_layer_ships_byte_code_for_lambdas_python_or_says_it_has_none(lambda_layer):
-    """Every module of the layer and of the functions' code compiled by a Python 3.12 (the runtime's: a
+    """Every module of the layer and of the functions' code compiled by a Python 3.13 (the runtime's: a
     .pyc is specific to a minor version), hash-based and unchecked (zipping changes the files' times),
-    beside its source; on a machine without a 3.12 the build ships sources and says why."""
+    beside its source; on a machine without a 3.13 the build ships sources and says why."""
     from layers.build import find_compiler
 
     compiler = find_compiler(LAMBDA)
@@ -192,15 +194,15 @@ def test_the_lambda_layer_ships_byte_code_for_lambdas_python_or_says_it_has_none
     pycs = [p for root in (lambda_layer.layer_dir, lambda_layer.function_dir) for p in root.rglob("*.pyc")]
     if compiler is None:
         assert pycs == [] and lambda_layer.compiler is None
-        assert "no byte code: no Python 3.12 found (set WFP_BUILD_PYTHON" in lambda_layer.summary()
+        assert "no byte code: no Python 3.13 found (set WFP_BUILD_PYTHON" in lambda_layer.summary()
         return
-    assert lambda_layer.compiler == compiler and compiler.version.startswith("3.12.")
+    assert lambda_layer.compiler == compiler and compiler.version.startswith("3.13.")
     magic = subprocess.run([str(compiler.python), "-c", "import importlib.util, sys; "
                             "sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
                            capture_output=True, text=True, check=True).stdout
     missing = []
     for source in sources:
-        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{TAG}.pyc"
         if not pyc.is_file():
             missing.append(source)
             continue
@@ -220,7 +222,7 @@ def test_without_byte_code_the_build_ships_sources_only(tmp_path, seeded_cache):
 def test_a_python_of_another_version_is_refused_as_the_byte_code_compiler():
     from layers.build import BuildError, find_compiler
 
-    with pytest.raises(BuildError, match=r"WFP_BUILD_PYTHON=.* is 3\.11\.\d+: the layer's byte code needs Python 3\.12"):
+    with pytest.raises(BuildError, match=r"WFP_BUILD_PYTHON=.* is 3\.11\.\d+: the layer's byte code needs Python 3\.13"):
         find_compiler(LAMBDA, environ={"WFP_BUILD_PYTHON": sys.executable})
     assert find_compiler(Target.host(), environ={"WFP_BUILD_PYTHON": sys.executable}).python == Path(sys.executable)
 
@@ -307,3 +309,27 @@ def test_the_durable_sdk_stays_out_of_the_shared_layer():
     durable = [layer_build.requirement_name(r) for r in layer_build.durable_requirements()]
     assert durable == ["aws-durable-execution-sdk-python"] and "aws-durable-execution-sdk-python" not in shared
     assert "fastapi" in shared
+
+
+def test_the_durable_layer_holds_what_the_shared_one_does_not(tmp_path, seeded_cache):
+    """``build(durable=True)``: ``out/durable-layer/python`` gets the durable requirements resolved with the
+    shared ones, less every package the shared layer holds (the durable function loads both)."""
+    joint = _key(runtime_requirements() + layer_build.durable_requirements(), LAMBDA)
+    (seeded_cache / f"resolved-{joint}.json").write_text(json.dumps({"pins": ["fakepkg==1.0", "fakesdk==3.0"]}))
+    installed: list[list[str]] = []
+
+    def install(pins: list[str], folder: Path, wheels: Path, target: Target) -> None:
+        installed.append(pins)
+        for pin in pins:
+            name = pin.split("==")[0]
+            write(folder / name / "__init__.py", "VALUE = 1\n")
+            write(folder / f"{name}-{pin.split('==')[1]}.dist-info" / "METADATA", f"Name: {name}\n")
+
+    result = build(tmp_path / "out", cache=seeded_cache, installer=install, durable=True)
+    assert installed == [["fakepkg==1.0"], ["fakesdk==3.0"]] and result.durable_pins == ["fakesdk==3.0"]
+    durable_site = result.durable_layer_dir / "python"
+    assert (durable_site / "fakesdk" / "__init__.py").is_file() and not (durable_site / "fakepkg").exists()
+    assert not (result.layer_dir / "python" / "fakesdk").exists()
+    assert "fakesdk==3.0 (the durable function's layer" in result.summary()
+    plain = build(tmp_path / "plain", cache=seeded_cache, installer=install)  # durable=False: an empty layer
+    assert list((plain.durable_layer_dir / "python").iterdir()) == [] and plain.durable_pins == []

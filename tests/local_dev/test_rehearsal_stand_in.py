@@ -50,7 +50,7 @@ SMALL_STACK = {
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Runtime": "python3.12", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Runtime": "python3.13", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
             "Code": {"ZipFile": "def handler(event, context):\n    return event\n"}}},
         "FnVersion": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
         "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
