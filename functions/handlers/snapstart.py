@@ -54,6 +54,11 @@ def prime(app: Any) -> None:
         "dashboard templates": _templates,
         "request": lambda: _request(app),
     }
+    _run(steps)
+
+
+def _run(steps: dict[str, Any]) -> None:
+    """Each priming step, a failure logged and skipped; then the heap is frozen out of the collector."""
     for name, step in steps.items():
         try:
             step()
@@ -116,13 +121,7 @@ def prime_background() -> None:
         "failure handling": lambda: platform.failures,
         "service models": _service_models,
     }
-    for name, step in steps.items():
-        try:
-            step()
-        except Exception:  # noqa: BLE001 - priming is an optimisation
-            log.exception("SnapStart priming step %r failed", name)
-    gc.collect()
-    gc.freeze()
+    _run(steps)
 
 
 def _service_models() -> None:
