@@ -248,3 +248,23 @@ def test_background_priming_prepares_a_run_without_calling_aws(manifest):
     assert {"dynamodb", "sqs", "s3"} <= set(found["models"])
     assert found["clients"] == [] and found["not_imported"] == []
     assert "pynamodb" in found["loaded"] and found["frozen"]
+
+
+def test_the_api_answers_without_loading_the_durable_sdk(manifest):
+    """Durable workflows cost the api function nothing at cold start: its import and a first listing
+    (durable examples included) load neither the durable SDK nor its testing library."""
+    code = ("import json, sys\n"
+            "import functions.handlers.api as api\n"
+            "event = {'version': '2.0', 'routeKey': '$default', 'rawPath': '/api/workflows', 'rawQueryString': '',\n"
+            "         'headers': {'host': 'x'}, 'isBase64Encoded': False, 'requestContext': {'http': {'method': 'GET',\n"
+            "         'path': '/api/workflows', 'protocol': 'HTTP/1.1', 'sourceIp': '1.2.3.4', 'userAgent': 't'},\n"
+            "         'stage': '$default', 'requestId': 'r', 'routeKey': '$default'}}\n"
+            "class C:\n"
+            "    function_name = 'f'; memory_limit_in_mb = 1024; aws_request_id = 'r'; function_version = '1'\n"
+            "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:f'\n"
+            "response = api.handler(event, C())\n"
+            "names = [w['name'] for w in json.loads(response['body'])]\n"
+            "print(json.dumps({'status': response['statusCode'], 'durable_listed': 'approval_request' in names,\n"
+            "                  'sdk': sorted(m for m in sys.modules if m.startswith('aws_durable_execution_sdk'))}))")
+    found = fresh_python(code, **LAMBDA_ENV, **manifest)
+    assert found == {"status": 200, "durable_listed": True, "sdk": []}
